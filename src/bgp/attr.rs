@@ -1,0 +1,510 @@
+//! Path attributes (RFC 4271 §4.3 and the RFCs that add attributes).
+//!
+//! [`Attrs::parse`] walks the attribute block once and keeps a borrowed slice
+//! (or a small decoded value) for every attribute the crate knows, without
+//! allocating. Unknown attributes stay reachable through [`RawAttrs`].
+//! Malformed known attributes follow RFC 7606: they are dropped and counted
+//! as warnings, not errors; only a block whose framing is broken is an error.
+
+use super::as_path::AsPath;
+use super::nlri::{Nlri, AFI_IPV4, AFI_IPV6};
+use crate::cursor::Reader;
+use crate::error::{Error, Result};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Attribute type codes.
+pub mod code {
+    /// ORIGIN.
+    pub const ORIGIN: u8 = 1;
+    /// AS_PATH.
+    pub const AS_PATH: u8 = 2;
+    /// NEXT_HOP.
+    pub const NEXT_HOP: u8 = 3;
+    /// MULTI_EXIT_DISC.
+    pub const MED: u8 = 4;
+    /// LOCAL_PREF.
+    pub const LOCAL_PREF: u8 = 5;
+    /// ATOMIC_AGGREGATE.
+    pub const ATOMIC_AGGREGATE: u8 = 6;
+    /// AGGREGATOR.
+    pub const AGGREGATOR: u8 = 7;
+    /// COMMUNITIES (RFC 1997).
+    pub const COMMUNITIES: u8 = 8;
+    /// ORIGINATOR_ID (RFC 4456).
+    pub const ORIGINATOR_ID: u8 = 9;
+    /// CLUSTER_LIST (RFC 4456).
+    pub const CLUSTER_LIST: u8 = 10;
+    /// MP_REACH_NLRI (RFC 4760).
+    pub const MP_REACH_NLRI: u8 = 14;
+    /// MP_UNREACH_NLRI (RFC 4760).
+    pub const MP_UNREACH_NLRI: u8 = 15;
+    /// EXTENDED_COMMUNITIES (RFC 4360).
+    pub const EXTENDED_COMMUNITIES: u8 = 16;
+    /// AS4_PATH (RFC 6793).
+    pub const AS4_PATH: u8 = 17;
+    /// AS4_AGGREGATOR (RFC 6793).
+    pub const AS4_AGGREGATOR: u8 = 18;
+    /// IPv6 address-specific extended communities (RFC 5701).
+    pub const IPV6_EXT_COMMUNITIES: u8 = 25;
+    /// AIGP (RFC 7311).
+    pub const AIGP: u8 = 26;
+    /// LARGE_COMMUNITY (RFC 8092).
+    pub const LARGE_COMMUNITIES: u8 = 32;
+    /// ONLY_TO_CUSTOMER (RFC 9234).
+    pub const ONLY_TO_CUSTOMER: u8 = 35;
+    /// ATTR_SET (RFC 6368).
+    pub const ATTR_SET: u8 = 128;
+}
+
+/// Attribute flag: optional.
+pub const FLAG_OPTIONAL: u8 = 0x80;
+/// Attribute flag: transitive.
+pub const FLAG_TRANSITIVE: u8 = 0x40;
+/// Attribute flag: partial.
+pub const FLAG_PARTIAL: u8 = 0x20;
+/// Attribute flag: two-byte length.
+pub const FLAG_EXTENDED: u8 = 0x10;
+
+/// One raw path attribute.
+#[derive(Clone, Copy, Debug)]
+pub struct RawAttr<'a> {
+    /// Flags octet.
+    pub flags: u8,
+    /// Type code.
+    pub code: u8,
+    /// The value.
+    pub value: &'a [u8],
+    /// Absolute offset of the value.
+    pub offset: u64,
+}
+
+/// Iterator over the raw attributes of a block; yields an error once and
+/// stops if the block's framing is broken.
+#[derive(Clone, Debug)]
+pub struct RawAttrs<'a> {
+    r: Reader<'a>,
+    failed: bool,
+}
+
+impl<'a> RawAttrs<'a> {
+    /// Attributes in `data`, at absolute offset `offset`.
+    pub fn new(data: &'a [u8], offset: u64) -> Self {
+        RawAttrs {
+            r: Reader::new(data, offset),
+            failed: false,
+        }
+    }
+
+    fn read(&mut self) -> Result<RawAttr<'a>> {
+        let flags = self.r.u8("path attribute flags")?;
+        let code = self.r.u8("path attribute type")?;
+        let len = if flags & FLAG_EXTENDED != 0 {
+            usize::from(self.r.u16("path attribute length")?)
+        } else {
+            usize::from(self.r.u8("path attribute length")?)
+        };
+        let offset = self.r.offset();
+        let value = self.r.take(len, "path attribute")?;
+        Ok(RawAttr {
+            flags,
+            code,
+            value,
+            offset,
+        })
+    }
+}
+
+impl<'a> Iterator for RawAttrs<'a> {
+    type Item = Result<RawAttr<'a>>;
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.r.is_empty() {
+            return None;
+        }
+        let a = self.read();
+        self.failed = a.is_err();
+        Some(a)
+    }
+}
+
+/// MP_REACH_NLRI (RFC 4760 §3), full or abbreviated (RFC 6396 §4.3.4).
+#[derive(Clone, Copy, Debug)]
+pub struct MpReach<'a> {
+    /// AFI.
+    pub afi: u16,
+    /// SAFI (0 when the abbreviated RIB form gives none).
+    pub safi: u8,
+    /// The next-hop field (4, 16 or 32 bytes for IP families).
+    pub next_hop: &'a [u8],
+    /// Announced NLRI (empty in the abbreviated form).
+    pub nlri: &'a [u8],
+    /// Absolute offset of `nlri`.
+    pub nlri_offset: u64,
+    /// Whether this was the abbreviated RIB-entry form.
+    pub abbreviated: bool,
+}
+
+impl<'a> MpReach<'a> {
+    /// Decode a full-form value.
+    pub fn parse_full(value: &'a [u8], offset: u64) -> Result<MpReach<'a>> {
+        let mut r = Reader::new(value, offset);
+        let afi = r.u16("MP_REACH AFI")?;
+        let safi = r.u8("MP_REACH SAFI")?;
+        let nhl = r.u8("MP_REACH next hop length")?;
+        let next_hop = r.take(usize::from(nhl), "MP_REACH next hop")?;
+        let snpas = r.u8("MP_REACH reserved")?;
+        // RFC 2858's SNPAs: a count, then (length in semi-octets, value).
+        for _ in 0..snpas {
+            let l = r.u8("SNPA length")?;
+            r.take(usize::from(l).div_ceil(2), "SNPA")?;
+        }
+        let nlri_offset = r.offset();
+        Ok(MpReach {
+            afi,
+            safi,
+            next_hop,
+            nlri: r.rest(),
+            nlri_offset,
+            abbreviated: false,
+        })
+    }
+
+    /// Decode the value of a RIB entry's MP_REACH_NLRI, which should be the
+    /// abbreviated form (next-hop length and next hop) but is the full form
+    /// in some old RIS dumps. `afi` is the RIB's family.
+    pub fn parse_rib(value: &'a [u8], offset: u64, afi: u16) -> Result<MpReach<'a>> {
+        if let Some((&nhl, nh)) = value.split_first() {
+            if usize::from(nhl) == nh.len() {
+                return Ok(MpReach {
+                    afi,
+                    safi: 1,
+                    next_hop: nh,
+                    nlri: &[],
+                    nlri_offset: offset + value.len() as u64,
+                    abbreviated: true,
+                });
+            }
+        }
+        MpReach::parse_full(value, offset)
+    }
+
+    /// The announced prefixes, if the family is IPv4 or IPv6.
+    pub fn prefixes(&self, add_path: bool) -> Nlri<'a> {
+        Nlri::detect(self.nlri, self.nlri_offset, self.afi, add_path)
+    }
+
+    /// The global next hop, as an address, when the length says IPv4 or IPv6.
+    pub fn next_hop_addr(&self) -> Option<IpAddr> {
+        next_hop_ip(self.next_hop)
+    }
+
+    /// Whether the family is IPv4 or IPv6 unicast/multicast (the families
+    /// this crate decodes prefixes of).
+    pub fn is_ip(&self) -> bool {
+        matches!(self.afi, AFI_IPV4 | AFI_IPV6) && matches!(self.safi, 1 | 2 | 0)
+    }
+}
+
+/// The address in a next-hop field: 4 bytes IPv4, 16 or 32 (global +
+/// link-local) IPv6; for VPN forms (12/24 bytes) the address after the route
+/// distinguisher.
+pub fn next_hop_ip(nh: &[u8]) -> Option<IpAddr> {
+    let a16 = |b: &[u8]| -> Option<IpAddr> { Some(IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(b.get(..16)?).ok()?))) };
+    match nh.len() {
+        4 => Some(IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(nh).ok()?))),
+        12 => Some(IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(nh.get(8..12)?).ok()?))),
+        16 | 32 => a16(nh),
+        24 | 48 => a16(nh.get(8..)?),
+        _ => None,
+    }
+}
+
+/// MP_UNREACH_NLRI (RFC 4760 §4).
+#[derive(Clone, Copy, Debug)]
+pub struct MpUnreach<'a> {
+    /// AFI.
+    pub afi: u16,
+    /// SAFI.
+    pub safi: u8,
+    /// Withdrawn NLRI.
+    pub nlri: &'a [u8],
+    /// Absolute offset of `nlri`.
+    pub nlri_offset: u64,
+}
+
+impl<'a> MpUnreach<'a> {
+    /// Decode a value.
+    pub fn parse(value: &'a [u8], offset: u64) -> Result<MpUnreach<'a>> {
+        let mut r = Reader::new(value, offset);
+        let afi = r.u16("MP_UNREACH AFI")?;
+        let safi = r.u8("MP_UNREACH SAFI")?;
+        let nlri_offset = r.offset();
+        Ok(MpUnreach {
+            afi,
+            safi,
+            nlri: r.rest(),
+            nlri_offset,
+        })
+    }
+
+    /// The withdrawn prefixes.
+    pub fn prefixes(&self, add_path: bool) -> Nlri<'a> {
+        Nlri::detect(self.nlri, self.nlri_offset, self.afi, add_path)
+    }
+
+    /// Whether the family is IPv4 or IPv6 unicast/multicast.
+    pub fn is_ip(&self) -> bool {
+        matches!(self.afi, AFI_IPV4 | AFI_IPV6) && matches!(self.safi, 1 | 2)
+    }
+}
+
+/// How the attributes of a block are to be read.
+#[derive(Clone, Copy, Debug)]
+pub struct AttrContext {
+    /// Size of ASNs in AS_PATH and AGGREGATOR (2 or 4).
+    pub asn_len: u8,
+    /// The block belongs to a TABLE_DUMP_V2 RIB entry of family `afi`
+    /// (MP_REACH_NLRI is abbreviated there).
+    pub rib_afi: Option<u16>,
+}
+
+/// The decoded attributes of one UPDATE or RIB entry, borrowed from the input.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Attrs<'a> {
+    /// The whole attribute block.
+    pub raw: &'a [u8],
+    /// Absolute offset of `raw`.
+    pub offset: u64,
+    /// ORIGIN (0 IGP, 1 EGP, 2 INCOMPLETE).
+    pub origin: Option<u8>,
+    /// AS_PATH.
+    pub as_path: Option<AsPath<'a>>,
+    /// AS4_PATH.
+    pub as4_path: Option<AsPath<'a>>,
+    /// NEXT_HOP.
+    pub next_hop: Option<Ipv4Addr>,
+    /// MULTI_EXIT_DISC.
+    pub med: Option<u32>,
+    /// LOCAL_PREF.
+    pub local_pref: Option<u32>,
+    /// ATOMIC_AGGREGATE present.
+    pub atomic_aggregate: bool,
+    /// AGGREGATOR (AS, router id).
+    pub aggregator: Option<(u32, Ipv4Addr)>,
+    /// AS4_AGGREGATOR (AS, router id).
+    pub as4_aggregator: Option<(u32, Ipv4Addr)>,
+    /// COMMUNITIES value (4 bytes each).
+    pub communities: Option<&'a [u8]>,
+    /// LARGE_COMMUNITY value (12 bytes each).
+    pub large_communities: Option<&'a [u8]>,
+    /// EXTENDED_COMMUNITIES value (8 bytes each).
+    pub ext_communities: Option<&'a [u8]>,
+    /// IPv6 address-specific extended communities (20 bytes each).
+    pub ipv6_ext_communities: Option<&'a [u8]>,
+    /// ORIGINATOR_ID.
+    pub originator_id: Option<Ipv4Addr>,
+    /// CLUSTER_LIST value (4 bytes each).
+    pub cluster_list: Option<&'a [u8]>,
+    /// MP_REACH_NLRI.
+    pub mp_reach: Option<MpReach<'a>>,
+    /// MP_UNREACH_NLRI.
+    pub mp_unreach: Option<MpUnreach<'a>>,
+    /// ONLY_TO_CUSTOMER AS.
+    pub only_to_customer: Option<u32>,
+    /// AIGP value.
+    pub aigp: Option<&'a [u8]>,
+    /// ATTR_SET value.
+    pub attr_set: Option<&'a [u8]>,
+    /// Number of attributes of other types (reachable through [`Attrs::raw_attrs`]).
+    pub other: u16,
+    /// RFC 7606 conditions met (malformed attributes dropped, duplicates).
+    pub warnings: u16,
+}
+
+fn be32(v: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(v.try_into().ok()?))
+}
+
+fn ip4(v: &[u8]) -> Option<Ipv4Addr> {
+    Some(Ipv4Addr::from(<[u8; 4]>::try_from(v).ok()?))
+}
+
+impl<'a> Attrs<'a> {
+    /// Decode the attribute block `data` at absolute `offset`.
+    ///
+    /// # Errors
+    /// When the block's framing is broken (an attribute runs past its end).
+    pub fn parse(data: &'a [u8], offset: u64, ctx: AttrContext) -> Result<Attrs<'a>> {
+        let mut a = Attrs {
+            raw: data,
+            offset,
+            ..Attrs::default()
+        };
+        for attr in RawAttrs::new(data, offset) {
+            let attr = attr?;
+            let v = attr.value;
+            let ok = match attr.code {
+                code::ORIGIN => v.first().filter(|_| v.len() == 1).map(|&o| a.origin = Some(o)).is_some(),
+                code::AS_PATH => {
+                    // A 2-byte path labelled as 4-byte (or the reverse) is
+                    // taken in the size that parses.
+                    let p = AsPath::parse(v, attr.offset, ctx.asn_len).or_else(|e| {
+                        let other = if ctx.asn_len == 4 { 2 } else { 4 };
+                        AsPath::parse(v, attr.offset, other).map_err(|_| e)
+                    });
+                    p.map(|p| a.as_path = Some(p)).is_ok()
+                }
+                code::AS4_PATH => AsPath::parse(v, attr.offset, 4).map(|p| a.as4_path = Some(p)).is_ok(),
+                code::NEXT_HOP => ip4(v).map(|n| a.next_hop = Some(n)).is_some(),
+                code::MED => be32(v).map(|n| a.med = Some(n)).is_some(),
+                code::LOCAL_PREF => be32(v).map(|n| a.local_pref = Some(n)).is_some(),
+                code::ATOMIC_AGGREGATE => {
+                    a.atomic_aggregate = true;
+                    v.is_empty()
+                }
+                code::AGGREGATOR => {
+                    let r = match v.len() {
+                        6 => v.split_at_checked(2).and_then(|(asn, id)| Some((u32::from(u16::from_be_bytes(asn.try_into().ok()?)), ip4(id)?))),
+                        8 => v.split_at_checked(4).and_then(|(asn, id)| Some((be32(asn)?, ip4(id)?))),
+                        _ => None,
+                    };
+                    r.map(|r| a.aggregator = Some(r)).is_some()
+                }
+                code::AS4_AGGREGATOR => v
+                    .split_at_checked(4)
+                    .and_then(|(asn, id)| Some((be32(asn)?, ip4(id)?)))
+                    .map(|r| a.as4_aggregator = Some(r))
+                    .is_some(),
+                code::COMMUNITIES => (v.len() % 4 == 0).then(|| a.communities = Some(v)).is_some(),
+                code::LARGE_COMMUNITIES => (v.len() % 12 == 0).then(|| a.large_communities = Some(v)).is_some(),
+                code::EXTENDED_COMMUNITIES => (v.len() % 8 == 0).then(|| a.ext_communities = Some(v)).is_some(),
+                code::IPV6_EXT_COMMUNITIES => (v.len() % 20 == 0).then(|| a.ipv6_ext_communities = Some(v)).is_some(),
+                code::ORIGINATOR_ID => ip4(v).map(|n| a.originator_id = Some(n)).is_some(),
+                code::CLUSTER_LIST => (v.len() % 4 == 0).then(|| a.cluster_list = Some(v)).is_some(),
+                code::MP_REACH_NLRI => {
+                    let r = match ctx.rib_afi {
+                        Some(afi) => MpReach::parse_rib(v, attr.offset, afi),
+                        None => MpReach::parse_full(v, attr.offset),
+                    };
+                    r.map(|m| a.mp_reach = Some(m)).is_ok()
+                }
+                code::MP_UNREACH_NLRI => MpUnreach::parse(v, attr.offset).map(|m| a.mp_unreach = Some(m)).is_ok(),
+                code::ONLY_TO_CUSTOMER => be32(v).map(|n| a.only_to_customer = Some(n)).is_some(),
+                code::AIGP => {
+                    a.aigp = Some(v);
+                    true
+                }
+                code::ATTR_SET => {
+                    a.attr_set = Some(v);
+                    true
+                }
+                _ => {
+                    a.other = a.other.saturating_add(1);
+                    true
+                }
+            };
+            if !ok {
+                a.warnings = a.warnings.saturating_add(1);
+            }
+        }
+        Ok(a)
+    }
+
+    /// All attributes of the block, raw.
+    pub fn raw_attrs(&self) -> RawAttrs<'a> {
+        RawAttrs::new(self.raw, self.offset)
+    }
+
+    /// COMMUNITIES as `(asn, value)` pairs.
+    pub fn communities(&self) -> impl Iterator<Item = (u16, u16)> + 'a {
+        self.communities.unwrap_or(&[]).chunks_exact(4).map(|c| match c {
+            [a, b, c, d] => (u16::from_be_bytes([*a, *b]), u16::from_be_bytes([*c, *d])),
+            _ => (0, 0),
+        })
+    }
+
+    /// LARGE_COMMUNITY as `(global, local1, local2)`.
+    pub fn large_communities(&self) -> impl Iterator<Item = (u32, u32, u32)> + 'a {
+        self.large_communities.unwrap_or(&[]).chunks_exact(12).map(|c| {
+            let w = |i: usize| c.get(i..i + 4).and_then(be32).unwrap_or(0);
+            (w(0), w(4), w(8))
+        })
+    }
+
+    /// EXTENDED_COMMUNITIES, each 8 raw bytes.
+    pub fn ext_communities(&self) -> impl Iterator<Item = [u8; 8]> + 'a {
+        self.ext_communities
+            .unwrap_or(&[])
+            .chunks_exact(8)
+            .map(|c| <[u8; 8]>::try_from(c).unwrap_or([0; 8]))
+    }
+
+    /// CLUSTER_LIST entries.
+    pub fn cluster_list(&self) -> impl Iterator<Item = Ipv4Addr> + 'a {
+        self.cluster_list.unwrap_or(&[]).chunks_exact(4).filter_map(ip4)
+    }
+
+    /// The AGGREGATOR after RFC 6793's AS4_AGGREGATOR substitution.
+    pub fn effective_aggregator(&self) -> Option<(u32, Ipv4Addr)> {
+        match (self.aggregator, self.as4_aggregator) {
+            (Some((23456, _)), Some(a4)) => Some(a4),
+            (a, _) => a,
+        }
+    }
+}
+
+/// Check that `value` is exactly `n` bytes; used by callers that need to
+/// reject rather than warn.
+pub fn expect_len(value: &[u8], n: usize, what: &'static str, offset: u64) -> Result<()> {
+    if value.len() == n {
+        Ok(())
+    } else {
+        Err(Error::bad_length(what, value.len() as u32, n as u32, offset))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_known_attributes() {
+        let block: Vec<u8> = [
+            &[0x40, 1, 1, 2][..],                       // ORIGIN INCOMPLETE
+            &[0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe8],      // AS_PATH 65000 (4-byte)
+            &[0x40, 3, 4, 10, 0, 0, 1],                 // NEXT_HOP
+            &[0x80, 4, 4, 0, 0, 0, 5],                  // MED 5
+            &[0xc0, 8, 8, 0, 1, 0, 2, 0xff, 0xff, 0xff, 1], // COMMUNITIES
+            &[0x50, 99, 0, 2, 7, 7],                    // unknown, extended length
+            &[0x40, 1, 2, 0, 0],                        // malformed ORIGIN: warning
+        ]
+        .concat();
+        let a = Attrs::parse(&block, 100, AttrContext { asn_len: 4, rib_afi: None }).unwrap();
+        assert_eq!(a.origin, Some(2));
+        assert!(matches!(a.as_path.unwrap().origin(), crate::bgp::OriginRef::Asn(65000)));
+        assert_eq!(a.next_hop, Some(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(a.med, Some(5));
+        assert_eq!(a.communities().collect::<Vec<_>>(), [(1, 2), (0xffff, 0xff01)]);
+        assert_eq!((a.other, a.warnings), (1, 1));
+        assert_eq!(a.raw_attrs().count(), 7);
+        for cut in 1..block.len() {
+            // Every truncation either fails cleanly or (at attribute boundaries) succeeds.
+            let _ = Attrs::parse(&block[..cut], 0, AttrContext { asn_len: 4, rib_afi: None });
+        }
+        let e = Attrs::parse(&block[..5], 100, AttrContext { asn_len: 4, rib_afi: None }).unwrap_err();
+        assert_eq!(e.offset(), 105);
+    }
+
+    #[test]
+    fn mp_reach_forms() {
+        let abbrev = [16u8, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let m = MpReach::parse_rib(&abbrev, 0, AFI_IPV6).unwrap();
+        assert!(m.abbreviated);
+        assert_eq!(m.next_hop_addr().unwrap().to_string(), "2001:db8::1");
+        let full = [0, 2, 1, 16, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 32, 0x20, 1, 0xd, 0xb8];
+        let m = MpReach::parse_rib(&full, 0, AFI_IPV6).unwrap();
+        assert!(!m.abbreviated);
+        let p: Vec<_> = m.prefixes(false).iter().map(|p| p.unwrap().1.to_string()).collect();
+        assert_eq!(p, ["2001:db8::/32"]);
+    }
+}

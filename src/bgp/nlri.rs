@@ -1,0 +1,349 @@
+//! Prefixes and NLRI (RFC 4271 §4.3, RFC 4760, RFC 7911 ADD-PATH).
+
+use crate::cursor::Reader;
+use crate::error::{Error, ErrorKind, Result};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Address family identifier: IPv4.
+pub const AFI_IPV4: u16 = 1;
+/// Address family identifier: IPv6.
+pub const AFI_IPV6: u16 = 2;
+
+/// An IP prefix. IPv4 prefixes sort before IPv6 ones; within a family, by
+/// address then length. Host bits past the length are always zero.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Prefix {
+    v6: bool,
+    addr: u128,
+    len: u8,
+}
+
+impl Prefix {
+    /// An IPv4 prefix; host bits are masked off. `None` if `len > 32`.
+    pub fn v4(addr: u32, len: u8) -> Option<Prefix> {
+        (len <= 32).then(|| Prefix {
+            v6: false,
+            addr: u128::from(addr & mask32(len)),
+            len,
+        })
+    }
+
+    /// An IPv6 prefix; host bits are masked off. `None` if `len > 128`.
+    pub fn v6(addr: u128, len: u8) -> Option<Prefix> {
+        (len <= 128).then(|| Prefix {
+            v6: true,
+            addr: addr & mask128(len),
+            len,
+        })
+    }
+
+    /// A prefix from an address and length.
+    pub fn new(addr: IpAddr, len: u8) -> Option<Prefix> {
+        match addr {
+            IpAddr::V4(a) => Prefix::v4(a.into(), len),
+            IpAddr::V6(a) => Prefix::v6(a.into(), len),
+        }
+    }
+
+    /// Whether this is an IPv6 prefix.
+    #[inline]
+    pub fn is_v6(&self) -> bool {
+        self.v6
+    }
+
+    /// The AFI of the prefix.
+    #[inline]
+    pub fn afi(&self) -> u16 {
+        if self.v6 {
+            AFI_IPV6
+        } else {
+            AFI_IPV4
+        }
+    }
+
+    /// Prefix length in bits.
+    #[inline]
+    pub fn len(&self) -> u8 {
+        self.len
+    }
+
+    /// Whether this is a zero-length (default) prefix.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The address bits: an IPv4 address in the low 32 bits.
+    #[inline]
+    pub fn bits(&self) -> u128 {
+        self.addr
+    }
+
+    /// The network address.
+    pub fn addr(&self) -> IpAddr {
+        if self.v6 {
+            IpAddr::V6(Ipv6Addr::from(self.addr))
+        } else {
+            IpAddr::V4(Ipv4Addr::from(self.addr as u32))
+        }
+    }
+
+    /// Whether `addr` lies inside this prefix.
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        match (addr, self.v6) {
+            (IpAddr::V4(a), false) => u128::from(u32::from(a) & mask32(self.len)) == self.addr,
+            (IpAddr::V6(a), true) => u128::from(a) & mask128(self.len) == self.addr,
+            _ => false,
+        }
+    }
+
+    /// Write the prefix as `addr/len` into `out`, without allocating.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        if self.v6 {
+            crate::fmt::write_ipv6(out, self.addr);
+        } else {
+            crate::fmt::write_ipv4(out, self.addr as u32);
+        }
+        out.push(b'/');
+        crate::fmt::write_u32(out, u32::from(self.len));
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr(), self.len)
+    }
+}
+
+impl fmt::Debug for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::str::FromStr for Prefix {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Prefix, String> {
+        let (a, l) = s.split_once('/').unwrap_or((s, ""));
+        let addr: IpAddr = a.parse().map_err(|e| format!("{s}: {e}"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let len: u8 = if l.is_empty() { max } else { l.parse().map_err(|e| format!("{s}: {e}"))? };
+        Prefix::new(addr, len).ok_or_else(|| format!("{s}: prefix length out of range"))
+    }
+}
+
+#[inline]
+fn mask32(len: u8) -> u32 {
+    if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len.min(32)))
+    }
+}
+
+#[inline]
+fn mask128(len: u8) -> u128 {
+    if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len.min(128)))
+    }
+}
+
+/// Read one length-prefixed prefix of `afi` (1 or 2).
+#[inline]
+pub fn read_prefix(r: &mut Reader<'_>, afi: u16) -> Result<Prefix> {
+    let at = r.offset();
+    let bits = r.u8("NLRI prefix length")?;
+    let max = if afi == AFI_IPV6 { 128 } else { 32 };
+    if bits > max {
+        return Err(Error::new(ErrorKind::InvalidPrefixLen { afi, bits }, at));
+    }
+    let n = usize::from(bits).div_ceil(8);
+    let b = r.take(n, "NLRI prefix")?;
+    let mut full = [0u8; 16];
+    if let Some(dst) = full.get_mut(..n) {
+        dst.copy_from_slice(b);
+    }
+    Ok(if afi == AFI_IPV6 {
+        Prefix {
+            v6: true,
+            addr: u128::from_be_bytes(full) & mask128(bits),
+            len: bits,
+        }
+    } else {
+        let a = u32::from_be_bytes([full[0], full[1], full[2], full[3]]);
+        Prefix {
+            v6: false,
+            addr: u128::from(a & mask32(bits)),
+            len: bits,
+        }
+    })
+}
+
+/// Read an address of `afi` (4 or 16 bytes).
+pub fn read_addr(r: &mut Reader<'_>, afi: u16) -> Result<IpAddr> {
+    if afi == AFI_IPV6 {
+        Ok(IpAddr::V6(Ipv6Addr::from(*r.array::<16>("IPv6 address")?)))
+    } else {
+        Ok(IpAddr::V4(Ipv4Addr::from(*r.array::<4>("IPv4 address")?)))
+    }
+}
+
+/// A block of NLRI: a sequence of prefixes of one family, optionally each
+/// preceded by an ADD-PATH path identifier.
+#[derive(Clone, Copy, Debug)]
+pub struct Nlri<'a> {
+    data: &'a [u8],
+    offset: u64,
+    afi: u16,
+    add_path: bool,
+}
+
+impl<'a> Nlri<'a> {
+    /// NLRI of `afi` in `data` (absolute offset `offset`). `add_path` says
+    /// whether each prefix is preceded by a 4-byte path identifier.
+    pub fn new(data: &'a [u8], offset: u64, afi: u16, add_path: bool) -> Nlri<'a> {
+        Nlri {
+            data,
+            offset,
+            afi,
+            add_path,
+        }
+    }
+
+    /// Like [`Nlri::new`], but detects ADD-PATH encoding in a block whose
+    /// context does not announce it (BIRD, some FRR collectors): when the
+    /// block does not parse as plain prefixes, or parses only with
+    /// zero-length prefixes, while it parses cleanly with path identifiers,
+    /// it is taken as ADD-PATH.
+    pub fn detect(data: &'a [u8], offset: u64, afi: u16, add_path: bool) -> Nlri<'a> {
+        let plain = Nlri::new(data, offset, afi, add_path);
+        if add_path || data.is_empty() {
+            return plain;
+        }
+        match plain.check() {
+            Ok(false) => plain,
+            plain_result => {
+                let ap = Nlri::new(data, offset, afi, true);
+                match ap.check() {
+                    Ok(false) => ap,
+                    _ if plain_result.is_ok() => plain,
+                    _ => plain,
+                }
+            }
+        }
+    }
+
+    /// Walk the block once: `Ok(has_zero_length_prefix)` if it is well formed.
+    fn check(&self) -> Result<bool> {
+        let mut zero = false;
+        for p in self.iter() {
+            let (_, p) = p?;
+            zero |= p.is_empty();
+        }
+        Ok(zero)
+    }
+
+    /// The AFI of the prefixes.
+    pub fn afi(&self) -> u16 {
+        self.afi
+    }
+
+    /// Whether path identifiers precede the prefixes.
+    pub fn is_add_path(&self) -> bool {
+        self.add_path
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// Whether the block holds no prefix.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Iterate over `(path_id, prefix)`.
+    pub fn iter(&self) -> Prefixes<'a> {
+        Prefixes {
+            r: Reader::new(self.data, self.offset),
+            afi: self.afi,
+            add_path: self.add_path,
+            failed: false,
+        }
+    }
+}
+
+impl<'a> IntoIterator for Nlri<'a> {
+    type Item = Result<(Option<u32>, Prefix)>;
+    type IntoIter = Prefixes<'a>;
+    fn into_iter(self) -> Prefixes<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over the prefixes of an [`Nlri`] block. Stops after the first error.
+#[derive(Clone, Debug)]
+pub struct Prefixes<'a> {
+    r: Reader<'a>,
+    afi: u16,
+    add_path: bool,
+    failed: bool,
+}
+
+impl Iterator for Prefixes<'_> {
+    type Item = Result<(Option<u32>, Prefix)>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.r.is_empty() || self.failed {
+            return None;
+        }
+        let item = (|| {
+            let id = if self.add_path { Some(self.r.u32("ADD-PATH path identifier")?) } else { None };
+            Ok((id, read_prefix(&mut self.r, self.afi)?))
+        })();
+        self.failed = item.is_err();
+        Some(item)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_host_bits_and_orders() {
+        let mut r = Reader::new(&[20, 10, 1, 0xff, 0], 0);
+        let p = read_prefix(&mut r, AFI_IPV4).unwrap();
+        assert_eq!(p.to_string(), "10.1.240.0/20");
+        assert_eq!(r.remaining(), 1);
+        let p0 = read_prefix(&mut r, AFI_IPV4).unwrap();
+        assert_eq!(p0.to_string(), "0.0.0.0/0");
+        assert!(p0 < p);
+        let v6: Prefix = "2001:db8::/32".parse().unwrap();
+        assert!(p < v6);
+        let mut out = Vec::new();
+        v6.write_to(&mut out);
+        assert_eq!(out, b"2001:db8::/32");
+        let e = read_prefix(&mut Reader::new(&[33, 1, 2, 3, 4, 5], 7), AFI_IPV4).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::InvalidPrefixLen { afi: 1, bits: 33 }));
+        assert_eq!(e.offset(), 7);
+        assert!(read_prefix(&mut Reader::new(&[24, 1, 2], 0), AFI_IPV4).is_err());
+    }
+
+    #[test]
+    fn detects_add_path() {
+        // path id 1, 172.17.0.0/24; path id 1, 172.17.1.0/24
+        let b = [0, 0, 0, 1, 24, 172, 17, 0, 0, 0, 0, 1, 24, 172, 17, 1];
+        let n = Nlri::detect(&b, 0, AFI_IPV4, false);
+        assert!(n.is_add_path());
+        let v: Vec<_> = n.iter().map(|r| r.unwrap().1.to_string()).collect();
+        assert_eq!(v, ["172.17.0.0/24", "172.17.1.0/24"]);
+        let plain = [24, 10, 0, 0, 16, 192, 168];
+        assert!(!Nlri::detect(&plain, 0, AFI_IPV4, false).is_add_path());
+    }
+}

@@ -1,0 +1,23 @@
+//! # mrtsnap
+//!
+//! A zero-copy reader for MRT archives of BGP routing data (RFC 6396) and
+//! columnar prefix-origin snapshots built from them.
+//!
+//! Data flows: [`Source`] (mapped file or decompressor) → batches of whole
+//! records → [`mrt::Records`] (framing) → [`mrt::Record`] (typed views
+//! borrowing from the batch) → [`bgp`] (messages, attributes, prefixes).
+//!
+//! Guarantees: no input makes the crate panic, hang or allocate beyond what
+//! the input justifies; errors carry the byte offset and the record index.
+//! `unsafe` is confined to [`source`] (the memory map).
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod bgp;
+pub mod cursor;
+pub mod error;
+pub mod fmt;
+pub mod mrt;
+
+pub use bgp::Prefix;
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,276 @@
+//! BGP4MP and BGP4MP_ET (RFC 6396 §4.4, RFC 8050), and the legacy BGP type
+//! of 1999-2000 RIS archives (RFC 6396 §B.2.1).
+//!
+//! ```text
+//! Peer AS (2/4) | Local AS (2/4) | Interface Index (2) | Address Family (2)
+//! Peer IP (4/16) | Local IP (4/16) | BGP Message or Old State (2) New State (2)
+//! ```
+
+use crate::bgp::message::{Message, MessageContext};
+use crate::bgp::nlri::{read_addr, AFI_IPV4};
+use crate::cursor::Reader;
+use crate::error::{Error, Result};
+use std::net::{IpAddr, Ipv4Addr};
+
+/// The peering a BGP4MP record was captured on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Peering {
+    /// Peer AS.
+    pub peer_as: u32,
+    /// Local AS.
+    pub local_as: u32,
+    /// Interface index.
+    pub ifindex: u16,
+    /// Address family of the two addresses.
+    pub afi: u16,
+    /// Peer address.
+    pub peer_ip: IpAddr,
+    /// Local address (unspecified when the record left it out).
+    pub local_ip: IpAddr,
+}
+
+/// What a BGP4MP record holds.
+#[derive(Clone, Copy, Debug)]
+pub enum Bgp4mpBody<'a> {
+    /// STATE_CHANGE / STATE_CHANGE_AS4.
+    StateChange {
+        /// Old FSM state.
+        old: u16,
+        /// New FSM state.
+        new: u16,
+    },
+    /// A BGP message (MESSAGE, MESSAGE_AS4, _LOCAL, _ADDPATH variants).
+    Message {
+        /// The message bytes, header included.
+        raw: &'a [u8],
+        /// The decoded message.
+        message: Message<'a>,
+    },
+    /// ENTRY (deprecated; OpenBGPD table dumps).
+    Entry(Entry<'a>),
+    /// SNAPSHOT (deprecated): view and file name.
+    Snapshot {
+        /// View number.
+        view: u16,
+        /// File name.
+        file: &'a [u8],
+    },
+}
+
+/// A BGP4MP ENTRY: one route of a table dump.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'a> {
+    /// View number.
+    pub view: u16,
+    /// Status.
+    pub status: u16,
+    /// Time of last change.
+    pub time_last_change: u32,
+    /// AFI of the prefix.
+    pub afi: u16,
+    /// SAFI of the prefix.
+    pub safi: u8,
+    /// Next hop bytes.
+    pub next_hop: &'a [u8],
+    /// The prefix.
+    pub prefix: crate::bgp::nlri::Prefix,
+    /// Attribute block.
+    pub attrs: &'a [u8],
+    /// Absolute offset of `attrs`.
+    pub attrs_offset: u64,
+}
+
+/// A BGP4MP record.
+#[derive(Clone, Copy, Debug)]
+pub struct Bgp4mp<'a> {
+    /// The subtype.
+    pub subtype: u16,
+    /// The peering.
+    pub peering: Peering,
+    /// The payload.
+    pub body: Bgp4mpBody<'a>,
+}
+
+impl Bgp4mp<'_> {
+    /// Whether the subtype uses 4-byte ASNs.
+    pub fn is_as4(subtype: u16) -> bool {
+        matches!(subtype, 4 | 5 | 7 | 9 | 11)
+    }
+
+    /// Whether the subtype announces ADD-PATH.
+    pub fn is_add_path(subtype: u16) -> bool {
+        matches!(subtype, 8..=11)
+    }
+
+    /// Whether the subtype is a `_LOCAL` message (sent by the collector).
+    pub fn is_local(subtype: u16) -> bool {
+        matches!(subtype, 6 | 7 | 10 | 11)
+    }
+}
+
+fn read_peering(r: &mut Reader<'_>, as4: bool) -> Result<Peering> {
+    let (peer_as, local_as) = if as4 {
+        (r.u32("BGP4MP peer AS")?, r.u32("BGP4MP local AS")?)
+    } else {
+        (u32::from(r.u16("BGP4MP peer AS")?), u32::from(r.u16("BGP4MP local AS")?))
+    };
+    let ifindex = r.u16("BGP4MP interface index")?;
+    let at = r.offset();
+    let afi = r.u16("BGP4MP address family")?;
+    if !matches!(afi, 1 | 2) {
+        return Err(Error::bad_value("BGP4MP address family", u32::from(afi), at));
+    }
+    let peer_ip = read_addr(r, afi)?;
+    let local_ip = read_addr(r, afi)?;
+    Ok(Peering {
+        peer_as,
+        local_as,
+        ifindex,
+        afi,
+        peer_ip,
+        local_ip,
+    })
+}
+
+impl<'a> Bgp4mp<'a> {
+    /// Decode a BGP4MP(_ET) body of `subtype`.
+    pub fn parse(subtype: u16, body: &'a [u8], offset: u64) -> Result<Bgp4mp<'a>> {
+        let mut r = Reader::new(body, offset);
+        let as4 = Self::is_as4(subtype);
+        match subtype {
+            0 | 5 => {
+                let peering = read_peering(&mut r, as4)?;
+                let old = r.u16("BGP4MP old state")?;
+                let new = r.u16("BGP4MP new state")?;
+                Ok(Bgp4mp {
+                    subtype,
+                    peering,
+                    body: Bgp4mpBody::StateChange { old, new },
+                })
+            }
+            1 | 4 | 6..=11 => {
+                let peering = read_peering(&mut r, as4)?;
+                let ctx = MessageContext {
+                    asn_len: if as4 { 4 } else { 2 },
+                    add_path: Self::is_add_path(subtype),
+                };
+                let raw = r.peek_rest();
+                let message = Message::read(&mut r, ctx)?;
+                Ok(Bgp4mp {
+                    subtype,
+                    peering,
+                    body: Bgp4mpBody::Message { raw, message },
+                })
+            }
+            2 => {
+                let peering = read_peering(&mut r, false)?;
+                let view = r.u16("ENTRY view")?;
+                let status = r.u16("ENTRY status")?;
+                let time_last_change = r.u32("ENTRY time last change")?;
+                let afi = r.u16("ENTRY AFI")?;
+                let safi = r.u8("ENTRY SAFI")?;
+                let nhl = r.u8("ENTRY next hop length")?;
+                let next_hop = r.take(usize::from(nhl), "ENTRY next hop")?;
+                let prefix = crate::bgp::nlri::read_prefix(&mut r, afi)?;
+                let al = r.u16("ENTRY attribute length")?;
+                let attrs_offset = r.offset();
+                let attrs = r.take(usize::from(al), "ENTRY attributes")?;
+                Ok(Bgp4mp {
+                    subtype,
+                    peering,
+                    body: Bgp4mpBody::Entry(Entry {
+                        view,
+                        status,
+                        time_last_change,
+                        afi,
+                        safi,
+                        next_hop,
+                        prefix,
+                        attrs,
+                        attrs_offset,
+                    }),
+                })
+            }
+            3 => {
+                let view = r.u16("SNAPSHOT view")?;
+                let file = r.rest();
+                let file = file.split(|&b| b == 0).next().unwrap_or(&[]);
+                Ok(Bgp4mp {
+                    subtype,
+                    peering: Peering {
+                        peer_as: 0,
+                        local_as: 0,
+                        ifindex: 0,
+                        afi: AFI_IPV4,
+                        peer_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                        local_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                    },
+                    body: Bgp4mpBody::Snapshot { view, file },
+                })
+            }
+            s => Err(Error::bad_value("BGP4MP subtype", u32::from(s), offset)),
+        }
+    }
+}
+
+/// A record of the legacy BGP type (5).
+#[derive(Clone, Copy, Debug)]
+pub struct LegacyBgp<'a> {
+    /// Subtype (1 UPDATE, 3 STATE_CHANGE, 5 OPEN, 6 NOTIFY, 7 KEEPALIVE, ...).
+    pub subtype: u16,
+    /// Peer AS.
+    pub peer_as: u32,
+    /// Peer address.
+    pub peer_ip: Ipv4Addr,
+    /// Local AS (absent for STATE_CHANGE).
+    pub local_as: u32,
+    /// Local address.
+    pub local_ip: Ipv4Addr,
+    /// The payload.
+    pub body: Bgp4mpBody<'a>,
+}
+
+impl<'a> LegacyBgp<'a> {
+    /// Decode a legacy BGP body.
+    pub fn parse(subtype: u16, body: &'a [u8], offset: u64) -> Result<LegacyBgp<'a>> {
+        let mut r = Reader::new(body, offset);
+        let peer_as = u32::from(r.u16("BGP peer AS")?);
+        let peer_ip = Ipv4Addr::from(*r.array::<4>("BGP peer IP")?);
+        if subtype == 3 {
+            let old = r.u16("BGP old state")?;
+            let new = r.u16("BGP new state")?;
+            return Ok(LegacyBgp {
+                subtype,
+                peer_as,
+                peer_ip,
+                local_as: 0,
+                local_ip: Ipv4Addr::UNSPECIFIED,
+                body: Bgp4mpBody::StateChange { old, new },
+            });
+        }
+        let local_as = u32::from(r.u16("BGP local AS")?);
+        let local_ip = Ipv4Addr::from(*r.array::<4>("BGP local IP")?);
+        let ctx = MessageContext {
+            asn_len: 2,
+            add_path: false,
+        };
+        let raw = r.peek_rest();
+        let msg_type = match subtype {
+            1 => 2,
+            5 => 1,
+            6 => 3,
+            7 => 4,
+            s => return Err(Error::bad_value("BGP subtype", u32::from(s), offset)),
+        };
+        // The message follows without its 19-byte BGP header.
+        let message = Message::parse_body(msg_type, &mut r, ctx)?;
+        Ok(LegacyBgp {
+            subtype,
+            peer_as,
+            peer_ip,
+            local_as,
+            local_ip,
+            body: Bgp4mpBody::Message { raw, message },
+        })
+    }
+}

@@ -1,0 +1,415 @@
+//! Record framing: cutting a byte stream into MRT records.
+//!
+//! Framing is sequential (each length locates the next header) and cheap: it
+//! reads 12-byte headers and jumps. It is also where damage is handled:
+//!
+//! * A record whose declared length runs past the end of the data is reported
+//!   once as [`ErrorKind::Truncated`] and ends the stream.
+//! * Bytes that do not start a plausible header (torn writes in 2000-era RIS
+//!   files, the 4 stray bytes after each record of early RIS TABLE_DUMP files)
+//!   are skipped up to the next *plausible* header, reported once as
+//!   [`ErrorKind::Garbage`] with their offset and size. A header is plausible
+//!   when its type/subtype pair is known, its length fits what the type
+//!   allows, its timestamp lies within a day of the last good record's, and
+//!   the header it points to is plausible too (or the data ends there).
+//! * Some early BGP4MP_ET writers left the 4-byte microsecond field out of the
+//!   length. When an ET record's declared end is not a plausible header but
+//!   four bytes further is, the framer reads every later ET record that way.
+//!
+//! The same [`Framer`] both cuts batches out of a stream (with
+//! `at_end = false`, stopping where it would need bytes it has not seen) and
+//! walks the records of a batch, so both make identical decisions.
+
+use super::header::{is_known, Header, HEADER_LEN};
+use crate::error::{Error, ErrorKind, Result};
+
+/// How far a record's timestamp may stray from the previous one before a
+/// resynchronisation candidate is rejected.
+const TIME_WINDOW: u32 = 86_400;
+
+/// One framed MRT record: its header and its body, borrowed from the input.
+#[derive(Clone, Copy, Debug)]
+pub struct RawRecord<'a> {
+    /// Zero-based record index in the input.
+    pub index: u64,
+    /// Absolute byte offset of the common header.
+    pub offset: u64,
+    /// The common header.
+    pub header: Header,
+    /// Microseconds of an `_ET` record.
+    pub micros: Option<u32>,
+    /// The message, after the common header (and the microsecond field).
+    pub body: &'a [u8],
+    /// Absolute byte offset of `body[0]`.
+    pub body_offset: u64,
+    /// Bytes following the declared end that the framer had to skip before
+    /// the next plausible header (empty unless the input is damaged). Early
+    /// RIS TABLE_DUMP files under-declare their length by four bytes; their
+    /// decoder uses this to complete the last entry.
+    pub slack: &'a [u8],
+    /// `body` and `slack` together, as one contiguous slice.
+    pub body_ext: &'a [u8],
+}
+
+/// State the framer carries from one record to the next (and from one batch
+/// to the next).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FrameState {
+    /// Timestamp of the last good record.
+    pub last_ts: Option<u32>,
+    /// ET records under-declare their length by the microsecond field.
+    pub et_short: bool,
+}
+
+/// What one framing step found.
+#[derive(Debug)]
+pub(crate) enum Step<'a> {
+    /// A whole record.
+    Record(RawRecord<'a>),
+    /// A framing error; framing goes on from the framer's new position.
+    Damage(Error),
+    /// More bytes are needed to decide (only when not at the end).
+    NeedMore,
+    /// The buffer is exhausted.
+    End,
+}
+
+/// Walks MRT records through a buffer.
+#[derive(Clone, Debug)]
+pub struct Framer<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    base: u64,
+    index: u64,
+    state: FrameState,
+    at_end: bool,
+}
+
+impl<'a> Framer<'a> {
+    /// A framer over `buf`, whose first byte is absolute offset `base` and
+    /// whose first record has index `first_index`. `at_end` says the data
+    /// ends with the buffer.
+    pub fn new(buf: &'a [u8], base: u64, first_index: u64, state: FrameState, at_end: bool) -> Self {
+        Framer {
+            buf,
+            pos: 0,
+            base,
+            index: first_index,
+            state,
+            at_end,
+        }
+    }
+
+    /// Position in the buffer of the next unframed byte.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Index the next record will get.
+    pub fn next_index(&self) -> u64 {
+        self.index
+    }
+
+    /// The state to hand to a framer that continues where this one stops.
+    pub fn state(&self) -> FrameState {
+        self.state
+    }
+
+    fn header_at(&self, pos: usize) -> Option<Header> {
+        Header::parse(self.buf.get(pos..)?)
+    }
+
+    /// Total size (header + body) the record of `h` occupies.
+    fn frame_len(&self, h: &Header) -> u64 {
+        let extra = if h.is_et() && self.state.et_short { 4 } else { 0 };
+        HEADER_LEN as u64 + u64::from(h.length) + extra
+    }
+
+    fn time_ok(&self, ts: u32) -> bool {
+        match self.state.last_ts {
+            Some(last) => ts.abs_diff(last) <= TIME_WINDOW,
+            None => true,
+        }
+    }
+
+    /// Strict plausibility of a header, used when resynchronising.
+    fn plausible(&self, h: &Header) -> bool {
+        let max = match h.mrt_type {
+            5 | 16 | 17 => 65_535 + 128,
+            _ => 64 << 20,
+        };
+        is_known(h.mrt_type, h.subtype) && h.length >= 4 && h.length <= max && self.time_ok(h.timestamp)
+    }
+
+    /// Whether the header at `pos` is plausible, the data ends at `pos`, or
+    /// (`None`) more bytes are needed to tell.
+    fn next_ok(&self, pos: u64) -> Option<bool> {
+        let len = self.buf.len() as u64;
+        if pos == len && self.at_end {
+            return Some(true);
+        }
+        if pos.saturating_add(HEADER_LEN as u64) > len {
+            return if self.at_end { Some(false) } else { None };
+        }
+        let h = self.header_at(pos as usize)?;
+        Some(self.plausible(&h))
+    }
+
+    /// Whether a candidate header at `pos` and the header after it both look right.
+    fn confirmed(&self, pos: usize) -> Option<bool> {
+        let Some(h) = self.header_at(pos) else {
+            return if self.at_end { Some(false) } else { None };
+        };
+        if !self.plausible(&h) {
+            return Some(false);
+        }
+        let end = pos as u64 + self.frame_len(&h);
+        if end > self.buf.len() as u64 {
+            return if self.at_end { Some(false) } else { None };
+        }
+        self.next_ok(end)
+    }
+
+    /// Scan forward from `from` for a confirmed header.
+    fn resync(&mut self, from: usize) -> Step<'a> {
+        let start = self.pos;
+        let mut q = from;
+        while q < self.buf.len() {
+            match self.confirmed(q) {
+                Some(true) => {
+                    self.pos = q;
+                    let err = Error::new(
+                        ErrorKind::Garbage {
+                            skipped: (q - start) as u64,
+                        },
+                        self.base + start as u64,
+                    );
+                    return Step::Damage(err);
+                }
+                Some(false) => q += 1,
+                None => {
+                    // Not enough data to confirm the candidate at q: let the
+                    // caller cut the garbage before it and come back with more.
+                    if q > start {
+                        self.pos = q;
+                        let err = Error::new(ErrorKind::Garbage { skipped: (q - start) as u64 }, self.base + start as u64);
+                        return Step::Damage(err);
+                    }
+                    return Step::NeedMore;
+                }
+            }
+        }
+        self.pos = self.buf.len();
+        let err = Error::new(
+            ErrorKind::Garbage {
+                skipped: (self.buf.len() - start) as u64,
+            },
+            self.base + start as u64,
+        );
+        Step::Damage(err)
+    }
+
+    /// Frame the next record.
+    pub(crate) fn step(&mut self) -> Step<'a> {
+        let pos = self.pos;
+        let avail = self.buf.len() - pos;
+        if avail == 0 {
+            return if self.at_end { Step::End } else { Step::NeedMore };
+        }
+        let Some(h) = self.header_at(pos) else {
+            if !self.at_end {
+                return Step::NeedMore;
+            }
+            self.pos = self.buf.len();
+            let err = Error::truncated("MRT header", HEADER_LEN, avail, self.base + pos as u64).in_record(self.index);
+            self.index += 1;
+            return Step::Damage(err);
+        };
+        let known = is_known(h.mrt_type, h.subtype) && self.time_ok(h.timestamp);
+        let total = self.frame_len(&h);
+        let mut end = pos as u64 + total;
+        if end > self.buf.len() as u64 {
+            if !known || !self.plausible(&h) {
+                return self.resync(pos + 1);
+            }
+            if !self.at_end {
+                return Step::NeedMore;
+            }
+            self.pos = self.buf.len();
+            let err = Error::truncated("MRT record", total as usize, avail, self.base + pos as u64).in_record(self.index);
+            self.index += 1;
+            return Step::Damage(err);
+        }
+        match self.next_ok(end) {
+            None => return Step::NeedMore,
+            Some(true) => {}
+            Some(false) => {
+                if h.is_et() && !self.state.et_short {
+                    // An early ET writer that left the microseconds out of the length?
+                    let alt = end + 4;
+                    if alt <= self.buf.len() as u64 {
+                        match self.next_ok(alt) {
+                            None => return Step::NeedMore,
+                            Some(true) => {
+                                self.state.et_short = true;
+
+                                end = alt;
+                            }
+                            Some(false) => {}
+                        }
+                    }
+                }
+                if !known {
+                    return self.resync(pos + 1);
+                }
+            }
+        }
+        // Skip-ahead: the bytes between this record's end and the next
+        // confirmed header, if the next header is not plausible.
+        let end = end as usize;
+        let mut slack: &'a [u8] = &[];
+        if end < self.buf.len() && self.next_ok(end as u64) == Some(false) {
+            // Measure the slack only when it is small (the early RIS quirk);
+            // larger damage is reported by the resync of the next step.
+            for gap in 1..=8usize {
+                if self.confirmed(end + gap) == Some(true) {
+                    slack = self.buf.get(end..end + gap).unwrap_or(&[]);
+                    break;
+                }
+            }
+        }
+        let offset = self.base + pos as u64;
+        let body_all = self.buf.get(pos + HEADER_LEN..end).unwrap_or(&[]);
+        let body_start = if h.is_et() && body_all.len() >= 4 { pos + HEADER_LEN + 4 } else { pos + HEADER_LEN };
+        let body_ext = self.buf.get(body_start..end + slack.len()).unwrap_or(&[]);
+        let (micros, body, body_offset) = if h.is_et() {
+            match body_all.split_first_chunk::<4>() {
+                Some((m, rest)) => (Some(u32::from_be_bytes(*m)), rest, offset + 16),
+                None => (None, body_all, offset + HEADER_LEN as u64),
+            }
+        } else {
+            (None, body_all, offset + HEADER_LEN as u64)
+        };
+        let rec = RawRecord {
+            index: self.index,
+            offset,
+            header: h,
+            micros,
+            body,
+            body_offset,
+            slack,
+            body_ext,
+        };
+        self.index += 1;
+        // Slack is handed to the record (its decoder may need it) rather than
+        // reported again as garbage by the next step.
+        self.pos = end + slack.len();
+        if known {
+            self.state.last_ts = Some(h.timestamp);
+        }
+        Step::Record(rec)
+    }
+}
+
+/// Iterator over the records of a complete buffer. Framing errors are
+/// yielded as `Err` items; iteration goes on after them where possible.
+#[derive(Clone, Debug)]
+pub struct Records<'a> {
+    framer: Framer<'a>,
+}
+
+impl<'a> Records<'a> {
+    /// Records of `buf`, a whole input (or a batch) starting at absolute
+    /// offset `base` with record index `first_index`.
+    pub fn new(buf: &'a [u8], base: u64, first_index: u64, state: FrameState) -> Self {
+        Records {
+            framer: Framer::new(buf, base, first_index, state, true),
+        }
+    }
+
+    /// Records of a whole in-memory input.
+    pub fn from_bytes(buf: &'a [u8]) -> Self {
+        Records::new(buf, 0, 0, FrameState::default())
+    }
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<RawRecord<'a>>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.framer.step() {
+            Step::Record(r) => Some(Ok(r)),
+            Step::Damage(e) => Some(Err(e)),
+            Step::NeedMore | Step::End => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(ts: u32, t: u16, st: u16, body: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&ts.to_be_bytes());
+        v.extend_from_slice(&t.to_be_bytes());
+        v.extend_from_slice(&st.to_be_bytes());
+        v.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+
+    #[test]
+    fn frames_and_reports_truncation() {
+        let mut data = rec(1000, 16, 4, &[1; 20]);
+        data.extend(rec(1001, 13, 2, &[2; 8]));
+        data.extend(rec(1002, 16, 5, &[3; 30]));
+        let full: Vec<_> = Records::from_bytes(&data).collect();
+        assert_eq!(full.len(), 3);
+        assert!(full.iter().all(|r| r.is_ok()));
+        let r1 = full[1].as_ref().unwrap();
+        assert_eq!((r1.index, r1.offset, r1.body_offset), (1, 32, 44));
+        assert_eq!(r1.body, &[2; 8]);
+        for cut in 0..data.len() {
+            let got: Vec<_> = Records::from_bytes(&data[..cut]).collect();
+            let ok = got.iter().filter(|r| r.is_ok()).count();
+            let want = [0usize, 32, 52, 94].iter().filter(|&&e| e > 0 && e <= cut).count();
+            assert_eq!(ok, want, "cut {cut}");
+            if ![0, 32, 52].contains(&cut) {
+                let e = got.last().unwrap().as_ref().unwrap_err();
+                assert!(e.offset() < cut as u64, "cut {cut}: {e}");
+                assert!(matches!(e.kind(), ErrorKind::Truncated { .. }), "cut {cut}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn resyncs_past_garbage() {
+        let mut data = rec(1000, 16, 4, &[1; 20]);
+        data.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 9]);
+        data.extend(rec(1001, 16, 4, &[2; 20]));
+        data.extend(rec(1002, 16, 4, &[3; 20]));
+        let got: Vec<_> = Records::from_bytes(&data).collect();
+        assert_eq!(got.len(), 4);
+        let e = got[1].as_ref().unwrap_err();
+        assert_eq!(e.offset(), 32);
+        assert!(matches!(e.kind(), ErrorKind::Garbage { skipped: 14 }));
+        assert_eq!(got[2].as_ref().unwrap().body, &[2; 20]);
+        assert_eq!(got[3].as_ref().unwrap().index, 2);
+    }
+
+    #[test]
+    fn et_length_without_micros() {
+        let mut data = Vec::new();
+        for i in 0..3u32 {
+            let mut r = rec(1000 + i, 17, 4, &[7; 10]);
+            r.splice(12..12, (i * 5).to_be_bytes());
+            data.extend(r);
+        }
+        let got: Vec<_> = Records::from_bytes(&data).map(|r| r.unwrap()).collect();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[2].micros, Some(10));
+        assert_eq!(got[2].body, &[7; 10]);
+    }
+}

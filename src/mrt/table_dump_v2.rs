@@ -1,0 +1,305 @@
+//! TABLE_DUMP_V2 (RFC 6396 §4.3, RFC 8050 ADD-PATH, RFC 6397 GEO_PEER_TABLE).
+
+use crate::bgp::attr::{AttrContext, Attrs};
+use crate::bgp::nlri::{read_addr, read_prefix, Prefix, AFI_IPV4, AFI_IPV6};
+use crate::cursor::Reader;
+use crate::error::{Error, Result};
+use std::net::{IpAddr, Ipv4Addr};
+use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
+
+/// Fixed part of a PEER_INDEX_TABLE peer entry.
+///
+/// ```text
+/// +---------------+---------------------------------------------+
+/// | Peer Type (1) |           Peer BGP ID (4)                   |
+/// +---------------+---------------------------------------------+
+/// |  Peer IP Address (4 or 16, bit 0 of type) | Peer AS (2 or 4, bit 1) |
+/// ```
+#[derive(FromBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug)]
+#[repr(C)]
+pub struct RawPeerEntry {
+    /// Bit 0: IPv6 address; bit 1: 4-byte AS.
+    pub peer_type: u8,
+    /// BGP identifier.
+    pub bgp_id: [u8; 4],
+}
+
+const _: () = assert!(core::mem::size_of::<RawPeerEntry>() == 5);
+
+/// One peer of a PEER_INDEX_TABLE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PeerEntry {
+    /// Position in the table.
+    pub index: u16,
+    /// BGP identifier.
+    pub bgp_id: Ipv4Addr,
+    /// Peer address.
+    pub addr: IpAddr,
+    /// Peer AS.
+    pub asn: u32,
+}
+
+/// The PEER_INDEX_TABLE: owned, since every later RIB record refers to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeerTable {
+    /// Collector BGP identifier.
+    pub collector_id: Option<Ipv4Addr>,
+    /// View name (lossy UTF-8).
+    pub view_name: String,
+    /// Peers in index order.
+    pub peers: Vec<PeerEntry>,
+}
+
+impl PeerTable {
+    /// Decode a PEER_INDEX_TABLE body.
+    pub fn parse(body: &[u8], offset: u64) -> Result<PeerTable> {
+        let mut r = Reader::new(body, offset);
+        let collector_id = Ipv4Addr::from(*r.array::<4>("collector BGP ID")?);
+        let vl = r.u16("view name length")?;
+        let view_name = String::from_utf8_lossy(r.take(usize::from(vl), "view name")?).into_owned();
+        let count = r.u16("peer count")?;
+        // Each entry is at least 11 bytes: never reserve more than the body can hold.
+        let mut peers = Vec::with_capacity(usize::from(count).min(r.remaining() / 11));
+        for index in 0..count {
+            let e: &RawPeerEntry = r.wire("peer entry")?;
+            let afi = if e.peer_type & 1 != 0 { AFI_IPV6 } else { AFI_IPV4 };
+            let addr = read_addr(&mut r, afi)?;
+            let asn = if e.peer_type & 2 != 0 { r.u32("peer AS")? } else { u32::from(r.u16("peer AS")?) };
+            peers.push(PeerEntry {
+                index,
+                bgp_id: Ipv4Addr::from(e.bgp_id),
+                addr,
+                asn,
+            });
+        }
+        Ok(PeerTable {
+            collector_id: Some(collector_id),
+            view_name,
+            peers,
+        })
+    }
+
+    /// The peer at `index`.
+    pub fn get(&self, index: u16) -> Option<&PeerEntry> {
+        self.peers.get(usize::from(index))
+    }
+}
+
+/// A RIB record (RIB_IPV4_UNICAST .. RIB_GENERIC_ADDPATH).
+#[derive(Clone, Copy, Debug)]
+pub struct Rib<'a> {
+    /// Sequence number.
+    pub sequence: u32,
+    /// AFI.
+    pub afi: u16,
+    /// SAFI.
+    pub safi: u8,
+    /// The prefix, when the family is IPv4 or IPv6 unicast/multicast.
+    pub prefix: Option<Prefix>,
+    /// The raw NLRI of a RIB_GENERIC record of another family.
+    pub nlri: &'a [u8],
+    /// Number of entries.
+    pub entry_count: u16,
+    /// Entries carry path identifiers (ADD-PATH subtype, or detected).
+    pub add_path: bool,
+    entries: &'a [u8],
+    entries_offset: u64,
+}
+
+/// One RIB entry.
+#[derive(Clone, Copy, Debug)]
+pub struct RibEntry<'a> {
+    /// Index into the PEER_INDEX_TABLE.
+    pub peer_index: u16,
+    /// Originated time.
+    pub originated: u32,
+    /// ADD-PATH path identifier.
+    pub path_id: Option<u32>,
+    /// Attribute block.
+    pub attrs: &'a [u8],
+    /// Absolute offset of `attrs`.
+    pub attrs_offset: u64,
+}
+
+impl<'a> RibEntry<'a> {
+    /// Decode the attributes (AS_PATH is 4-byte in TABLE_DUMP_V2).
+    pub fn parse_attrs(&self, afi: u16) -> Result<Attrs<'a>> {
+        Attrs::parse(
+            self.attrs,
+            self.attrs_offset,
+            AttrContext {
+                asn_len: 4,
+                rib_afi: Some(afi),
+            },
+        )
+    }
+}
+
+fn read_entry<'a>(r: &mut Reader<'a>, add_path: bool) -> Result<RibEntry<'a>> {
+    let peer_index = r.u16("RIB entry peer index")?;
+    let originated = r.u32("RIB entry originated time")?;
+    let path_id = if add_path { Some(r.u32("RIB entry path identifier")?) } else { None };
+    let al = r.u16("RIB entry attribute length")?;
+    let attrs_offset = r.offset();
+    let attrs = r.take(usize::from(al), "RIB entry attributes")?;
+    Ok(RibEntry {
+        peer_index,
+        originated,
+        path_id,
+        attrs,
+        attrs_offset,
+    })
+}
+
+/// Whether `count` entries in `layout` use exactly the bytes of `data`.
+fn entries_fit(data: &[u8], count: u16, add_path: bool) -> bool {
+    let mut r = Reader::new(data, 0);
+    (0..count).all(|_| read_entry(&mut r, add_path).is_ok()) && r.is_empty()
+}
+
+impl<'a> Rib<'a> {
+    /// Decode a RIB record of `subtype` (2..=6 and 8..=12).
+    pub fn parse(subtype: u16, body: &'a [u8], offset: u64) -> Result<Rib<'a>> {
+        let mut r = Reader::new(body, offset);
+        let sequence = r.u32("RIB sequence number")?;
+        let add_path = subtype >= 8;
+        let (afi, safi, prefix, nlri) = match subtype {
+            2 | 8 => (AFI_IPV4, 1, Some(read_prefix(&mut r, AFI_IPV4)?), &[][..]),
+            3 | 9 => (AFI_IPV4, 2, Some(read_prefix(&mut r, AFI_IPV4)?), &[][..]),
+            4 | 10 => (AFI_IPV6, 1, Some(read_prefix(&mut r, AFI_IPV6)?), &[][..]),
+            5 | 11 => (AFI_IPV6, 2, Some(read_prefix(&mut r, AFI_IPV6)?), &[][..]),
+            6 | 12 => {
+                let afi = r.u16("RIB_GENERIC AFI")?;
+                let safi = r.u8("RIB_GENERIC SAFI")?;
+                if matches!(afi, AFI_IPV4 | AFI_IPV6) && matches!(safi, 1 | 2) {
+                    if add_path {
+                        r.u32("RIB_GENERIC path identifier")?;
+                    }
+                    (afi, safi, Some(read_prefix(&mut r, afi)?), &[][..])
+                } else {
+                    // The NLRI of other families cannot be delimited without
+                    // understanding them; keep the rest raw.
+                    let rest = r.rest();
+                    return Ok(Rib {
+                        sequence,
+                        afi,
+                        safi,
+                        prefix: None,
+                        nlri: rest,
+                        entry_count: 0,
+                        add_path,
+                        entries: &[],
+                        entries_offset: offset + body.len() as u64,
+                    });
+                }
+            }
+            _ => return Err(Error::bad_value("RIB subtype", u32::from(subtype), offset)),
+        };
+        let entry_count = r.u16("RIB entry count")?;
+        let entries_offset = r.offset();
+        let entries = r.rest();
+        // Some writers put path identifiers in records whose subtype does not
+        // say so; take the layout that accounts for every byte.
+        let add_path = add_path || (!entries_fit(entries, entry_count, false) && entries_fit(entries, entry_count, true));
+        Ok(Rib {
+            sequence,
+            afi,
+            safi,
+            prefix,
+            nlri,
+            entry_count,
+            add_path,
+            entries,
+            entries_offset,
+        })
+    }
+
+    /// Iterate over the entries. Stops after the first error.
+    pub fn entries(&self) -> RibEntries<'a> {
+        RibEntries {
+            r: Reader::new(self.entries, self.entries_offset),
+            left: self.entry_count,
+            add_path: self.add_path,
+        }
+    }
+}
+
+/// Iterator over the entries of a [`Rib`].
+#[derive(Clone, Debug)]
+pub struct RibEntries<'a> {
+    r: Reader<'a>,
+    left: u16,
+    add_path: bool,
+}
+
+impl<'a> Iterator for RibEntries<'a> {
+    type Item = Result<RibEntry<'a>>;
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let e = read_entry(&mut self.r, self.add_path);
+        self.left = if e.is_ok() { self.left - 1 } else { 0 };
+        Some(e)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(usize::from(self.left)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 6396 §4.3.1: collector id, view name, peer count, peers.
+    #[test]
+    fn peer_table() {
+        let mut b = vec![10, 0, 0, 1, 0, 2, b'v', b'1', 0, 2];
+        b.extend_from_slice(&[0, 1, 1, 1, 1, 192, 0, 2, 1, 0xfd, 0xe8]);
+        b.extend_from_slice(&[3, 2, 2, 2, 2]);
+        b.extend_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        b.extend_from_slice(&70000u32.to_be_bytes());
+        let t = PeerTable::parse(&b, 0).unwrap();
+        assert_eq!(t.view_name, "v1");
+        assert_eq!(t.peers.len(), 2);
+        assert_eq!(t.peers[0].asn, 65000);
+        assert_eq!(t.peers[1].addr.to_string(), "2001:db8::1");
+        assert_eq!(t.peers[1].asn, 70000);
+        for cut in 0..b.len() {
+            assert!(PeerTable::parse(&b[..cut], 0).is_err(), "cut {cut}");
+        }
+        // A count far larger than the body must not allocate for it.
+        let huge = [10, 0, 0, 1, 0, 0, 0xff, 0xff];
+        assert!(PeerTable::parse(&huge, 0).is_err());
+    }
+
+    #[test]
+    fn rib_record_and_add_path_detection() {
+        let attrs = [0x40u8, 1, 1, 0];
+        let mut b = vec![0, 0, 0, 7, 24, 192, 0, 2, 0, 1];
+        b.extend_from_slice(&[0, 3, 0, 0, 0, 9]);
+        let plain_len = b.len();
+        b.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+        b.extend_from_slice(&attrs);
+        let rib = Rib::parse(2, &b, 0).unwrap();
+        assert_eq!(rib.sequence, 7);
+        assert_eq!(rib.prefix.unwrap().to_string(), "192.0.2.0/24");
+        let e: Vec<_> = rib.entries().map(|e| e.unwrap()).collect();
+        assert_eq!((e[0].peer_index, e[0].originated, e[0].path_id), (3, 9, None));
+        assert_eq!(e[0].parse_attrs(AFI_IPV4).unwrap().origin, Some(0));
+        // The same entry with a path id, in a subtype that does not say so.
+        let mut ap = b[..plain_len].to_vec();
+        ap.extend_from_slice(&[0, 0, 0, 5]);
+        ap.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+        ap.extend_from_slice(&attrs);
+        let rib = Rib::parse(2, &ap, 0).unwrap();
+        assert!(rib.add_path);
+        assert_eq!(rib.entries().next().unwrap().unwrap().path_id, Some(5));
+        for cut in 0..b.len() {
+            let ok = Rib::parse(2, &b[..cut], 0).map(|r| r.entries().all(|e| e.is_ok()));
+            assert!(!matches!(ok, Ok(true)), "cut {cut}");
+        }
+    }
+}
