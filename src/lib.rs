@@ -18,6 +18,8 @@ pub mod cursor;
 pub mod error;
 pub mod fmt;
 pub mod mrt;
+pub mod source;
 
 pub use bgp::Prefix;
 pub use error::{Error, ErrorKind, Result};
+pub use source::{Batch, Compression, Source};

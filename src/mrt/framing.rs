@@ -83,6 +83,9 @@ pub struct Framer<'a> {
     index: u64,
     state: FrameState,
     at_end: bool,
+    /// The buffer's end is the end of the input (not a batch boundary,
+    /// which the cutter has already confirmed to be a record boundary).
+    eof: bool,
 }
 
 impl<'a> Framer<'a> {
@@ -97,7 +100,15 @@ impl<'a> Framer<'a> {
             index: first_index,
             state,
             at_end,
+            eof: at_end,
         }
+    }
+
+    /// Say that the end of the buffer is a confirmed record boundary rather
+    /// than the end of the input (a batch cut by the batch cutter).
+    pub fn batch_end(mut self) -> Self {
+        self.eof = false;
+        self
     }
 
     /// Position in the buffer of the next unframed byte.
@@ -157,6 +168,9 @@ impl<'a> Framer<'a> {
 
     /// Whether a candidate header at `pos` and the header after it both look right.
     fn confirmed(&self, pos: usize) -> Option<bool> {
+        if pos == self.buf.len() && self.at_end {
+            return Some(!self.eof);
+        }
         let Some(h) = self.header_at(pos) else {
             return if self.at_end { Some(false) } else { None };
         };
@@ -324,6 +338,14 @@ impl<'a> Records<'a> {
     pub fn new(buf: &'a [u8], base: u64, first_index: u64, state: FrameState) -> Self {
         Records {
             framer: Framer::new(buf, base, first_index, state, true),
+        }
+    }
+
+    /// Records of a batch that does not end the input: its end is a record
+    /// boundary already confirmed by the batch cutter.
+    pub fn batch(buf: &'a [u8], base: u64, first_index: u64, state: FrameState) -> Self {
+        Records {
+            framer: Framer::new(buf, base, first_index, state, true).batch_end(),
         }
     }
 
