@@ -167,6 +167,18 @@ impl Error {
         self
     }
 
+    /// Whether the error says only that the input ends early: a truncated
+    /// final record or a damaged or cut compressed stream. Everything before
+    /// it was decoded; partial downloads and archives cut at a size limit
+    /// end this way.
+    pub fn is_end_of_input(&self) -> bool {
+        match &self.kind {
+            ErrorKind::Truncated { what, .. } => matches!(*what, "MRT record" | "MRT header"),
+            ErrorKind::Decompress { .. } => true,
+            _ => false,
+        }
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
         &self.kind

@@ -29,9 +29,10 @@ pub fn write_ipv4(out: &mut Vec<u8>, a: u32) {
     }
 }
 
-/// Append IPv6 text exactly as glibc's `inet_ntop` writes it (RFC 5952
-/// compression of the longest run of two or more zero groups, the first on
-/// ties; lower-case hex; an embedded IPv4 for `::a.b.c.d` and `::ffff:a.b.c.d`).
+/// Append IPv6 text as bgpdump writes it: lower-case hex, the longest run
+/// of zero groups compressed to `::` (the first on ties, and unlike RFC 5952
+/// even a run of one group), an embedded IPv4 for `::a.b.c.d` and
+/// `::ffff:a.b.c.d`.
 pub fn write_ipv6(out: &mut Vec<u8>, a: u128) {
     let mut w = [0u16; 8];
     for (i, g) in w.iter_mut().enumerate() {
@@ -53,7 +54,7 @@ pub fn write_ipv6(out: &mut Vec<u8>, a: u128) {
             cur_len = 0;
         }
     }
-    if best_len < 2 {
+    if best_len == 0 {
         best = usize::MAX;
     }
     if best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)) {
@@ -117,7 +118,8 @@ mod tests {
             ("2001:db8::", "2001:db8::"),
             ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),
             ("2001:0:0:1:0:0:0:1", "2001:0:0:1::1"),
-            ("1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"),
+            ("1:0:2:3:4:5:6:7", "1::2:3:4:5:6:7"),
+            ("2001:7f8:30:0:2:1:0:8447", "2001:7f8:30::2:1:0:8447"),
             ("::ffff:1.2.3.4", "::ffff:1.2.3.4"),
             ("::1.2.3.4", "::1.2.3.4"),
             ("fe80::abcd:1", "fe80::abcd:1"),

@@ -15,9 +15,12 @@
 
 pub mod bgp;
 pub mod cursor;
+pub mod dump;
 pub mod error;
 pub mod fmt;
 pub mod mrt;
+pub mod pipeline;
+pub mod report;
 pub mod source;
 
 pub use bgp::Prefix;

@@ -291,6 +291,8 @@ pub struct Attrs<'a> {
     pub atomic_aggregate: bool,
     /// AGGREGATOR (AS, router id).
     pub aggregator: Option<(u32, Ipv4Addr)>,
+    /// The AGGREGATOR value as on the wire (6 or 8 bytes; or malformed).
+    pub aggregator_raw: Option<&'a [u8]>,
     /// AS4_AGGREGATOR (AS, router id).
     pub as4_aggregator: Option<(u32, Ipv4Addr)>,
     /// COMMUNITIES value (4 bytes each).
@@ -363,6 +365,7 @@ impl<'a> Attrs<'a> {
                     v.is_empty()
                 }
                 code::AGGREGATOR => {
+                    a.aggregator_raw = Some(v);
                     let r = match v.len() {
                         6 => v.split_at_checked(2).and_then(|(asn, id)| Some((u32::from(u16::from_be_bytes(asn.try_into().ok()?)), ip4(id)?))),
                         8 => v.split_at_checked(4).and_then(|(asn, id)| Some((be32(asn)?, ip4(id)?))),

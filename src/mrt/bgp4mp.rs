@@ -29,6 +29,20 @@ pub struct Peering {
     pub local_ip: IpAddr,
 }
 
+impl Peering {
+    /// A peering whose addresses the record does not give.
+    pub fn unknown(peer_as: u32, local_as: u32) -> Peering {
+        Peering {
+            peer_as,
+            local_as,
+            ifindex: 0,
+            afi: AFI_IPV4,
+            peer_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            local_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        }
+    }
+}
+
 /// What a BGP4MP record holds.
 #[derive(Clone, Copy, Debug)]
 pub enum Bgp4mpBody<'a> {
@@ -138,6 +152,32 @@ impl<'a> Bgp4mp<'a> {
         let mut r = Reader::new(body, offset);
         let as4 = Self::is_as4(subtype);
         match subtype {
+            // Zebra of 2000 wrote shortened records: peer AS and local AS,
+            // then the states or the message, with no interface index,
+            // family or addresses.
+            0 if body.len() == 8 => {
+                let peer_as = u32::from(r.u16("BGP4MP peer AS")?);
+                let local_as = u32::from(r.u16("BGP4MP local AS")?);
+                let old = r.u16("BGP4MP old state")?;
+                let new = r.u16("BGP4MP new state")?;
+                Ok(Bgp4mp {
+                    subtype,
+                    peering: Peering::unknown(peer_as, local_as),
+                    body: Bgp4mpBody::StateChange { old, new },
+                })
+            }
+            1 if body.get(4..20).is_some_and(|m| m.iter().all(|&b| b == 0xff)) => {
+                let peer_as = u32::from(r.u16("BGP4MP peer AS")?);
+                let local_as = u32::from(r.u16("BGP4MP local AS")?);
+                let ctx = MessageContext { asn_len: 2, add_path: false };
+                let raw = r.peek_rest();
+                let message = Message::read(&mut r, ctx)?;
+                Ok(Bgp4mp {
+                    subtype,
+                    peering: Peering::unknown(peer_as, local_as),
+                    body: Bgp4mpBody::Message { raw, message },
+                })
+            }
             0 | 5 => {
                 let peering = read_peering(&mut r, as4)?;
                 let old = r.u16("BGP4MP old state")?;
@@ -197,14 +237,7 @@ impl<'a> Bgp4mp<'a> {
                 let file = file.split(|&b| b == 0).next().unwrap_or(&[]);
                 Ok(Bgp4mp {
                     subtype,
-                    peering: Peering {
-                        peer_as: 0,
-                        local_as: 0,
-                        ifindex: 0,
-                        afi: AFI_IPV4,
-                        peer_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-                        local_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-                    },
+                    peering: Peering::unknown(0, 0),
                     body: Bgp4mpBody::Snapshot { view, file },
                 })
             }

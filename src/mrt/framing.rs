@@ -27,6 +27,10 @@ use crate::error::{Error, ErrorKind, Result};
 /// resynchronisation candidate is rejected.
 const TIME_WINDOW: u32 = 86_400;
 
+/// The most stray bytes after a record that are taken as its slack rather
+/// than reported as garbage.
+const MAX_SLACK: usize = 8;
+
 /// One framed MRT record: its header and its body, borrowed from the input.
 #[derive(Clone, Copy, Debug)]
 pub struct RawRecord<'a> {
@@ -181,7 +185,16 @@ impl<'a> Framer<'a> {
         if end > self.buf.len() as u64 {
             return if self.at_end { Some(false) } else { None };
         }
-        self.next_ok(end)
+        // The next header may itself follow a few bytes of slack.
+        for gap in 0..=MAX_SLACK as u64 {
+            match self.next_ok(end + gap) {
+                Some(true) => return Some(true),
+                None => return None,
+                Some(false) if end + gap >= self.buf.len() as u64 => return Some(false),
+                Some(false) => {}
+            }
+        }
+        Some(false)
     }
 
     /// Scan forward from `from` for a confirmed header.
@@ -278,17 +291,27 @@ impl<'a> Framer<'a> {
                 }
             }
         }
-        // Skip-ahead: the bytes between this record's end and the next
-        // confirmed header, if the next header is not plausible.
+        // The declared end is not a plausible header: either a few stray
+        // bytes follow this record (slack, the early RIS quirk), or this
+        // header is itself torn and a real record starts inside what it
+        // claims, or the damage lies after this record.
         let end = end as usize;
         let mut slack: &'a [u8] = &[];
-        if end < self.buf.len() && self.next_ok(end as u64) == Some(false) {
-            // Measure the slack only when it is small (the early RIS quirk);
-            // larger damage is reported by the resync of the next step.
-            for gap in 1..=8usize {
+        if self.eof && end < self.buf.len() && self.buf.len() - end < HEADER_LEN.min(MAX_SLACK + 1) {
+            // A few bytes after the last record cannot be a record: slack.
+            slack = self.buf.get(end..).unwrap_or(&[]);
+        } else if end < self.buf.len() && self.next_ok(end as u64) == Some(false) {
+            for gap in 1..=MAX_SLACK {
                 if self.confirmed(end + gap) == Some(true) {
                     slack = self.buf.get(end..end + gap).unwrap_or(&[]);
                     break;
+                }
+            }
+            if slack.is_empty() {
+                if let Some(q) = (pos + 1..end).find(|&q| self.confirmed(q) == Some(true)) {
+                    self.pos = q;
+                    let err = Error::new(ErrorKind::Garbage { skipped: (q - pos) as u64 }, self.base + pos as u64);
+                    return Step::Damage(err);
                 }
             }
         }

@@ -1,0 +1,5 @@
+//! Text output of decoded records: `bgpdump -m` compatible lines and JSON lines.
+
+pub mod bgpdump;
+
+pub use bgpdump::BgpdumpWriter;
