@@ -118,27 +118,13 @@ impl Error {
     #[cold]
     #[inline(never)]
     pub(crate) fn truncated(what: &'static str, needed: usize, available: usize, offset: u64) -> Error {
-        Error::new(
-            ErrorKind::Truncated {
-                what,
-                needed,
-                available,
-            },
-            offset,
-        )
+        Error::new(ErrorKind::Truncated { what, needed, available }, offset)
     }
 
     #[cold]
     #[inline(never)]
     pub(crate) fn bad_length(what: &'static str, declared: u32, limit: u32, offset: u64) -> Error {
-        Error::new(
-            ErrorKind::BadLength {
-                what,
-                declared,
-                limit,
-            },
-            offset,
-        )
+        Error::new(ErrorKind::BadLength { what, declared, limit }, offset)
     }
 
     #[cold]
@@ -198,16 +184,8 @@ impl Error {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ErrorKind::Truncated {
-                what,
-                needed,
-                available,
-            } => write!(f, "truncated {what}: need {needed} bytes, {available} available"),
-            ErrorKind::BadLength {
-                what,
-                declared,
-                limit,
-            } => write!(f, "bad {what}: {declared} (at most {limit} possible)"),
+            ErrorKind::Truncated { what, needed, available } => write!(f, "truncated {what}: need {needed} bytes, {available} available"),
+            ErrorKind::BadLength { what, declared, limit } => write!(f, "bad {what}: {declared} (at most {limit} possible)"),
             ErrorKind::InvalidPrefixLen { afi, bits } => {
                 write!(f, "invalid prefix length {bits} for AFI {afi}")
             }

@@ -44,7 +44,10 @@ where
             }
             Ok(rec) => {
                 if matches!(rec, Record::Rib(_)) && peers.is_none() {
-                    fail(report, Error::new(ErrorKind::MissingPeerIndexTable, raw.offset).in_record(raw.index))?;
+                    fail(
+                        report,
+                        Error::new(ErrorKind::MissingPeerIndexTable, raw.offset).in_record(raw.index),
+                    )?;
                 }
                 if matches!(rec, Record::Skipped) {
                     report.warn("skipped-record-type", 1);

@@ -98,7 +98,10 @@ pub struct Source {
 
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Source").field("name", &self.name).field("compression", &self.compression).finish()
+        f.debug_struct("Source")
+            .field("name", &self.name)
+            .field("compression", &self.compression)
+            .finish()
     }
 }
 
@@ -234,7 +237,9 @@ impl Source {
             }
             Kind::Stdin => Batches::spawn(batch_size, || {
                 let mut stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
-                let head = std::io::BufRead::fill_buf(&mut stdin).map(|b| Compression::detect(b)).unwrap_or(Compression::None);
+                let head = std::io::BufRead::fill_buf(&mut stdin)
+                    .map(Compression::detect)
+                    .unwrap_or(Compression::None);
                 head.reader(stdin)
             }),
         }
@@ -446,7 +451,12 @@ impl Batches {
                             Err(e) => {
                                 buf.truncate(old);
                                 eof = true;
-                                error = Some(Error::new(ErrorKind::Decompress { message: Arc::from(e.to_string()) }, decoded));
+                                error = Some(Error::new(
+                                    ErrorKind::Decompress {
+                                        message: Arc::from(e.to_string()),
+                                    },
+                                    decoded,
+                                ));
                             }
                         }
                         continue;

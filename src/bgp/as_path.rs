@@ -155,11 +155,7 @@ impl<'a> AsPath<'a> {
                         o = OriginRef::Asn(a);
                     }
                 }
-                AS_SET => {
-                    if !s.is_empty() {
-                        o = OriginRef::Set(s);
-                    }
-                }
+                AS_SET if !s.is_empty() => o = OriginRef::Set(s),
                 _ => {}
             }
         }
@@ -246,7 +242,11 @@ impl PathBuf {
     /// Confederation segments in AS4_PATH are discarded.
     pub fn merge(&mut self, as_path: &AsPath<'_>, as4_path: &AsPath<'_>) {
         let n = as_path.count();
-        let m = as4_path.segments().filter(|s| !s.is_confed()).map(|s| if s.kind == AS_SET { 1 } else { s.len() }).sum::<usize>();
+        let m = as4_path
+            .segments()
+            .filter(|s| !s.is_confed())
+            .map(|s| if s.kind == AS_SET { 1 } else { s.len() })
+            .sum::<usize>();
         if n < m {
             self.load(as_path);
             return;

@@ -201,7 +201,7 @@ impl<'a> MpReach<'a> {
     /// Whether the family is IPv4 or IPv6 unicast/multicast (the families
     /// this crate decodes prefixes of).
     pub fn is_ip(&self) -> bool {
-        matches!(self.afi, AFI_IPV4 | AFI_IPV6) && matches!(self.safi, 1 | 2 | 0)
+        matches!(self.afi, AFI_IPV4 | AFI_IPV6) && matches!(self.safi, 0..=2)
     }
 }
 
@@ -367,7 +367,9 @@ impl<'a> Attrs<'a> {
                 code::AGGREGATOR => {
                     a.aggregator_raw = Some(v);
                     let r = match v.len() {
-                        6 => v.split_at_checked(2).and_then(|(asn, id)| Some((u32::from(u16::from_be_bytes(asn.try_into().ok()?)), ip4(id)?))),
+                        6 => v
+                            .split_at_checked(2)
+                            .and_then(|(asn, id)| Some((u32::from(u16::from_be_bytes(asn.try_into().ok()?)), ip4(id)?))),
                         8 => v.split_at_checked(4).and_then(|(asn, id)| Some((be32(asn)?, ip4(id)?))),
                         _ => None,
                     };
@@ -473,13 +475,13 @@ mod tests {
     #[test]
     fn parses_known_attributes() {
         let block: Vec<u8> = [
-            &[0x40, 1, 1, 2][..],                       // ORIGIN INCOMPLETE
-            &[0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe8],      // AS_PATH 65000 (4-byte)
-            &[0x40, 3, 4, 10, 0, 0, 1],                 // NEXT_HOP
-            &[0x80, 4, 4, 0, 0, 0, 5],                  // MED 5
+            &[0x40, 1, 1, 2][..],                           // ORIGIN INCOMPLETE
+            &[0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe8],          // AS_PATH 65000 (4-byte)
+            &[0x40, 3, 4, 10, 0, 0, 1],                     // NEXT_HOP
+            &[0x80, 4, 4, 0, 0, 0, 5],                      // MED 5
             &[0xc0, 8, 8, 0, 1, 0, 2, 0xff, 0xff, 0xff, 1], // COMMUNITIES
-            &[0x50, 99, 0, 2, 7, 7],                    // unknown, extended length
-            &[0x40, 1, 2, 0, 0],                        // malformed ORIGIN: warning
+            &[0x50, 99, 0, 2, 7, 7],                        // unknown, extended length
+            &[0x40, 1, 2, 0, 0],                            // malformed ORIGIN: warning
         ]
         .concat();
         let a = Attrs::parse(&block, 100, AttrContext { asn_len: 4, rib_afi: None }).unwrap();
@@ -504,7 +506,9 @@ mod tests {
         let m = MpReach::parse_rib(&abbrev, 0, AFI_IPV6).unwrap();
         assert!(m.abbreviated);
         assert_eq!(m.next_hop_addr().unwrap().to_string(), "2001:db8::1");
-        let full = [0, 2, 1, 16, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 32, 0x20, 1, 0xd, 0xb8];
+        let full = [
+            0, 2, 1, 16, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 32, 0x20, 1, 0xd, 0xb8,
+        ];
         let m = MpReach::parse_rib(&full, 0, AFI_IPV6).unwrap();
         assert!(!m.abbreviated);
         let p: Vec<_> = m.prefixes(false).iter().map(|p| p.unwrap().1.to_string()).collect();

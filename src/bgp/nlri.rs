@@ -128,7 +128,11 @@ impl std::str::FromStr for Prefix {
         let (a, l) = s.split_once('/').unwrap_or((s, ""));
         let addr: IpAddr = a.parse().map_err(|e| format!("{s}: {e}"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
-        let len: u8 = if l.is_empty() { max } else { l.parse().map_err(|e| format!("{s}: {e}"))? };
+        let len: u8 = if l.is_empty() {
+            max
+        } else {
+            l.parse().map_err(|e| format!("{s}: {e}"))?
+        };
         Prefix::new(addr, len).ok_or_else(|| format!("{s}: prefix length out of range"))
     }
 }
@@ -303,7 +307,11 @@ impl Iterator for Prefixes<'_> {
             return None;
         }
         let item = (|| {
-            let id = if self.add_path { Some(self.r.u32("ADD-PATH path identifier")?) } else { None };
+            let id = if self.add_path {
+                Some(self.r.u32("ADD-PATH path identifier")?)
+            } else {
+                None
+            };
             Ok((id, read_prefix(&mut self.r, self.afi)?))
         })();
         self.failed = item.is_err();

@@ -141,7 +141,8 @@ impl BgpdumpWriter {
                 out.push(b'\n');
             }
             Bgp4mpBody::Message {
-                message: Message::Update(u), ..
+                message: Message::Update(u),
+                ..
             } => self.write_update(&head, u, add_path, false, out),
             _ => {}
         }
@@ -164,7 +165,8 @@ impl BgpdumpWriter {
                 out.push(b'\n');
             }
             Bgp4mpBody::Message {
-                message: Message::Update(u), ..
+                message: Message::Update(u),
+                ..
             } => self.write_update(&head, u, false, true, out),
             _ => {}
         }
@@ -244,7 +246,10 @@ impl BgpdumpWriter {
         let nh = if v6 {
             attrs.mp_reach.and_then(|m| next_hop_ip(m.next_hop))
         } else {
-            attrs.next_hop.map(IpAddr::V4).or_else(|| attrs.mp_reach.and_then(|m| next_hop_ip(m.next_hop)))
+            attrs
+                .next_hop
+                .map(IpAddr::V4)
+                .or_else(|| attrs.mp_reach.and_then(|m| next_hop_ip(m.next_hop)))
         };
         match nh {
             Some(nh) => write_ip(out, nh),

@@ -219,7 +219,12 @@ impl<'a> Framer<'a> {
                     // caller cut the garbage before it and come back with more.
                     if q > start {
                         self.pos = q;
-                        let err = Error::new(ErrorKind::Garbage { skipped: (q - start) as u64 }, self.base + start as u64);
+                        let err = Error::new(
+                            ErrorKind::Garbage {
+                                skipped: (q - start) as u64,
+                            },
+                            self.base + start as u64,
+                        );
                         return Step::Damage(err);
                     }
                     return Step::NeedMore;
@@ -317,7 +322,11 @@ impl<'a> Framer<'a> {
         }
         let offset = self.base + pos as u64;
         let body_all = self.buf.get(pos + HEADER_LEN..end).unwrap_or(&[]);
-        let body_start = if h.is_et() && body_all.len() >= 4 { pos + HEADER_LEN + 4 } else { pos + HEADER_LEN };
+        let body_start = if h.is_et() && body_all.len() >= 4 {
+            pos + HEADER_LEN + 4
+        } else {
+            pos + HEADER_LEN
+        };
         let body_ext = self.buf.get(body_start..end + slack.len()).unwrap_or(&[]);
         let (micros, body, body_offset) = if h.is_et() {
             match body_all.split_first_chunk::<4>() {

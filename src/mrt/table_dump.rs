@@ -43,14 +43,7 @@ pub struct TableDumpEntry<'a> {
 impl<'a> TableDumpEntry<'a> {
     /// Decode the attributes (2-byte AS_PATH).
     pub fn parse_attrs(&self) -> Result<Attrs<'a>> {
-        Attrs::parse(
-            self.attrs,
-            self.attrs_offset,
-            AttrContext {
-                asn_len: 2,
-                rib_afi: None,
-            },
-        )
+        Attrs::parse(self.attrs, self.attrs_offset, AttrContext { asn_len: 2, rib_afi: None })
     }
 }
 
@@ -92,7 +85,9 @@ impl<'a> TableDump<'a> {
     }
 
     fn walk(afi: u16, data: &[u8], offset: u64) -> bool {
-        let Ok(mut td) = TableDump::parse_inner(afi, data, offset) else { return false };
+        let Ok(mut td) = TableDump::parse_inner(afi, data, offset) else {
+            return false;
+        };
         let mut any = false;
         for e in td.by_ref() {
             if e.is_err() {

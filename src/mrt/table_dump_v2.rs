@@ -64,7 +64,11 @@ impl PeerTable {
             let e: &RawPeerEntry = r.wire("peer entry")?;
             let afi = if e.peer_type & 1 != 0 { AFI_IPV6 } else { AFI_IPV4 };
             let addr = read_addr(&mut r, afi)?;
-            let asn = if e.peer_type & 2 != 0 { r.u32("peer AS")? } else { u32::from(r.u16("peer AS")?) };
+            let asn = if e.peer_type & 2 != 0 {
+                r.u32("peer AS")?
+            } else {
+                u32::from(r.u16("peer AS")?)
+            };
             peers.push(PeerEntry {
                 index,
                 bgp_id: Ipv4Addr::from(e.bgp_id),
@@ -138,7 +142,11 @@ impl<'a> RibEntry<'a> {
 fn read_entry<'a>(r: &mut Reader<'a>, add_path: bool) -> Result<RibEntry<'a>> {
     let peer_index = r.u16("RIB entry peer index")?;
     let originated = r.u32("RIB entry originated time")?;
-    let path_id = if add_path { Some(r.u32("RIB entry path identifier")?) } else { None };
+    let path_id = if add_path {
+        Some(r.u32("RIB entry path identifier")?)
+    } else {
+        None
+    };
     let al = r.u16("RIB entry attribute length")?;
     let attrs_offset = r.offset();
     let attrs = r.take(usize::from(al), "RIB entry attributes")?;

@@ -67,7 +67,10 @@ pub enum SynthError {
 impl SynthError {
     /// Shorthand for [`SynthError::InvalidOption`].
     pub(crate) fn invalid(option: &'static str, reason: impl Into<String>) -> Self {
-        SynthError::InvalidOption { option, reason: reason.into() }
+        SynthError::InvalidOption {
+            option,
+            reason: reason.into(),
+        }
     }
 }
 

@@ -85,8 +85,7 @@ const V4_BOGONS: &[(u32, u8)] = &[
 
 /// High 16 bits of IPv6 allocations per region, with weights; region blocks
 /// other than 2001 get 4 random bits added (e.g. 2a00..2a0f).
-const V6_REGIONS: &[(u16, u32)] =
-    &[(0x2001, 10), (0x2400, 25), (0x2600, 25), (0x2800, 8), (0x2a00, 30), (0x2c00, 2)];
+const V6_REGIONS: &[(u16, u32)] = &[(0x2001, 10), (0x2400, 25), (0x2600, 25), (0x2800, 8), (0x2a00, 30), (0x2c00, 2)];
 
 /// Probability that a sample is placed inside an earlier, shorter sample
 /// (models more-specifics and allocation clustering).
@@ -165,7 +164,11 @@ impl PrefixSampler {
     pub(crate) fn v6<R: Rng>(&self, rng: &mut R, parents: &[u128]) -> u128 {
         let len = self.v6_lens.sample(rng);
         let region = self.v6_regions.sample(rng);
-        let high = if region == 0x2001 { 0x2001u16 } else { region | (rng.below(16) as u16) };
+        let high = if region == 0x2001 {
+            0x2001u16
+        } else {
+            region | (rng.below(16) as u16)
+        };
         let random = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
         let mut addr = (u128::from(high) << 112) | (random & ((1u128 << 112) - 1));
         if !parents.is_empty() && rng.chance(self.cluster) {
@@ -202,7 +205,10 @@ pub(crate) fn unique_v4(rng: &mut Xoshiro256, n: usize) -> Result<Vec<u64>, Synt
     if keys.len() >= n {
         return Ok(keys);
     }
-    Err(SynthError::invalid("ipv4_prefixes", "could not generate that many unique IPv4 prefixes"))
+    Err(SynthError::invalid(
+        "ipv4_prefixes",
+        "could not generate that many unique IPv4 prefixes",
+    ))
 }
 
 /// Generates `n` unique sorted IPv6 prefix keys.
@@ -224,5 +230,8 @@ pub(crate) fn unique_v6(rng: &mut Xoshiro256, n: usize) -> Result<Vec<u128>, Syn
     if keys.len() >= n {
         return Ok(keys);
     }
-    Err(SynthError::invalid("ipv6_prefixes", "could not generate that many unique IPv6 prefixes"))
+    Err(SynthError::invalid(
+        "ipv6_prefixes",
+        "could not generate that many unique IPv6 prefixes",
+    ))
 }

@@ -171,7 +171,7 @@ impl RibOptions {
         if self.ipv6_prefixes > MAX_PREFIXES_PER_FAMILY {
             return Err(SynthError::invalid("ipv6_prefixes", format!("at most {MAX_PREFIXES_PER_FAMILY}")));
         }
-        let peers = self.full_peers.checked_add(self.partial_peers).unwrap_or(usize::MAX);
+        let peers = self.full_peers.saturating_add(self.partial_peers);
         if peers > MAX_PEERS {
             return Err(SynthError::invalid("full_peers + partial_peers", format!("at most {MAX_PEERS}")));
         }
@@ -180,7 +180,10 @@ impl RibOptions {
         }
         let (lo, hi) = (*self.partial_fraction.start(), *self.partial_fraction.end());
         if !(0.0..=1.0).contains(&lo) || !(0.0..=1.0).contains(&hi) || lo > hi {
-            return Err(SynthError::invalid("partial_fraction", "must be a range within [0, 1] with start <= end"));
+            return Err(SynthError::invalid(
+                "partial_fraction",
+                "must be a range within [0, 1] with start <= end",
+            ));
         }
         for (name, v) in [
             ("full_coverage", self.full_coverage),
@@ -303,8 +306,13 @@ fn build_peers(opts: &RibOptions, rng: &mut Xoshiro256, topo: &mut Topology) -> 
     let mut used_addr: HashSet<IpAddr> = HashSet::new();
     let (plo, phi) = (*opts.partial_fraction.start(), *opts.partial_fraction.end());
     // IXP-like LANs for IPv4 peer addresses.
-    const V4_LANS: &[(u32, u8)] =
-        &[(0x5051_C000, 21), (0xC342_E000, 22), (0xCE7E_EC00, 22), (0xBB10_D800, 21), (0x50F9_D000, 21)];
+    const V4_LANS: &[(u32, u8)] = &[
+        (0x5051_C000, 21),
+        (0xC342_E000, 22),
+        (0xCE7E_EC00, 22),
+        (0xBB10_D800, 21),
+        (0x50F9_D000, 21),
+    ];
     // Session uptimes: mostly weeks, some months, a few years.
     let age_bucket = Weighted::new(&[(30 * 86_400u32, 60), (365 * 86_400, 35), (4 * 365 * 86_400, 5)]);
     let mut peers = Vec::with_capacity(n);
@@ -472,7 +480,11 @@ impl Ctx {
             let mut out = Vec::with_capacity(n);
             let mut prev = 0u32;
             for i in 0..n {
-                let o = if i > 0 && rng.chance(same_as_prev) { prev } else { topo.pick_origin(rng) };
+                let o = if i > 0 && rng.chance(same_as_prev) {
+                    prev
+                } else {
+                    topo.pick_origin(rng)
+                };
                 out.push(o);
                 prev = o;
             }
@@ -564,14 +576,29 @@ impl Ctx {
             Family::V4 => {
                 let k = self.v4[i];
                 let addr = (k >> 8) as u32;
-                let st = if add_path { TD2_RIB_IPV4_UNICAST_ADDPATH } else { TD2_RIB_IPV4_UNICAST };
+                let st = if add_path {
+                    TD2_RIB_IPV4_UNICAST_ADDPATH
+                } else {
+                    TD2_RIB_IPV4_UNICAST
+                };
                 (i, st, IpAddr::V4(Ipv4Addr::from(addr)), (k & 0xFF) as u8, self.v4_origin[i], 4u64)
             }
             Family::V6 => {
                 let k = self.v6[i];
                 let addr = k & !0xFF;
-                let st = if add_path { TD2_RIB_IPV6_UNICAST_ADDPATH } else { TD2_RIB_IPV6_UNICAST };
-                (self.v4.len() + i, st, IpAddr::V6(Ipv6Addr::from(addr)), (k & 0xFF) as u8, self.v6_origin[i], 6u64)
+                let st = if add_path {
+                    TD2_RIB_IPV6_UNICAST_ADDPATH
+                } else {
+                    TD2_RIB_IPV6_UNICAST
+                };
+                (
+                    self.v4.len() + i,
+                    st,
+                    IpAddr::V6(Ipv6Addr::from(addr)),
+                    (k & 0xFF) as u8,
+                    self.v6_origin[i],
+                    6u64,
+                )
             }
         };
         let pseed = hash2(self.seed ^ fam_tag, i as u64);
@@ -592,7 +619,11 @@ impl Ctx {
                 };
             }
         }
-        let prepend = if r.chance(self.prepend) { self.prepend_count.sample(&mut r) } else { 0 };
+        let prepend = if r.chance(self.prepend) {
+            self.prepend_count.sample(&mut r)
+        } else {
+            0
+        };
         set_members.clear();
         if n_orig == 1 && r.chance(self.as_set) {
             let want = r.range(2, 4) as usize;
@@ -638,11 +669,21 @@ impl Ctx {
             let mut er = SplitMix64::new(h);
             let k = if n_orig > 1 {
                 let x = er.below(100);
-                (if x < 60 { 0 } else if x < 85 { 1 } else { 2 }) % n_orig
+                (if x < 60 {
+                    0
+                } else if x < 85 {
+                    1
+                } else {
+                    2
+                }) % n_orig
             } else {
                 0
             };
-            let n_paths = if add_path && peer.add_path && er.chance(self.second_path) { 2 } else { 1 };
+            let n_paths = if add_path && peer.add_path && er.chance(self.second_path) {
+                2
+            } else {
+                1
+            };
             let path_id_base = 1 + (er.below(4) as u32) * 16;
             for path_no in 0..n_paths {
                 let origin_idx = origins[(k + path_no) % n_orig];
@@ -719,7 +760,11 @@ impl Ctx {
                 if let Some((asn, ip)) = aggregator {
                     attr_aggregator(buf, asn, ip.to_be_bytes(), true);
                 }
-                let n_comm = if peer.strips_communities { 0 } else { usize::from(self.comm_count.sample(&mut ar)) };
+                let n_comm = if peer.strips_communities {
+                    0
+                } else {
+                    usize::from(self.comm_count.sample(&mut ar))
+                };
                 if n_comm > 0 {
                     let tier1 = topo.chains[origin_idx as usize].tier1;
                     for c in comms[..n_comm].iter_mut() {
@@ -730,7 +775,11 @@ impl Ctx {
                             _ => origin_asn,
                         };
                         let hi = if src <= 0xFFFF { src } else { 65_000 + src % 500 };
-                        let lo = if (x >> 8) & 0x7F == 0 { 666 } else { 1 + ((x >> 16) % 9_999) as u32 };
+                        let lo = if (x >> 8) & 0x7F == 0 {
+                            666
+                        } else {
+                            1 + ((x >> 16) % 9_999) as u32
+                        };
                         *c = if (x >> 40) & 0xFF == 0 { 0xFFFF_FF01 } else { (hi << 16) | lo };
                     }
                     attr_communities(buf, &comms[..n_comm]);
@@ -783,7 +832,12 @@ impl Ctx {
                 }
                 OKey::None => Origin::None,
             };
-            truth.push(TruthRow { prefix: ip, length: plen, origin, peers: n });
+            truth.push(TruthRow {
+                prefix: ip,
+                length: plen,
+                origin,
+                peers: n,
+            });
         }
         truth[first..].sort_unstable();
         u64::from(n_entries)

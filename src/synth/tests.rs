@@ -60,7 +60,11 @@ fn gen_rib(opts: &RibOptions) -> (Vec<u8>, RibSummary) {
 }
 
 fn tiny() -> RibOptions {
-    RibOptions { add_path: false, ..RibOptions::small() }.scale(0.25)
+    RibOptions {
+        add_path: false,
+        ..RibOptions::small()
+    }
+    .scale(0.25)
 }
 
 #[derive(Debug)]
@@ -112,7 +116,11 @@ fn attributes(mut a: &[u8]) -> Vec<(u8, u8, &[u8])> {
     while !a.is_empty() {
         let flags = a[0];
         let typ = a[1];
-        let (len, hdr) = if flags & 0x10 != 0 { (usize::from(be16(&a[2..])), 4) } else { (usize::from(a[2]), 3) };
+        let (len, hdr) = if flags & 0x10 != 0 {
+            (usize::from(be16(&a[2..])), 4)
+        } else {
+            (usize::from(a[2]), 3)
+        };
         assert_eq!(flags & 0x10 != 0, len > 255, "extended-length flag iff length > 255 (type {typ})");
         out.push((typ, flags, &a[hdr..hdr + len]));
         a = &a[hdr + len..];
@@ -288,7 +296,12 @@ fn decode_rib(data: &[u8], add_path: bool) -> DecodedRib {
     }
     d.truth = pairs
         .into_iter()
-        .map(|((prefix, length, origin), peers)| TruthRow { prefix, length, origin, peers: peers.len() as u32 })
+        .map(|((prefix, length, origin), peers)| TruthRow {
+            prefix,
+            length,
+            origin,
+            peers: peers.len() as u32,
+        })
         .collect();
     d
 }
@@ -301,7 +314,10 @@ fn rib_is_deterministic() {
     assert_eq!(fnv1a(&a), fnv1a(&b));
     assert_eq!(a, b);
     assert_eq!(sa, sb);
-    let (c, _) = gen_rib(&RibOptions { seed: opts.seed + 1, ..opts.clone() });
+    let (c, _) = gen_rib(&RibOptions {
+        seed: opts.seed + 1,
+        ..opts.clone()
+    });
     assert_ne!(fnv1a(&a), fnv1a(&c));
     // Independent of the rayon thread count.
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
@@ -318,9 +334,24 @@ fn rib_golden_hash() {
     assert_eq!(fnv1a(&a), GOLDEN_TINY_FNV, "output of RibOptions::small().scale(0.25) changed");
 }
 
-const GOLDEN_TINY_LEN: usize = 0;
-const GOLDEN_TINY_ENTRIES: u64 = 0;
-const GOLDEN_TINY_FNV: u64 = 0;
+const GOLDEN_TINY_LEN: usize = 331_055;
+const GOLDEN_TINY_ENTRIES: u64 = 4_760;
+const GOLDEN_TINY_FNV: u64 = 6_299_263_602_993_824_814;
+
+/// Pins the exact bytes of `UpdatesOptions::small()`.
+#[test]
+fn updates_golden_hash() {
+    let mut a = Vec::new();
+    write_updates(&UpdatesOptions::small(), &mut a).unwrap();
+    assert_eq!(
+        (a.len(), fnv1a(&a)),
+        (GOLDEN_UPD_LEN, GOLDEN_UPD_FNV),
+        "output of UpdatesOptions::small() changed"
+    );
+}
+
+const GOLDEN_UPD_LEN: usize = 231_947;
+const GOLDEN_UPD_FNV: u64 = 1_886_192_459_128_574_071;
 
 #[test]
 fn rib_framing_and_peer_table() {
@@ -399,7 +430,10 @@ fn rib_truth_matches_decoded_file() {
 
 #[test]
 fn add_path_rib() {
-    let opts = RibOptions { add_path: true, ..RibOptions::small() };
+    let opts = RibOptions {
+        add_path: true,
+        ..RibOptions::small()
+    };
     let (data, s) = gen_rib(&opts);
     let d = decode_rib(&data, true);
     assert_eq!(d.truth, s.truth);
@@ -449,7 +483,12 @@ fn rib_scale_and_empty() {
     assert_eq!(records(&data).len(), 1);
     assert!(s.truth.is_empty());
     // Partial-only peers still cover every prefix.
-    let o = RibOptions { full_peers: 0, partial_peers: 2, partial_fraction: 0.0..=0.0, ..tiny() };
+    let o = RibOptions {
+        full_peers: 0,
+        partial_peers: 2,
+        partial_fraction: 0.0..=0.0,
+        ..tiny()
+    };
     let (data, s) = gen_rib(&o);
     let d = decode_rib(&data, false);
     assert_eq!(d.prefixes.len(), o.ipv4_prefixes + o.ipv6_prefixes);
@@ -459,15 +498,45 @@ fn rib_scale_and_empty() {
 #[test]
 fn invalid_options_are_errors() {
     let bad = [
-        RibOptions { full_peers: 0, partial_peers: 0, ..tiny() },
-        RibOptions { partial_fraction: 0.6..=0.2, ..tiny() },
-        RibOptions { partial_fraction: f64::NAN..=0.5, ..tiny() },
-        RibOptions { moas_fraction: 1.5, ..tiny() },
-        RibOptions { full_coverage: f64::NAN, ..tiny() },
-        RibOptions { full_peers: MAX_PEERS, partial_peers: 1, ..tiny() },
-        RibOptions { full_peers: usize::MAX, partial_peers: usize::MAX, ..tiny() },
-        RibOptions { ipv4_prefixes: MAX_PREFIXES_PER_FAMILY + 1, ..tiny() },
-        RibOptions { view_name: "x".repeat(70_000), ..tiny() },
+        RibOptions {
+            full_peers: 0,
+            partial_peers: 0,
+            ..tiny()
+        },
+        RibOptions {
+            partial_fraction: 0.6..=0.2,
+            ..tiny()
+        },
+        RibOptions {
+            partial_fraction: f64::NAN..=0.5,
+            ..tiny()
+        },
+        RibOptions {
+            moas_fraction: 1.5,
+            ..tiny()
+        },
+        RibOptions {
+            full_coverage: f64::NAN,
+            ..tiny()
+        },
+        RibOptions {
+            full_peers: MAX_PEERS,
+            partial_peers: 1,
+            ..tiny()
+        },
+        RibOptions {
+            full_peers: usize::MAX,
+            partial_peers: usize::MAX,
+            ..tiny()
+        },
+        RibOptions {
+            ipv4_prefixes: MAX_PREFIXES_PER_FAMILY + 1,
+            ..tiny()
+        },
+        RibOptions {
+            view_name: "x".repeat(70_000),
+            ..tiny()
+        },
     ];
     for o in bad {
         let e = write_rib(&o, std::io::sink()).unwrap_err();
@@ -475,11 +544,27 @@ fn invalid_options_are_errors() {
         assert!(!e.to_string().is_empty());
     }
     let bad_u = [
-        UpdatesOptions { peers: 0, ..UpdatesOptions::small() },
-        UpdatesOptions { peers: MAX_UPDATE_PEERS + 1, ..UpdatesOptions::small() },
-        UpdatesOptions { ipv6_fraction: -0.1, ..UpdatesOptions::small() },
-        UpdatesOptions { flap_fraction: f64::INFINITY, ..UpdatesOptions::small() },
-        UpdatesOptions { start_time: u32::MAX, duration_secs: 10, ..UpdatesOptions::small() },
+        UpdatesOptions {
+            peers: 0,
+            ..UpdatesOptions::small()
+        },
+        UpdatesOptions {
+            peers: MAX_UPDATE_PEERS + 1,
+            ..UpdatesOptions::small()
+        },
+        UpdatesOptions {
+            ipv6_fraction: -0.1,
+            ..UpdatesOptions::small()
+        },
+        UpdatesOptions {
+            flap_fraction: f64::INFINITY,
+            ..UpdatesOptions::small()
+        },
+        UpdatesOptions {
+            start_time: u32::MAX,
+            duration_secs: 10,
+            ..UpdatesOptions::small()
+        },
     ];
     for o in bad_u {
         assert!(matches!(write_updates(&o, std::io::sink()), Err(SynthError::InvalidOption { .. })));
@@ -501,9 +586,24 @@ fn invalid_options_are_errors() {
 #[test]
 fn truth_text_format() {
     let rows = vec![
-        TruthRow { prefix: "2001:db8::".parse().unwrap(), length: 32, origin: Origin::None, peers: 1 },
-        TruthRow { prefix: "10.0.0.0".parse().unwrap(), length: 8, origin: Origin::Set(vec![1, 65536]), peers: 2 },
-        TruthRow { prefix: "10.0.0.0".parse().unwrap(), length: 8, origin: Origin::Asn(64496), peers: 3 },
+        TruthRow {
+            prefix: "2001:db8::".parse().unwrap(),
+            length: 32,
+            origin: Origin::None,
+            peers: 1,
+        },
+        TruthRow {
+            prefix: "10.0.0.0".parse().unwrap(),
+            length: 8,
+            origin: Origin::Set(vec![1, 65536]),
+            peers: 2,
+        },
+        TruthRow {
+            prefix: "10.0.0.0".parse().unwrap(),
+            length: 8,
+            origin: Origin::Asn(64496),
+            peers: 3,
+        },
     ];
     let mut out = Vec::new();
     write_truth(&rows, &mut out).unwrap();
@@ -662,14 +762,27 @@ fn decode_updates(data: &[u8], et: bool) -> UpdStats {
 #[test]
 fn updates_framing_and_content() {
     for et in [false, true] {
-        let opts = UpdatesOptions { et, messages: 20_000, flap_fraction: 0.002, ..UpdatesOptions::small() };
+        let opts = UpdatesOptions {
+            et,
+            messages: 20_000,
+            flap_fraction: 0.002,
+            ..UpdatesOptions::small()
+        };
         let mut buf = Vec::new();
         let sum = write_updates(&opts, &mut buf).unwrap();
         assert_eq!(sum.bytes as usize, buf.len());
         let s = decode_updates(&buf, et);
         assert_eq!(s.records, opts.messages as u64);
         assert_eq!(
-            (s.updates, s.announced, s.withdrawn, s.keepalives, s.opens, s.state_changes, s.as2_records),
+            (
+                s.updates,
+                s.announced,
+                s.withdrawn,
+                s.keepalives,
+                s.opens,
+                s.state_changes,
+                s.as2_records
+            ),
             (
                 sum.updates,
                 sum.announced,
@@ -730,7 +843,13 @@ fn decompress(data: &[u8], c: Compression) -> Vec<u8> {
 fn compression_round_trip() {
     let opts = tiny();
     let (plain, _) = gen_rib(&opts);
-    for c in [Compression::None, Compression::Gzip, Compression::Bzip2, Compression::Zstd, Compression::Xz] {
+    for c in [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Bzip2,
+        Compression::Zstd,
+        Compression::Xz,
+    ] {
         let mut z = Vec::new();
         let s = write_compressed(&mut z, c, |w| write_rib(&opts, w)).unwrap();
         assert_eq!(s.bytes as usize, plain.len());
@@ -769,32 +888,4 @@ fn preset_entry_counts() {
         let est = s.entries as f64 / f;
         assert!((lo..hi).contains(&est), "estimated {est} entries for {opts:?}");
     }
-}
-
-#[test]
-fn zz_debug_dump() {
-    let (data, s) = gen_rib(&RibOptions::small());
-    let recs = records(&data);
-    let (_, _, peers) = decode_peer_table(recs[0].body);
-    for p in &peers { eprintln!("peer {:?}", p); }
-    for r in recs.iter().skip(1).step_by(700).take(6) {
-        let b = r.body;
-        let plen = b[4];
-        let nb = usize::from(plen).div_ceil(8);
-        eprintln!("rec seq {} sub {} plen {} bytes {:?}", be32(b), r.sub, plen, &b[5..5+nb]);
-        let mut pos = 5 + nb + 2;
-        for _ in 0..be16(&b[5+nb..]) {
-            let peer = be16(&b[pos..]); let t = be32(&b[pos+2..]); pos += 6;
-            let al = usize::from(be16(&b[pos..])); pos += 2;
-            let attrs = attributes(&b[pos..pos+al]); pos += al;
-            let mut line = format!("  peer {peer} t {t}:");
-            for (ty, f, v) in attrs {
-                if ty == 2 { let mut p=0; let mut segs=vec![]; while p < v.len() { let c=usize::from(v[p+1]); segs.push((v[p], (0..c).map(|k| be32(&v[p+2+4*k..])).collect::<Vec<_>>())); p+=2+4*c;} line += &format!(" PATH{segs:?}"); }
-                else if ty == 8 { line += &format!(" COMM{:?}", v.chunks(4).map(|c| format!("{}:{}", be16(c), be16(&c[2..]))).collect::<Vec<_>>()); }
-                else { line += &format!(" [{ty} f{f:x} {v:?}]"); }
-            }
-            eprintln!("{line}");
-        }
-    }
-    for t in s.truth.iter().filter(|t| !matches!(t.origin, Origin::Asn(_))).take(5) { eprintln!("{t}"); }
 }

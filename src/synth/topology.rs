@@ -7,8 +7,9 @@ use super::rng::{hash2, Rng, SplitMix64, Weighted, Xoshiro256};
 use super::wire::{AsPath, SEG_AS_SEQUENCE};
 
 /// Well-known large transit networks used as the tier-1 layer.
-const TIER1: &[u32] =
-    &[174, 209, 701, 1239, 1299, 2828, 2914, 3257, 3320, 3356, 3491, 5511, 6453, 6461, 6762, 6830, 6939, 7018, 12956];
+const TIER1: &[u32] = &[
+    174, 209, 701, 1239, 1299, 2828, 2914, 3257, 3320, 3356, 3491, 5511, 6453, 6461, 6762, 6830, 6939, 7018, 12956,
+];
 
 /// Upstream chain below the tier-1 of one origin AS.
 #[derive(Clone, Copy, Debug)]
@@ -85,7 +86,14 @@ impl Topology {
             })
             .collect();
         let seed = rng.next_u64();
-        Topology { tier1: TIER1.to_vec(), transit, origins, chains, seed, used }
+        Topology {
+            tier1: TIER1.to_vec(),
+            transit,
+            origins,
+            chains,
+            seed,
+            used,
+        }
     }
 
     /// A fresh ASN not used anywhere in the topology.
@@ -145,15 +153,7 @@ impl Topology {
 
     /// Convenience: clears `path`, then builds a complete AS_SEQUENCE route
     /// ending in `origin_asn` repeated `1 + prepend` times.
-    pub(crate) fn route(
-        &self,
-        path: &mut AsPath,
-        peer_asn: u32,
-        peer_seed: u64,
-        origin: u32,
-        variant: u64,
-        prepend: u8,
-    ) {
+    pub(crate) fn route(&self, path: &mut AsPath, peer_asn: u32, peer_seed: u64, origin: u32, variant: u64, prepend: u8) {
         path.clear();
         path.begin(SEG_AS_SEQUENCE);
         self.push_route(path, peer_asn, peer_seed, origin, variant);

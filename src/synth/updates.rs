@@ -295,18 +295,19 @@ impl<'a> Gen<'a> {
             scratch: Vec::with_capacity(1024),
             scratch2: Vec::with_capacity(1024),
             path: AsPath::new(),
-            nlri_count: Weighted::new(&[
-                (1, 600),
+            nlri_count: Weighted::new(&[(1, 600), (2, 120), (3, 80), (4, 50), (5, 40), (8, 40), (12, 30), (20, 25), (30, 15)]),
+            comm_count: Weighted::new(&[
+                (0, 350),
+                (1, 120),
                 (2, 120),
-                (3, 80),
-                (4, 50),
-                (5, 40),
-                (8, 40),
-                (12, 30),
-                (20, 25),
-                (30, 15),
+                (3, 110),
+                (4, 90),
+                (6, 80),
+                (9, 60),
+                (14, 40),
+                (22, 20),
+                (30, 10),
             ]),
-            comm_count: Weighted::new(&[(0, 350), (1, 120), (2, 120), (3, 110), (4, 90), (6, 80), (9, 60), (14, 40), (22, 20), (30, 10)]),
             summary: UpdatesSummary::default(),
             last_us: 0,
         }
@@ -336,7 +337,11 @@ impl<'a> Gen<'a> {
         }
         if p.as2 {
             put_u16(&mut self.buf, p.asn as u16);
-            let local = if self.opts.local_asn > 0xFFFF { AS_TRANS } else { self.opts.local_asn };
+            let local = if self.opts.local_asn > 0xFFFF {
+                AS_TRANS
+            } else {
+                self.opts.local_asn
+            };
             put_u16(&mut self.buf, local as u16);
             self.summary.as2_records += 1;
         } else {
@@ -435,8 +440,16 @@ impl<'a> Gen<'a> {
         } else {
             (true, false)
         };
-        let n_ann = if announce { usize::from(self.nlri_count.sample(&mut self.rng)) } else { 0 };
-        let n_wd = if withdraw { usize::from(self.nlri_count.sample(&mut self.rng)) } else { 0 };
+        let n_ann = if announce {
+            usize::from(self.nlri_count.sample(&mut self.rng))
+        } else {
+            0
+        };
+        let n_wd = if withdraw {
+            usize::from(self.nlri_count.sample(&mut self.rng))
+        } else {
+            0
+        };
 
         // Encode NLRI / withdrawn lists into scratch buffers.
         self.scratch.clear(); // announced
@@ -565,7 +578,13 @@ impl<'a> Gen<'a> {
             let flap_now = n_up > 0 && self.rng.chance(flap);
             if flap_now {
                 let nth = self.rng.below_usize(n_up);
-                let pi = self.peers.iter().enumerate().filter(|(_, p)| p.state == 6).nth(nth).map_or(0, |x| x.0);
+                let pi = self
+                    .peers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.state == 6)
+                    .nth(nth)
+                    .map_or(0, |x| x.0);
                 self.state_change(t, pi, 6, 1);
                 self.peers[pi].step = 0;
             } else if let Some(pi) = pending.filter(|_| n_up == 0 || self.rng.chance(advance)) {
@@ -581,7 +600,13 @@ impl<'a> Gen<'a> {
                 // An established peer, skewed towards low indices (noisy peers).
                 let u = self.rng.unit();
                 let nth = ((u * u * n_up as f64) as usize).min(n_up.saturating_sub(1));
-                let pi = self.peers.iter().enumerate().filter(|(_, p)| p.state == 6).nth(nth).map_or(0, |x| x.0);
+                let pi = self
+                    .peers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.state == 6)
+                    .nth(nth)
+                    .map_or(0, |x| x.0);
                 if self.rng.chance(keepalive) {
                     self.keepalive(t, pi);
                 } else {

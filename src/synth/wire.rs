@@ -164,7 +164,12 @@ impl AsPath {
 
     /// An empty path.
     pub(crate) fn new() -> Self {
-        AsPath { asns: [0; Self::MAX_ASNS], n: 0, segs: [(0, 0); Self::MAX_SEGS], nsegs: 0 }
+        AsPath {
+            asns: [0; Self::MAX_ASNS],
+            n: 0,
+            segs: [(0, 0); Self::MAX_SEGS],
+            nsegs: 0,
+        }
     }
 
     /// Clears the path.

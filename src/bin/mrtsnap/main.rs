@@ -11,7 +11,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "mrtsnap", version, about = "Fast MRT (RFC 6396) archive reader and prefix-origin snapshots")]
+#[command(
+    name = "mrtsnap",
+    version,
+    about = "Fast MRT (RFC 6396) archive reader and prefix-origin snapshots"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -77,15 +81,24 @@ fn print_errors(file: &str, report: &Report, quiet: bool) {
         let kinds: Vec<String> = report.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let skipped = report.skipped();
         if skipped > 0 {
-            eprintln!("mrtsnap: {file}: {skipped} damaged record(s) or region(s) skipped ({})", kinds.join(", "));
+            eprintln!(
+                "mrtsnap: {file}: {skipped} damaged record(s) or region(s) skipped ({})",
+                kinds.join(", ")
+            );
         } else {
-            eprintln!("mrtsnap: {file}: input ends early; everything before the cut was decoded ({})", kinds.join(", "));
+            eprintln!(
+                "mrtsnap: {file}: input ends early; everything before the cut was decoded ({})",
+                kinds.join(", ")
+            );
         }
     }
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
