@@ -14,7 +14,7 @@ pub use bgp4mp::{Bgp4mp, Bgp4mpBody, Entry, LegacyBgp, Peering};
 pub use framing::{FrameState, Framer, RawRecord, Records};
 pub use header::{subtype_name, Header, MrtType, HEADER_LEN};
 pub use table_dump::{TableDump, TableDumpEntry};
-pub use table_dump_v2::{PeerEntry, PeerTable, Rib, RibEntries, RibEntry};
+pub use table_dump_v2::{GeoPeer, GeoPeerTable, PeerEntry, PeerTable, Rib, RibEntries, RibEntry};
 
 use crate::error::Result;
 
@@ -31,8 +31,8 @@ pub enum Record<'a> {
     Bgp4mp(Bgp4mp<'a>),
     /// Legacy BGP (type 5).
     LegacyBgp(LegacyBgp<'a>),
-    /// TABLE_DUMP_V2 GEO_PEER_TABLE (RFC 6397), raw.
-    GeoPeerTable(&'a [u8]),
+    /// TABLE_DUMP_V2 GEO_PEER_TABLE (RFC 6397).
+    GeoPeerTable(GeoPeerTable),
     /// A type the crate skips (OSPF, IS-IS, unknown types and subtypes).
     Skipped,
 }
@@ -44,7 +44,7 @@ impl<'a> Record<'a> {
         let (body, off) = (raw.body, raw.body_offset);
         let r = match (h.mrt_type, h.subtype) {
             (13, 1) => PeerTable::parse(body, off).map(Record::PeerIndexTable),
-            (13, 7) => Ok(Record::GeoPeerTable(body)),
+            (13, 7) => GeoPeerTable::parse(body, off).map(Record::GeoPeerTable),
             (13, 2..=6 | 8..=12) => Rib::parse(h.subtype, body, off).map(Record::Rib),
             (12, 1 | 2) => TableDump::parse(h.subtype, body, raw.body_ext, off).map(Record::TableDump),
             (16 | 17, 0..=11) => Bgp4mp::parse(h.subtype, body, off).map(Record::Bgp4mp),

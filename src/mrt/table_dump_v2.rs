@@ -311,3 +311,92 @@ mod tests {
         }
     }
 }
+
+/// One peer of a GEO_PEER_TABLE (RFC 6397).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GeoPeer {
+    /// BGP identifier.
+    pub bgp_id: Ipv4Addr,
+    /// Peer address.
+    pub addr: IpAddr,
+    /// Peer AS.
+    pub asn: u32,
+    /// Latitude in degrees (NaN when unknown).
+    pub latitude: f32,
+    /// Longitude in degrees (NaN when unknown).
+    pub longitude: f32,
+}
+
+/// The GEO_PEER_TABLE (RFC 6397 §3): collector and peer locations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GeoPeerTable {
+    /// Collector BGP identifier.
+    pub collector_id: Ipv4Addr,
+    /// Collector latitude.
+    pub latitude: f32,
+    /// Collector longitude.
+    pub longitude: f32,
+    /// Peers.
+    pub peers: Vec<GeoPeer>,
+}
+
+impl GeoPeerTable {
+    /// Decode a GEO_PEER_TABLE body.
+    pub fn parse(body: &[u8], offset: u64) -> Result<GeoPeerTable> {
+        let mut r = Reader::new(body, offset);
+        let f32be = |r: &mut Reader<'_>, what| r.u32(what).map(f32::from_bits);
+        let collector_id = Ipv4Addr::from(*r.array::<4>("collector BGP ID")?);
+        let latitude = f32be(&mut r, "collector latitude")?;
+        let longitude = f32be(&mut r, "collector longitude")?;
+        let count = r.u16("peer count")?;
+        let mut peers = Vec::with_capacity(usize::from(count).min(r.remaining() / 17));
+        for _ in 0..count {
+            let e: &RawPeerEntry = r.wire("geo peer entry")?;
+            let afi = if e.peer_type & 1 != 0 { AFI_IPV6 } else { AFI_IPV4 };
+            let addr = read_addr(&mut r, afi)?;
+            let asn = if e.peer_type & 2 != 0 {
+                r.u32("peer AS")?
+            } else {
+                u32::from(r.u16("peer AS")?)
+            };
+            peers.push(GeoPeer {
+                bgp_id: Ipv4Addr::from(e.bgp_id),
+                addr,
+                asn,
+                latitude: f32be(&mut r, "peer latitude")?,
+                longitude: f32be(&mut r, "peer longitude")?,
+            });
+        }
+        Ok(GeoPeerTable {
+            collector_id,
+            latitude,
+            longitude,
+            peers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod geo_tests {
+    use super::*;
+
+    /// RFC 6397 §3: collector id and location, then peers with locations.
+    #[test]
+    fn geo_peer_table() {
+        let mut b = vec![10, 0, 0, 1];
+        b.extend_from_slice(&52.5f32.to_bits().to_be_bytes());
+        b.extend_from_slice(&13.25f32.to_bits().to_be_bytes());
+        b.extend_from_slice(&[0, 1, 2, 1, 1, 1, 1, 192, 0, 2, 1, 0, 1, 0x11, 0x70]);
+        b.extend_from_slice(&(-33.5f32).to_bits().to_be_bytes());
+        b.extend_from_slice(&f32::NAN.to_bits().to_be_bytes());
+        let g = GeoPeerTable::parse(&b, 0).unwrap();
+        assert_eq!((g.latitude, g.longitude), (52.5, 13.25));
+        assert_eq!(g.peers[0].asn, 70000);
+        assert_eq!(g.peers[0].addr.to_string(), "192.0.2.1");
+        assert_eq!(g.peers[0].latitude, -33.5);
+        assert!(g.peers[0].longitude.is_nan());
+        for cut in 0..b.len() {
+            assert!(GeoPeerTable::parse(&b[..cut], 0).is_err());
+        }
+    }
+}
