@@ -43,6 +43,12 @@ enum DumpFormat {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Write synthetic MRT files (deterministic for a seed) with their true
+    /// prefix-origin pairs.
+    Synth {
+        #[command(subcommand)]
+        what: SynthCmd,
+    },
     /// Print every route of MRT files.
     Dump {
         /// Input files (`-` for standard input).
@@ -58,6 +64,106 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<String>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Preset {
+    /// A few thousand prefixes (the shipped corpus sample).
+    Small,
+    /// About 1.0M IPv4 and 230k IPv6 prefixes, 20 full and 10 partial peers.
+    Default,
+    /// Shaped like a 2026 route-views2 RIB (~21M RIB entries).
+    RouteViews2,
+    /// Shaped like a 2026 RIS rrc00 RIB (~53M RIB entries).
+    Rrc00,
+}
+
+#[derive(Subcommand)]
+enum SynthCmd {
+    /// A TABLE_DUMP_V2 RIB.
+    Rib {
+        /// Output file; compression from its extension (.gz, .bz2, .zst, .xz).
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// Size and shape.
+        #[arg(long, value_enum, default_value = "default")]
+        preset: Preset,
+        /// Scale the prefix counts.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write ADD-PATH RIB subtypes.
+        #[arg(long)]
+        add_path: bool,
+        /// Also write the true prefix-origin pairs (`PREFIX/LEN<TAB>ORIGIN<TAB>PEERS`).
+        #[arg(long)]
+        truth: Option<std::path::PathBuf>,
+    },
+    /// A BGP4MP updates file.
+    Updates {
+        /// Output file; compression from its extension.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// Number of records.
+        #[arg(long, default_value_t = 100_000)]
+        messages: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write BGP4MP_ET records (microsecond timestamps).
+        #[arg(long)]
+        et: bool,
+    },
+}
+
+fn synth(what: SynthCmd) -> anyhow::Result<ExitCode> {
+    use mrtsnap::synth::{Compression, RibOptions, UpdatesOptions};
+    match what {
+        SynthCmd::Rib {
+            output,
+            preset,
+            scale,
+            seed,
+            add_path,
+            truth,
+        } => {
+            let base = match preset {
+                Preset::Small => RibOptions::small(),
+                Preset::Default => RibOptions::default(),
+                Preset::RouteViews2 => RibOptions::route_views2_like(),
+                Preset::Rrc00 => RibOptions::rrc00_like(),
+            };
+            let mut opts = if scale == 1.0 { base } else { base.scale(scale) };
+            opts.seed = seed;
+            opts.add_path = add_path;
+            let summary = opts.write_to(&output, Compression::from_path(&output))?;
+            eprintln!(
+                "mrtsnap: wrote {}: {} records, {} RIB entries, {} peers, {} bytes uncompressed",
+                output.display(),
+                summary.records,
+                summary.entries,
+                summary.peers,
+                summary.bytes
+            );
+            if let Some(t) = truth {
+                let f = std::io::BufWriter::new(std::fs::File::create(&t).with_context(|| t.display().to_string())?);
+                mrtsnap::synth::write_truth(&summary.truth, f)?;
+            }
+        }
+        SynthCmd::Updates { output, messages, seed, et } => {
+            let opts = UpdatesOptions {
+                messages,
+                seed,
+                et,
+                ..UpdatesOptions::default()
+            };
+            let s = opts.write_to(&output, Compression::from_path(&output))?;
+            eprintln!("mrtsnap: wrote {}: {} records, {} bytes uncompressed", output.display(), s.records, s.bytes);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn open(path: &str, no_mmap: bool) -> anyhow::Result<Source> {
@@ -107,6 +213,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let threads = rayon::current_num_threads();
     match cli.cmd {
+        Cmd::Synth { what } => synth(what),
         Cmd::Dump { files, format } => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
@@ -124,7 +231,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         let mut w = BgpdumpWriter::new();
                         let r = for_each_record(batch, &mut rep, strict, |raw, rec, peers| match format {
                             DumpFormat::Bgpdump => w.write_record(raw, rec, peers, &mut text),
-                            DumpFormat::Jsonl => {}
+                            DumpFormat::Jsonl => mrtsnap::dump::jsonl::write_record(raw, rec, peers, &mut text),
                         });
                         (text, rep, r)
                     },
@@ -134,6 +241,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         r
                     },
                 );
+                if let Err(e) = &res {
+                    if matches!(e.kind(), mrtsnap::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe) {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                }
                 print_errors(file, &report, cli.quiet);
                 if let Err(e) = res {
                     out.flush()?;
