@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod report;
 pub mod routes;
 pub mod source;
+pub mod stats;
 pub mod synth;
 
 pub use bgp::Prefix;

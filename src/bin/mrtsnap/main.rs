@@ -63,6 +63,9 @@ enum Cmd {
         /// Input files.
         #[arg(required = true)]
         files: Vec<String>,
+        /// One JSON object per file instead of the readable report.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -152,7 +155,12 @@ fn synth(what: SynthCmd) -> anyhow::Result<ExitCode> {
                 mrtsnap::synth::write_truth(&summary.truth, f)?;
             }
         }
-        SynthCmd::Updates { output, messages, seed, et } => {
+        SynthCmd::Updates {
+            output,
+            messages,
+            seed,
+            et,
+        } => {
             let opts = UpdatesOptions {
                 messages,
                 seed,
@@ -160,7 +168,12 @@ fn synth(what: SynthCmd) -> anyhow::Result<ExitCode> {
                 ..UpdatesOptions::default()
             };
             let s = opts.write_to(&output, Compression::from_path(&output))?;
-            eprintln!("mrtsnap: wrote {}: {} records, {} bytes uncompressed", output.display(), s.records, s.bytes);
+            eprintln!(
+                "mrtsnap: wrote {}: {} records, {} bytes uncompressed",
+                output.display(),
+                s.records,
+                s.bytes
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -256,7 +269,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(if damaged { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
-        Cmd::Stats { .. } => Ok(ExitCode::SUCCESS),
+        Cmd::Stats { files, json } => {
+            let mut damaged = false;
+            for file in &files {
+                let src = open(file, cli.no_mmap)?;
+                let stats = mrtsnap::stats::FileStats::collect(&src, cli.strict).with_context(|| file.clone())?;
+                let stdout = std::io::stdout();
+                let mut out = stdout.lock();
+                if json {
+                    stats.write_json(file, &mut out)?;
+                } else {
+                    stats.write_text(file, &mut out)?;
+                }
+                out.flush()?;
+                print_errors(file, &stats.report, cli.quiet);
+                damaged |= stats.report.skipped() > 0;
+            }
+            Ok(if damaged { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
     }
 }
 

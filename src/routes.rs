@@ -1,0 +1,1383 @@
+//! Routes: one item per (prefix, peer) of a RIB and per announced or
+//! withdrawn prefix of an update, whatever the record type carrying it.
+//!
+//! A [`Route`] borrows its path attributes from the input ([`Attrs`]) and
+//! owns only small values (prefix, peer, timestamps); producing one neither
+//! allocates nor copies attribute bytes. Routes come from
+//!
+//! * TABLE_DUMP_V2 RIB records (every RIB subtype, ADD-PATH included, and
+//!   RIB_GENERIC of IPv4/IPv6 unicast and multicast): one [`RouteKind::RibEntry`]
+//!   per entry, the peer looked up in the PEER_INDEX_TABLE;
+//! * TABLE_DUMP (v1) records, including the multi-entry records of early RIS
+//!   dumps, and BGP4MP ENTRY records: one `RibEntry` per entry;
+//! * UPDATE messages in BGP4MP and BGP4MP_ET records of every subtype and in
+//!   the legacy BGP type: one [`RouteKind::Withdraw`] per withdrawn prefix
+//!   (classic, then MP_UNREACH_NLRI), then one [`RouteKind::Announce`] per
+//!   announced prefix (classic, then MP_REACH_NLRI), the order `bgpdump -m`
+//!   prints them in.
+//!
+//! NLRI of families other than IPv4/IPv6 unicast and multicast (VPN, EVPN,
+//! flowspec, ...) give no routes; [`RecordRoutes::other_families`] counts the
+//! blocks left out. Damage inside a record that decoded (an entry whose
+//! attribute block is broken, a prefix running past its block) drops what it
+//! touches and is reported by [`RecordRoutes::error`]; the whole-input
+//! walkers count it as the warning [`ROUTE_DAMAGE`], not as an error, since
+//! no record was skipped.
+//!
+//! Three ways in: [`for_each_route`] over a whole [`Source`],
+//! [`routes_in_batch`] over one [`Batch`] (what parallel callers hand to
+//! their workers), and [`routes_of`] over one decoded record.
+//!
+//! # Example
+//!
+//! A BGP4MP MESSAGE_AS4 record carrying an UPDATE that announces
+//! 192.0.2.0/24 with AS path `65001 65002`, built in memory:
+//!
+//! ```
+//! use mrtsnap::routes::{for_each_route, Options, RouteKind};
+//! use mrtsnap::Source;
+//!
+//! let record: Vec<u8> = [
+//!     // MRT header: 2020-01-01 00:00:00, BGP4MP (16) / MESSAGE_AS4 (4), 71 bytes.
+//!     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+//!     // Peer AS 65001, local AS 65002, ifindex 0, AFI 1, peer 10.0.0.1, local 10.0.0.2.
+//!     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+//!     // BGP header (length 51, UPDATE), no withdrawals, 24 bytes of attributes.
+//!     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+//!     // ORIGIN IGP, AS_PATH 65001 65002, NEXT_HOP 10.0.0.1.
+//!     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+//!     // NLRI: 192.0.2.0/24.
+//!     &[24, 192, 0, 2],
+//! ]
+//! .concat();
+//! let src = Source::from_bytes("update.mrt", record);
+//! let mut seen = Vec::new();
+//! let report = for_each_route(&src, Options::default(), |r| {
+//!     seen.push(format!("{:?} {} from AS{} origin {:?}", r.kind, r.prefix, r.peer.asn.unwrap_or(0), r.origin_as()));
+//! })?;
+//! assert_eq!(seen, ["Announce 192.0.2.0/24 from AS65001 origin Asn(65002)"]);
+//! assert_eq!(report.total_errors(), 0);
+//! # Ok::<(), mrtsnap::Error>(())
+//! ```
+
+use crate::bgp::as_path::{AsPath, OriginRef, PathBuf, Segment, Segments, AS_SEQUENCE, AS_SET};
+use crate::bgp::attr::{next_hop_ip, AttrContext, Attrs};
+use crate::bgp::message::{Message, Update};
+use crate::bgp::nlri::{Nlri, Prefix, Prefixes};
+use crate::error::{Error, ErrorKind, Result};
+use crate::mrt::{Bgp4mp, Bgp4mpBody, PeerTable, RawRecord, Record, RibEntries, TableDump};
+use crate::pipeline::for_each_record;
+use crate::report::Report;
+use crate::source::{Batch, Source, DEFAULT_BATCH_SIZE};
+use std::net::IpAddr;
+
+/// What a route is.
+///
+/// # Example
+/// ```
+/// use mrtsnap::routes::RouteKind;
+/// assert_eq!(RouteKind::Withdraw.name(), "withdraw");
+/// assert!(RouteKind::Announce.is_update());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RouteKind {
+    /// An entry of a table dump (TABLE_DUMP_V2 RIB, TABLE_DUMP, BGP4MP ENTRY).
+    RibEntry,
+    /// A prefix announced by an UPDATE.
+    Announce,
+    /// A prefix withdrawn by an UPDATE.
+    Withdraw,
+}
+
+impl RouteKind {
+    /// A short lower-case name: `rib`, `announce` or `withdraw`.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(mrtsnap::routes::RouteKind::RibEntry.name(), "rib");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            RouteKind::RibEntry => "rib",
+            RouteKind::Announce => "announce",
+            RouteKind::Withdraw => "withdraw",
+        }
+    }
+
+    /// Whether the route comes from an UPDATE message.
+    ///
+    /// # Example
+    /// ```
+    /// assert!(!mrtsnap::routes::RouteKind::RibEntry.is_update());
+    /// ```
+    pub fn is_update(self) -> bool {
+        !matches!(self, RouteKind::RibEntry)
+    }
+}
+
+/// The peer a route was learnt from, as far as the record tells.
+///
+/// TABLE_DUMP_V2 entries know their index in the PEER_INDEX_TABLE; the
+/// address and AS come from the table and are `None` when it is missing or
+/// too short. Other records give the address and AS directly (the address is
+/// `None` for the shortened zebra records of 2000, which leave it out).
+///
+/// # Example
+/// ```
+/// use mrtsnap::routes::Peer;
+/// let p = Peer { index: Some(3), addr: None, asn: None };
+/// assert!(!p.is_known());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Peer {
+    /// Index in the PEER_INDEX_TABLE (TABLE_DUMP_V2 only).
+    pub index: Option<u16>,
+    /// Peer address.
+    pub addr: Option<IpAddr>,
+    /// Peer AS.
+    pub asn: Option<u32>,
+}
+
+impl Peer {
+    /// Whether the peer's address is known.
+    ///
+    /// # Example
+    /// ```
+    /// use mrtsnap::routes::Peer;
+    /// let p = Peer { index: None, addr: Some("192.0.2.1".parse().unwrap()), asn: Some(64500) };
+    /// assert!(p.is_known());
+    /// ```
+    pub fn is_known(&self) -> bool {
+        self.addr.is_some()
+    }
+}
+
+/// One route: a prefix with its peer, time and path attributes, borrowed
+/// from the record it came from.
+///
+/// For withdrawals, `attrs` are those of the UPDATE that carried them
+/// (usually none).
+///
+/// # Example
+/// ```
+/// # let record: Vec<u8> = [
+/// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+/// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+/// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+/// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+/// #     &[24, 192, 0, 2],
+/// # ].concat();
+/// use mrtsnap::mrt::{Record, Records};
+/// use mrtsnap::routes::{routes_of, RouteKind};
+///
+/// let raw = Records::from_bytes(&record).next().unwrap()?;
+/// let rec = Record::decode(&raw)?;
+/// let route = routes_of(&raw, &rec, None).next().unwrap();
+/// assert_eq!(route.kind, RouteKind::Announce);
+/// assert_eq!((route.timestamp, route.record), (1_577_836_800, 0));
+/// assert_eq!(route.prefix.to_string(), "192.0.2.0/24");
+/// assert_eq!(route.peer.addr.unwrap().to_string(), "10.0.0.1");
+/// assert_eq!(route.attrs.local_pref, None);
+/// # Ok::<(), mrtsnap::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Route<'a> {
+    /// Seconds since the Unix epoch (the MRT header's timestamp).
+    pub timestamp: u32,
+    /// Microseconds of an `_ET` record.
+    pub micros: Option<u32>,
+    /// Zero-based index of the MRT record in the input.
+    pub record: u64,
+    /// RIB entry, announcement or withdrawal.
+    pub kind: RouteKind,
+    /// The peer.
+    pub peer: Peer,
+    /// The prefix (host bits masked off).
+    pub prefix: Prefix,
+    /// ADD-PATH path identifier.
+    pub path_id: Option<u32>,
+    /// Originated time of a RIB entry (time of last change for BGP4MP ENTRY).
+    pub originated: Option<u32>,
+    /// Path attributes.
+    pub attrs: Attrs<'a>,
+    /// The next-hop field of a BGP4MP ENTRY record.
+    entry_next_hop: Option<&'a [u8]>,
+}
+
+impl<'a> Route<'a> {
+    /// The ORIGIN attribute (0 IGP, 1 EGP, 2 INCOMPLETE), if present.
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+    /// assert_eq!(route.origin(), Some(0)); // IGP
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    #[inline]
+    pub fn origin(&self) -> Option<u8> {
+        self.attrs.origin
+    }
+
+    /// The AS path, AS_PATH merged with AS4_PATH as RFC 6793 §4.2.3 says,
+    /// as an iterator over its segments; nothing is copied or allocated.
+    /// Gives the same segments as [`PathBuf::merge`] (or [`PathBuf::load`]
+    /// without AS4_PATH); a route without AS_PATH has none.
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// use mrtsnap::bgp::as_path::AS_SEQUENCE;
+    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+    /// let segs: Vec<(u8, Vec<u32>)> = route.as_path_segments().map(|s| (s.kind(), s.asns().collect())).collect();
+    /// assert_eq!(segs, [(AS_SEQUENCE, vec![65001, 65002])]);
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    pub fn as_path_segments(&self) -> PathSegments<'a> {
+        PathSegments::new(self.attrs.as_path, self.attrs.as4_path)
+    }
+
+    /// Fill `buf` with the merged AS path (see [`Route::as_path_segments`])
+    /// and return it. Reusing one buffer does not allocate once it is warm.
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// use mrtsnap::bgp::{Origin, PathBuf};
+    /// let mut buf = PathBuf::new();
+    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+    /// assert_eq!(route.as_path(&mut buf).origin(), Origin::Asn(65002));
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    pub fn as_path<'b>(&self, buf: &'b mut PathBuf) -> &'b PathBuf {
+        buf.clear();
+        for s in self.as_path_segments() {
+            buf.push_segment(s.kind(), s.asns());
+        }
+        buf
+    }
+
+    /// The origin AS of the merged path: the last ASN of its last
+    /// AS_SEQUENCE, or its trailing AS_SET (confederation segments do not
+    /// count), the rule of [`AsPath::origin`]. Allocation-free.
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// use mrtsnap::bgp::OriginRef;
+    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+    /// assert!(matches!(route.origin_as(), OriginRef::Asn(65002)));
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    pub fn origin_as(&self) -> OriginRef<'a> {
+        let mut o = OriginRef::None;
+        for s in self.as_path_segments() {
+            match s.kind() {
+                AS_SEQUENCE => {
+                    if let Some(a) = s.asns().last() {
+                        o = OriginRef::Asn(a);
+                    }
+                }
+                AS_SET if !s.is_empty() => o = OriginRef::Set(s.seg),
+                _ => {}
+            }
+        }
+        o
+    }
+
+    /// The next hop: for IPv4 prefixes NEXT_HOP, else the MP_REACH_NLRI next
+    /// hop; for IPv6 prefixes the MP_REACH_NLRI (global) next hop; for a
+    /// BGP4MP ENTRY the entry's own next-hop field. `None` for withdrawals.
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+    /// assert_eq!(route.next_hop(), Some("10.0.0.1".parse().unwrap()));
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    pub fn next_hop(&self) -> Option<IpAddr> {
+        if self.kind == RouteKind::Withdraw {
+            return None;
+        }
+        if let Some(ip) = self.entry_next_hop.and_then(next_hop_ip) {
+            return Some(ip);
+        }
+        let mp = || self.attrs.mp_reach.and_then(|m| next_hop_ip(m.next_hop));
+        if self.prefix.is_v6() {
+            mp()
+        } else {
+            self.attrs.next_hop.map(IpAddr::V4).or_else(mp)
+        }
+    }
+}
+
+/// One segment of a merged AS path (see [`Route::as_path_segments`]): a
+/// segment of AS_PATH or AS4_PATH, possibly cut short by the merge.
+///
+/// # Example
+/// ```
+/// # let record: Vec<u8> = [
+/// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+/// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+/// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+/// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+/// #     &[24, 192, 0, 2],
+/// # ].concat();
+/// # use mrtsnap::mrt::{Record, Records};
+/// # let raw = Records::from_bytes(&record).next().unwrap()?;
+/// # let rec = Record::decode(&raw)?;
+/// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+/// let seg = route.as_path_segments().next().unwrap();
+/// assert_eq!((seg.len(), seg.is_confed()), (2, false));
+/// # Ok::<(), mrtsnap::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct PathSegment<'a> {
+    seg: Segment<'a>,
+    take: usize,
+}
+
+impl<'a> PathSegment<'a> {
+    /// The segment type (1 AS_SET, 2 AS_SEQUENCE, 3 AS_CONFED_SEQUENCE, 4 AS_CONFED_SET).
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+    /// assert_eq!(route.as_path_segments().next().unwrap().kind(), mrtsnap::bgp::as_path::AS_SEQUENCE);
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    #[inline]
+    pub fn kind(&self) -> u8 {
+        self.seg.kind()
+    }
+
+    /// Whether this is a confederation segment.
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+    /// assert!(route.as_path_segments().all(|s| !s.is_confed()));
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    #[inline]
+    pub fn is_confed(&self) -> bool {
+        self.seg.is_confed()
+    }
+
+    /// Number of ASNs.
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+    /// assert_eq!(route.as_path_segments().map(|s| s.len()).sum::<usize>(), 2);
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.take.min(self.seg.len())
+    }
+
+    /// Whether the segment holds no ASN.
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+    /// assert!(!route.as_path_segments().next().unwrap().is_empty());
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The ASNs, in wire order.
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+    /// let first = route.as_path_segments().next().unwrap().asns().next();
+    /// assert_eq!(first, Some(65001));
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    #[inline]
+    pub fn asns(&self) -> impl ExactSizeIterator<Item = u32> + 'a {
+        self.seg.asns().take(self.take)
+    }
+}
+
+/// Iterator over the segments of a merged AS path; see
+/// [`Route::as_path_segments`].
+///
+/// # Example
+/// ```
+/// # let record: Vec<u8> = [
+/// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+/// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+/// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+/// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+/// #     &[24, 192, 0, 2],
+/// # ].concat();
+/// # use mrtsnap::mrt::{Record, Records};
+/// # let raw = Records::from_bytes(&record).next().unwrap()?;
+/// # let rec = Record::decode(&raw)?;
+/// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
+/// assert_eq!(route.as_path_segments().count(), 1);
+/// # Ok::<(), mrtsnap::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct PathSegments<'a> {
+    /// AS_PATH, while its part of the merged path lasts.
+    first: Option<Segments<'a>>,
+    /// ASes of AS_PATH still to take (`usize::MAX`: all of them).
+    keep: usize,
+    /// AS4_PATH, when it is merged in.
+    second: Option<Segments<'a>>,
+}
+
+impl<'a> PathSegments<'a> {
+    /// The RFC 6793 §4.2.3 merge, the same decisions as [`PathBuf::merge`].
+    fn new(as_path: Option<AsPath<'a>>, as4_path: Option<AsPath<'a>>) -> PathSegments<'a> {
+        let Some(p) = as_path else {
+            return PathSegments {
+                first: None,
+                keep: 0,
+                second: None,
+            };
+        };
+        let all = PathSegments {
+            first: Some(p.segments()),
+            keep: usize::MAX,
+            second: None,
+        };
+        let Some(p4) = as4_path else { return all };
+        let n = p.count();
+        let m = p4
+            .segments()
+            .filter(|s| !s.is_confed())
+            .map(|s| if s.kind() == AS_SET { 1 } else { s.len() })
+            .sum::<usize>();
+        if n < m {
+            return all;
+        }
+        PathSegments {
+            first: Some(p.segments()),
+            keep: n - m,
+            second: Some(p4.segments()),
+        }
+    }
+}
+
+impl<'a> Iterator for PathSegments<'a> {
+    type Item = PathSegment<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<PathSegment<'a>> {
+        if let Some(first) = &mut self.first {
+            if self.keep > 0 {
+                if let Some(seg) = first.next() {
+                    let take = match seg.kind() {
+                        AS_SEQUENCE => {
+                            let t = seg.len().min(self.keep);
+                            self.keep -= t;
+                            t
+                        }
+                        AS_SET => {
+                            self.keep -= 1;
+                            seg.len()
+                        }
+                        _ => seg.len(),
+                    };
+                    return Some(PathSegment { seg, take });
+                }
+            }
+            self.first = None;
+        }
+        let seg = self.second.as_mut()?.find(|s| !s.is_confed())?;
+        Some(PathSegment { seg, take: seg.len() })
+    }
+}
+
+/// Damage found while walking a record's routes.
+#[derive(Clone, Debug, Default)]
+struct Damage {
+    first: Option<Error>,
+    count: u32,
+    other_families: u32,
+}
+
+impl Damage {
+    #[cold]
+    fn note(&mut self, e: Error, record: u64) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(e.in_record(record));
+        }
+    }
+}
+
+/// Which part of an UPDATE is being walked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Withdrawn,
+    MpUnreach,
+    Nlri,
+    MpReach,
+    Done,
+}
+
+#[derive(Clone, Debug)]
+enum State<'a> {
+    Done,
+    Rib {
+        prefix: Prefix,
+        afi: u16,
+        entries: RibEntries<'a>,
+    },
+    TableDump(TableDump<'a>),
+    One(Route<'a>),
+    Update {
+        peer: Peer,
+        update: Update<'a>,
+        /// The MRT subtype announces ADD-PATH (MP blocks are read that way,
+        /// or detected, as `bgpdump` does).
+        add_path: bool,
+        stage: Stage,
+        cur: Option<Prefixes<'a>>,
+    },
+}
+
+/// The routes of one decoded record; see [`routes_of`].
+///
+/// # Example
+/// ```
+/// # let record: Vec<u8> = [
+/// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+/// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+/// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+/// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+/// #     &[24, 192, 0, 2],
+/// # ].concat();
+/// use mrtsnap::mrt::{Record, Records};
+/// let raw = Records::from_bytes(&record).next().unwrap()?;
+/// let rec = Record::decode(&raw)?;
+/// let mut routes = mrtsnap::routes::routes_of(&raw, &rec, None);
+/// assert_eq!(routes.by_ref().count(), 1);
+/// assert!(routes.error().is_none());
+/// # Ok::<(), mrtsnap::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RecordRoutes<'a, 'p> {
+    timestamp: u32,
+    micros: Option<u32>,
+    record: u64,
+    peers: Option<&'p PeerTable>,
+    state: State<'a>,
+    damage: Damage,
+}
+
+impl RecordRoutes<'_, '_> {
+    /// The first damage met so far (with its offset and record index): an
+    /// entry whose attribute block is broken, a prefix running past its
+    /// block, a RIB entry naming a peer the table does not have. What it
+    /// touched was left out (except an unknown peer index: that route is
+    /// yielded with the peer's address unknown).
+    ///
+    /// # Example
+    /// ```
+    /// use mrtsnap::mrt::{RawRecord, Record, Records};
+    /// // A BGP4MP MESSAGE UPDATE whose NLRI claims a /24 but holds one byte.
+    /// let bytes: Vec<u8> = [
+    ///     &[0, 0, 0, 1, 0, 16, 0, 1, 0, 0, 0, 41][..],
+    ///     &[0, 1, 0, 2, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    ///     &[0xff; 16], &[0, 25, 2, 0, 0, 0, 0, 24, 10],
+    /// ]
+    /// .concat();
+    /// let raw = Records::from_bytes(&bytes).next().unwrap()?;
+    /// let rec = Record::decode(&raw)?;
+    /// let mut routes = mrtsnap::routes::routes_of(&raw, &rec, None);
+    /// assert_eq!(routes.by_ref().count(), 0);
+    /// assert_eq!(routes.error_count(), 1);
+    /// assert_eq!(routes.error().unwrap().record(), Some(0));
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    pub fn error(&self) -> Option<&Error> {
+        self.damage.first.as_ref()
+    }
+
+    /// Take the first damage met, leaving `None`.
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// let mut routes = mrtsnap::routes::routes_of(&raw, &rec, None);
+    /// routes.by_ref().for_each(drop);
+    /// assert!(routes.take_error().is_none());
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    pub fn take_error(&mut self) -> Option<Error> {
+        self.damage.first.take()
+    }
+
+    /// How many pieces of damage were met so far (see [`RecordRoutes::error`]).
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// let mut routes = mrtsnap::routes::routes_of(&raw, &rec, None);
+    /// routes.by_ref().for_each(drop);
+    /// assert_eq!(routes.error_count(), 0);
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    pub fn error_count(&self) -> u32 {
+        self.damage.count
+    }
+
+    /// How many NLRI blocks (MP_REACH/MP_UNREACH, RIB_GENERIC records) of
+    /// families other than IPv4/IPv6 unicast and multicast were left out.
+    ///
+    /// # Example
+    /// ```
+    /// # let record: Vec<u8> = [
+    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+    /// #     &[24, 192, 0, 2],
+    /// # ].concat();
+    /// # use mrtsnap::mrt::{Record, Records};
+    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
+    /// # let rec = Record::decode(&raw)?;
+    /// let mut routes = mrtsnap::routes::routes_of(&raw, &rec, None);
+    /// routes.by_ref().for_each(drop);
+    /// assert_eq!(routes.other_families(), 0);
+    /// # Ok::<(), mrtsnap::Error>(())
+    /// ```
+    pub fn other_families(&self) -> u32 {
+        self.damage.other_families
+    }
+}
+
+/// The routes of one decoded record. `peers` is the PEER_INDEX_TABLE in
+/// effect (what [`crate::pipeline::for_each_record`] hands over); without
+/// it, TABLE_DUMP_V2 entries still come out, with only the peer index known.
+/// Records without routes (state changes, OPEN, KEEPALIVE, peer tables,
+/// skipped types) give none.
+///
+/// The iterator allocates nothing; each [`Route`] borrows from the record.
+///
+/// # Example
+/// ```
+/// # let record: Vec<u8> = [
+/// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+/// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+/// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+/// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+/// #     &[24, 192, 0, 2],
+/// # ].concat();
+/// use mrtsnap::mrt::{Record, Records};
+/// use mrtsnap::routes::routes_of;
+///
+/// for raw in Records::from_bytes(&record) {
+///     let raw = raw?;
+///     let rec = Record::decode(&raw)?;
+///     for route in routes_of(&raw, &rec, None) {
+///         assert_eq!(route.prefix.to_string(), "192.0.2.0/24");
+///     }
+/// }
+/// # Ok::<(), mrtsnap::Error>(())
+/// ```
+pub fn routes_of<'a, 'p>(raw: &RawRecord<'a>, rec: &Record<'a>, peers: Option<&'p PeerTable>) -> RecordRoutes<'a, 'p> {
+    let mut damage = Damage::default();
+    let state = match rec {
+        Record::Rib(rib) => match rib.prefix {
+            Some(prefix) => State::Rib {
+                prefix,
+                afi: rib.afi,
+                entries: rib.entries(),
+            },
+            None => {
+                damage.other_families += 1;
+                State::Done
+            }
+        },
+        Record::TableDump(td) => State::TableDump(td.clone()),
+        Record::Bgp4mp(m) => {
+            let addr = Some(m.peering.peer_ip).filter(|a| !a.is_unspecified());
+            let peer = Peer {
+                index: None,
+                addr,
+                asn: Some(m.peering.peer_as),
+            };
+            match &m.body {
+                Bgp4mpBody::Message {
+                    message: Message::Update(u),
+                    ..
+                } => update_state(peer, *u, Bgp4mp::is_add_path(m.subtype)),
+                Bgp4mpBody::Entry(e) => {
+                    let attrs = Attrs::parse(
+                        e.attrs,
+                        e.attrs_offset,
+                        AttrContext {
+                            asn_len: 2,
+                            rib_afi: Some(e.afi),
+                        },
+                    );
+                    match attrs {
+                        Ok(attrs) => State::One(Route {
+                            timestamp: raw.header.timestamp,
+                            micros: raw.micros,
+                            record: raw.index,
+                            kind: RouteKind::RibEntry,
+                            peer,
+                            prefix: e.prefix,
+                            path_id: None,
+                            originated: Some(e.time_last_change),
+                            attrs,
+                            entry_next_hop: Some(e.next_hop),
+                        }),
+                        Err(err) => {
+                            damage.note(err, raw.index);
+                            State::Done
+                        }
+                    }
+                }
+                _ => State::Done,
+            }
+        }
+        Record::LegacyBgp(l) => match &l.body {
+            Bgp4mpBody::Message {
+                message: Message::Update(u),
+                ..
+            } => {
+                let peer = Peer {
+                    index: None,
+                    addr: Some(IpAddr::V4(l.peer_ip)),
+                    asn: Some(l.peer_as),
+                };
+                update_state(peer, *u, false)
+            }
+            _ => State::Done,
+        },
+        Record::PeerIndexTable(_) | Record::GeoPeerTable(_) | Record::Skipped => State::Done,
+    };
+    RecordRoutes {
+        timestamp: raw.header.timestamp,
+        micros: raw.micros,
+        record: raw.index,
+        peers,
+        state,
+        damage,
+    }
+}
+
+fn update_state(peer: Peer, update: Update<'_>, add_path: bool) -> State<'_> {
+    State::Update {
+        peer,
+        update,
+        add_path,
+        stage: Stage::Withdrawn,
+        cur: Some(update.withdrawn.iter()),
+    }
+}
+
+impl<'a> Iterator for RecordRoutes<'a, '_> {
+    type Item = Route<'a>;
+
+    fn next(&mut self) -> Option<Route<'a>> {
+        let (timestamp, micros, record) = (self.timestamp, self.micros, self.record);
+        let route = |kind, peer, prefix, path_id, originated, attrs| Route {
+            timestamp,
+            micros,
+            record,
+            kind,
+            peer,
+            prefix,
+            path_id,
+            originated,
+            attrs,
+            entry_next_hop: None,
+        };
+        loop {
+            match &mut self.state {
+                State::Done => return None,
+                State::One(r) => {
+                    let r = *r;
+                    self.state = State::Done;
+                    return Some(r);
+                }
+                State::Rib { prefix, afi, entries } => match entries.next() {
+                    None => self.state = State::Done,
+                    Some(Err(e)) => {
+                        self.damage.note(e, record);
+                        self.state = State::Done;
+                    }
+                    Some(Ok(e)) => {
+                        let attrs = match e.parse_attrs(*afi) {
+                            Ok(a) => a,
+                            Err(err) => {
+                                self.damage.note(err, record);
+                                continue;
+                            }
+                        };
+                        let entry = self.peers.map(|t| (t.get(e.peer_index), t.peers.len()));
+                        let (addr, asn) = match entry {
+                            Some((Some(p), _)) => (Some(p.addr), Some(p.asn)),
+                            Some((None, n)) => {
+                                let kind = ErrorKind::PeerIndexOutOfRange {
+                                    index: e.peer_index,
+                                    peers: u16::try_from(n).unwrap_or(u16::MAX),
+                                };
+                                let entry_len = if e.path_id.is_some() { 12 } else { 8 };
+                                self.damage.note(Error::new(kind, e.attrs_offset.saturating_sub(entry_len)), record);
+                                (None, None)
+                            }
+                            None => (None, None),
+                        };
+                        let peer = Peer {
+                            index: Some(e.peer_index),
+                            addr,
+                            asn,
+                        };
+                        return Some(route(RouteKind::RibEntry, peer, *prefix, e.path_id, Some(e.originated), attrs));
+                    }
+                },
+                State::TableDump(td) => match td.next() {
+                    None => self.state = State::Done,
+                    Some(Err(e)) => {
+                        self.damage.note(e, record);
+                        self.state = State::Done;
+                    }
+                    Some(Ok(e)) => match e.parse_attrs() {
+                        Ok(attrs) => {
+                            let peer = Peer {
+                                index: None,
+                                addr: Some(e.peer_ip),
+                                asn: Some(e.peer_as),
+                            };
+                            return Some(route(RouteKind::RibEntry, peer, e.prefix, None, Some(e.originated), attrs));
+                        }
+                        Err(err) => self.damage.note(err, record),
+                    },
+                },
+                State::Update {
+                    peer,
+                    update,
+                    add_path,
+                    stage,
+                    cur,
+                } => {
+                    let kind = if *stage <= Stage::MpUnreach {
+                        RouteKind::Withdraw
+                    } else {
+                        RouteKind::Announce
+                    };
+                    match cur.as_mut().and_then(Iterator::next) {
+                        Some(Ok((id, p))) => return Some(route(kind, *peer, p, id, None, update.attrs)),
+                        Some(Err(e)) => {
+                            self.damage.note(e, record);
+                            *cur = None;
+                        }
+                        None => {
+                            // Move to the next block.
+                            let (next, block): (Stage, Option<Nlri<'a>>) = match *stage {
+                                Stage::Withdrawn => match update.attrs.mp_unreach {
+                                    Some(mp) if mp.is_ip() => (Stage::MpUnreach, Some(mp.prefixes(*add_path))),
+                                    Some(_) => {
+                                        self.damage.other_families += 1;
+                                        (Stage::MpUnreach, None)
+                                    }
+                                    None => (Stage::MpUnreach, None),
+                                },
+                                Stage::MpUnreach => (Stage::Nlri, Some(update.nlri)),
+                                Stage::Nlri => match update.attrs.mp_reach {
+                                    Some(mp) if mp.is_ip() => (Stage::MpReach, Some(mp.prefixes(*add_path))),
+                                    Some(_) => {
+                                        self.damage.other_families += 1;
+                                        (Stage::MpReach, None)
+                                    }
+                                    None => (Stage::MpReach, None),
+                                },
+                                Stage::MpReach | Stage::Done => (Stage::Done, None),
+                            };
+                            *stage = next;
+                            *cur = block.map(|b| b.iter());
+                            if next == Stage::Done {
+                                self.state = State::Done;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How [`for_each_route`] reads its source.
+///
+/// # Example
+/// ```
+/// let opts = mrtsnap::routes::Options { strict: true, ..Default::default() };
+/// assert_eq!(opts.batch_size, mrtsnap::source::DEFAULT_BATCH_SIZE);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Stop at the first error instead of skipping what it touched.
+    pub strict: bool,
+    /// Size of the batches the input is cut into.
+    pub batch_size: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            strict: false,
+            batch_size: DEFAULT_BATCH_SIZE,
+        }
+    }
+}
+
+/// Call `f` for every route of `src`, in input order, on the calling
+/// thread. Returns the decode report (records by type, errors and warnings;
+/// records with damaged route data counted as the warning [`ROUTE_DAMAGE`]).
+///
+/// # Errors
+/// With `opts.strict`, the first framing or record error. Otherwise errors
+/// are counted in the report and never returned.
+///
+/// # Example
+/// ```
+/// # let record: Vec<u8> = [
+/// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+/// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+/// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+/// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+/// #     &[24, 192, 0, 2],
+/// # ].concat();
+/// use mrtsnap::routes::{for_each_route, Options};
+/// let src = mrtsnap::Source::from_bytes("mem", record);
+/// let mut n = 0;
+/// let report = for_each_route(&src, Options::default(), |_| n += 1)?;
+/// assert_eq!((n, report.total_records()), (1, 1));
+/// # Ok::<(), mrtsnap::Error>(())
+/// ```
+pub fn for_each_route<F>(src: &Source, opts: Options, mut f: F) -> Result<Report>
+where
+    F: FnMut(&Route<'_>),
+{
+    let mut report = Report::default();
+    for batch in src.batches(opts.batch_size) {
+        routes_in_batch(&batch, &mut report, opts.strict, &mut f)?;
+    }
+    Ok(report)
+}
+
+/// The warning under which [`for_each_route`], [`routes_in_batch`] and
+/// [`crate::stats`] count records with damaged route data (see
+/// [`RecordRoutes::error`]): the record decoded and its intact routes came
+/// out, so this is not an error that skips a record (the `dump` command
+/// treats it the same way).
+///
+/// # Example
+/// ```
+/// assert_eq!(mrtsnap::routes::ROUTE_DAMAGE, "route-damage");
+/// ```
+pub const ROUTE_DAMAGE: &str = "route-damage";
+
+/// Call `f` for every route of one batch, counting records, errors and
+/// warnings in `report`; the unit of work parallel callers hand to their
+/// workers (see [`crate::pipeline::map_ordered`]).
+///
+/// # Errors
+/// With `strict`, the first framing or record error; otherwise none.
+/// Damage inside a decoded record is the warning [`ROUTE_DAMAGE`].
+///
+/// # Example
+/// ```
+/// # let record: Vec<u8> = [
+/// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
+/// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
+/// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
+/// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
+/// #     &[24, 192, 0, 2],
+/// # ].concat();
+/// use mrtsnap::report::Report;
+/// use mrtsnap::routes::routes_in_batch;
+/// let src = mrtsnap::Source::from_bytes("mem", record);
+/// let mut report = Report::default();
+/// let mut prefixes = Vec::new();
+/// for batch in src.batches(1 << 20) {
+///     routes_in_batch(&batch, &mut report, false, |r| prefixes.push(r.prefix))?;
+/// }
+/// assert_eq!(prefixes.len(), 1);
+/// # Ok::<(), mrtsnap::Error>(())
+/// ```
+pub fn routes_in_batch<F>(batch: &Batch, report: &mut Report, strict: bool, mut f: F) -> Result<()>
+where
+    F: FnMut(&Route<'_>),
+{
+    let mut damaged = 0;
+    let r = for_each_record(batch, report, strict, |raw, rec, peers| {
+        let mut routes = routes_of(raw, rec, peers);
+        for route in routes.by_ref() {
+            f(&route);
+        }
+        if routes.error_count() > 0 {
+            damaged += 1;
+        }
+    });
+    report.warn(ROUTE_DAMAGE, damaged);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bgp::as_path::{AS_CONFED_SEQUENCE, AS_SET};
+    use crate::mrt::Records;
+    use proptest::prelude::*;
+
+    fn mrt(ts: u32, t: u16, st: u16, body: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&ts.to_be_bytes());
+        v.extend_from_slice(&t.to_be_bytes());
+        v.extend_from_slice(&st.to_be_bytes());
+        v.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn bgp(msg_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut v = vec![0xff; 16];
+        v.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+        v.push(msg_type);
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn seg(kind: u8, asns: &[u32], four: bool) -> Vec<u8> {
+        let mut v = vec![kind, asns.len() as u8];
+        for a in asns {
+            if four {
+                v.extend_from_slice(&a.to_be_bytes());
+            } else {
+                v.extend_from_slice(&(*a as u16).to_be_bytes());
+            }
+        }
+        v
+    }
+
+    fn attr(flags: u8, code: u8, v: &[u8]) -> Vec<u8> {
+        let mut out = vec![flags, code, v.len() as u8];
+        out.extend_from_slice(v);
+        out
+    }
+
+    type Seen = (RouteKind, String, Option<u32>, Peer);
+
+    fn collect(data: &[u8]) -> (Vec<Seen>, u32) {
+        let mut out = Vec::new();
+        let mut errors = 0;
+        let mut peers: Option<PeerTable> = None;
+        for raw in Records::from_bytes(data) {
+            let raw = raw.unwrap();
+            let rec = Record::decode(&raw).unwrap();
+            if let Record::PeerIndexTable(t) = &rec {
+                peers = Some(t.clone());
+            }
+            let mut it = routes_of(&raw, &rec, peers.as_ref());
+            for r in it.by_ref() {
+                out.push((r.kind, r.prefix.to_string(), r.path_id, r.peer));
+            }
+            errors += it.error_count();
+        }
+        (out, errors)
+    }
+
+    /// BGP4MP MESSAGE_AS4 UPDATE: withdrawals (classic and MP_UNREACH) come
+    /// before announcements (classic and MP_REACH), each with its kind.
+    #[test]
+    fn update_order_and_kinds() {
+        let mp_reach = [
+            &[0, 2, 1, 16][..],
+            &[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            &[0, 32, 0x20, 1, 0xd, 0xb8],
+        ]
+        .concat();
+        let mp_unreach = [0, 2, 1, 48, 0x20, 1, 0xd, 0xb8, 0, 1];
+        let attrs = [
+            attr(0x40, 1, &[0]),
+            attr(0x40, 2, &seg(AS_SEQUENCE, &[65001, 65002], true)),
+            attr(0x40, 3, &[10, 0, 0, 1]),
+            attr(0x80, 14, &mp_reach),
+            attr(0x80, 15, &mp_unreach),
+        ]
+        .concat();
+        let mut upd = vec![0, 2, 8, 10];
+        upd.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+        upd.extend_from_slice(&attrs);
+        upd.extend_from_slice(&[24, 192, 0, 2]);
+        let mut body = vec![0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2];
+        body.extend(bgp(2, &upd));
+        let data = mrt(1000, 16, 4, &body);
+        let (routes, errors) = collect(&data);
+        assert_eq!(errors, 0);
+        let got: Vec<_> = routes.iter().map(|r| (r.0, r.1.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (RouteKind::Withdraw, "10.0.0.0/8"),
+                (RouteKind::Withdraw, "2001:db8:1::/48"),
+                (RouteKind::Announce, "192.0.2.0/24"),
+                (RouteKind::Announce, "2001:db8::/32"),
+            ]
+        );
+        let raw = Records::from_bytes(&data).next().unwrap().unwrap();
+        let rec = Record::decode(&raw).unwrap();
+        let all: Vec<_> = routes_of(&raw, &rec, None).collect();
+        assert_eq!(all[0].next_hop(), None);
+        assert_eq!(all[2].next_hop().unwrap().to_string(), "10.0.0.1");
+        assert_eq!(all[3].next_hop().unwrap().to_string(), "2001:db8::1");
+        assert_eq!(all[3].peer.asn, Some(65001));
+    }
+
+    /// TABLE_DUMP_V2: peer index table, then a RIB_IPV4_UNICAST record with
+    /// two entries; one names a peer the table lacks. Without the table the
+    /// routes still come out, peer unknown.
+    #[test]
+    fn rib_entries_and_peers() {
+        let mut pit = vec![10, 0, 0, 1, 0, 0, 0, 1];
+        pit.extend_from_slice(&[2, 1, 1, 1, 1, 192, 0, 2, 1, 0, 1, 0x11, 0x70]);
+        let attrs = [attr(0x40, 1, &[2]), attr(0x40, 2, &seg(AS_SEQUENCE, &[70000], true))].concat();
+        let mut rib = vec![0, 0, 0, 0, 16, 10, 1, 0, 2];
+        for idx in [0u16, 5] {
+            rib.extend_from_slice(&idx.to_be_bytes());
+            rib.extend_from_slice(&[0, 0, 0, 9]);
+            rib.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+            rib.extend_from_slice(&attrs);
+        }
+        let mut data = mrt(1000, 13, 1, &pit);
+        data.extend(mrt(1000, 13, 2, &rib));
+        let (routes, errors) = collect(&data);
+        assert_eq!(routes.len(), 2);
+        assert_eq!(errors, 1, "peer index 5 out of range");
+        assert_eq!(routes[0].3.addr.unwrap().to_string(), "192.0.2.1");
+        assert_eq!(routes[0].3.asn, Some(70000));
+        assert_eq!(
+            routes[1].3,
+            Peer {
+                index: Some(5),
+                addr: None,
+                asn: None
+            }
+        );
+        let (routes, errors) = collect(&mrt(1000, 13, 2, &rib));
+        assert_eq!((routes.len(), errors), (2, 0));
+        assert_eq!(
+            routes[0].3,
+            Peer {
+                index: Some(0),
+                addr: None,
+                asn: None
+            }
+        );
+    }
+
+    /// A damaged entry (attribute block cut short) is dropped and counted;
+    /// the others still come out.
+    #[test]
+    fn damaged_entry_is_counted() {
+        let good = [attr(0x40, 1, &[0])].concat();
+        let bad = [0x40u8, 2, 9, 2];
+        let mut rib = vec![0, 0, 0, 0, 8, 10, 0, 3];
+        for a in [&good[..], &bad[..], &good[..]] {
+            rib.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+            rib.extend_from_slice(&(a.len() as u16).to_be_bytes());
+            rib.extend_from_slice(a);
+        }
+        let (routes, errors) = collect(&mrt(1000, 13, 2, &rib));
+        assert_eq!((routes.len(), errors), (2, 1));
+    }
+
+    /// RFC 6793 §4.2.3 through a route: AS_PATH `1 23456 23456` and AS4_PATH
+    /// `70000 80000` give `1 70000 80000`, origin 80000.
+    #[test]
+    fn as4_merge_through_route() {
+        let attrs = [
+            attr(0x40, 1, &[0]),
+            attr(0x40, 2, &seg(AS_SEQUENCE, &[1, 23456, 23456], false)),
+            attr(0x40, 3, &[10, 0, 0, 1]),
+            attr(0xc0, 17, &seg(AS_SEQUENCE, &[70000, 80000], true)),
+        ]
+        .concat();
+        let mut upd = vec![0, 0];
+        upd.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+        upd.extend_from_slice(&attrs);
+        upd.extend_from_slice(&[8, 10]);
+        let mut body = vec![0, 1, 0, 2, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2];
+        body.extend(bgp(2, &upd));
+        let data = mrt(1000, 16, 1, &body);
+        let raw = Records::from_bytes(&data).next().unwrap().unwrap();
+        let rec = Record::decode(&raw).unwrap();
+        let r = routes_of(&raw, &rec, None).next().unwrap();
+        let asns: Vec<u32> = r.as_path_segments().flat_map(|s| s.asns()).collect();
+        assert_eq!(asns, [1, 70000, 80000]);
+        assert!(matches!(r.origin_as(), OriginRef::Asn(80000)));
+        let mut buf = PathBuf::new();
+        assert_eq!(r.as_path(&mut buf).origin(), crate::bgp::Origin::Asn(80000));
+    }
+
+    fn arb_path(four: bool) -> impl Strategy<Value = Vec<u8>> {
+        let seg_s = (1u8..=4, proptest::collection::vec(any::<u32>(), 0..5));
+        proptest::collection::vec(seg_s, 0..5).prop_map(move |segs| segs.iter().flat_map(|(k, a)| seg(*k, a, four)).collect())
+    }
+
+    proptest! {
+        /// The streaming merge gives what `PathBuf::merge` (or `load`) gives,
+        /// and the same origin.
+        #[test]
+        fn merged_segments_match_pathbuf(p in arb_path(false), p4 in proptest::option::of(arb_path(true))) {
+            let a = AsPath::parse(&p, 0, 2).unwrap();
+            let a4 = p4.as_ref().map(|b| AsPath::parse(b, 0, 4).unwrap());
+            let mut want = PathBuf::new();
+            match a4 {
+                Some(a4) => want.merge(&a, &a4),
+                None => want.load(&a),
+            }
+            let mut got = PathBuf::new();
+            for s in PathSegments::new(Some(a), a4) {
+                got.push_segment(s.kind(), s.asns());
+            }
+            prop_assert_eq!(&got, &want);
+            let attrs = Attrs { as_path: Some(a), as4_path: a4, ..Attrs::default() };
+            let r = Route {
+                timestamp: 0, micros: None, record: 0, kind: RouteKind::Announce,
+                peer: Peer { index: None, addr: None, asn: None },
+                prefix: Prefix::v4(0, 0).unwrap(), path_id: None, originated: None, attrs, entry_next_hop: None,
+            };
+            prop_assert_eq!(crate::bgp::Origin::from(r.origin_as()), want.origin());
+        }
+    }
+
+    #[test]
+    fn confed_segments_survive_load() {
+        let p = [seg(AS_CONFED_SEQUENCE, &[65000], true), seg(AS_SET, &[3, 1], true)].concat();
+        let a = AsPath::parse(&p, 0, 4).unwrap();
+        let kinds: Vec<u8> = PathSegments::new(Some(a), None).map(|s| s.kind()).collect();
+        assert_eq!(kinds, [AS_CONFED_SEQUENCE, AS_SET]);
+        assert_eq!(PathSegments::new(None, Some(a)).count(), 0);
+    }
+}
