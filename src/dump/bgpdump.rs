@@ -83,7 +83,8 @@ impl BgpdumpWriter {
                 let (Some(prefix), Some(peers)) = (rib.prefix, peers) else { return };
                 self.cache_peers(peers);
                 self.lead.clear();
-                self.lead.extend_from_slice(if rib.add_path { b"TABLE_DUMP2_AP|" } else { b"TABLE_DUMP2|" });
+                self.lead
+                    .extend_from_slice(if rib.add_path { b"TABLE_DUMP2_AP|" } else { b"TABLE_DUMP2|" });
                 write_u32(&mut self.lead, ts);
                 self.lead.extend_from_slice(b"|B|");
                 let split = self.lead.len();
@@ -92,7 +93,8 @@ impl BgpdumpWriter {
                 for e in rib.entries() {
                     let Ok(e) = e else { break };
                     let i = usize::from(e.peer_index);
-                    let (Some(&start), Some(&end)) = (if i == 0 { Some(&0) } else { self.peer_ends.get(i - 1) }, self.peer_ends.get(i)) else {
+                    let (Some(&start), Some(&end)) = (if i == 0 { Some(&0) } else { self.peer_ends.get(i - 1) }, self.peer_ends.get(i))
+                    else {
                         continue;
                     };
                     let Ok(attrs) = e.parse_attrs(rib.afi) else { continue };
