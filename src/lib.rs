@@ -22,6 +22,7 @@ pub mod mrt;
 pub mod pipeline;
 pub mod report;
 pub mod routes;
+pub mod snapshot;
 pub mod source;
 pub mod stats;
 pub mod synth;

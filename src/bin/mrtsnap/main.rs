@@ -10,6 +10,8 @@ use mrtsnap::Source;
 use std::io::Write;
 use std::process::ExitCode;
 
+mod snapshot_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "mrtsnap",
@@ -67,6 +69,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Prefix-origin snapshots of RIB dumps: one row per (prefix, origin)
+    /// with its peers (Parquet, CAIDA pfx2as, pairs or jsonl).
+    Snapshot(snapshot_cmd::SnapshotArgs),
+    /// Look up addresses (longest match) or prefixes in a snapshot or a RIB dump.
+    Lookup(snapshot_cmd::LookupArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -227,6 +234,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let threads = rayon::current_num_threads();
     match cli.cmd {
         Cmd::Synth { what } => synth(what),
+        Cmd::Snapshot(a) => snapshot_cmd::snapshot(a, cli.strict, cli.quiet, cli.no_mmap),
+        Cmd::Lookup(a) => snapshot_cmd::lookup(a, cli.strict, cli.quiet, cli.no_mmap),
         Cmd::Dump { files, format } => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());

@@ -1,0 +1,102 @@
+//! Variable-length list columns: Arrow-style offsets plus one flat values
+//! buffer, so millions of short lists cost two allocations, not millions.
+
+/// A column of lists: list `i` is `values[offsets[i]..offsets[i + 1]]`.
+///
+/// Offsets are `u64` so that a merged snapshot of many collectors can hold
+/// more than 2³² list values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ListColumn<T> {
+    offsets: Vec<u64>,
+    values: Vec<T>,
+}
+
+impl<T> Default for ListColumn<T> {
+    fn default() -> Self {
+        ListColumn {
+            offsets: vec![0],
+            values: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy> ListColumn<T> {
+    /// An empty column with room for `lists` lists and `values` values.
+    pub(crate) fn with_capacity(lists: usize, values: usize) -> Self {
+        let mut offsets = Vec::with_capacity(lists + 1);
+        offsets.push(0);
+        ListColumn {
+            offsets,
+            values: Vec::with_capacity(values),
+        }
+    }
+
+    /// Number of lists.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Total number of values over all lists.
+    #[inline]
+    pub(crate) fn values_len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Append one list.
+    #[inline]
+    pub(crate) fn push_slice(&mut self, list: &[T]) {
+        self.values.extend_from_slice(list);
+        self.offsets.push(self.values.len() as u64);
+    }
+
+    /// Append one list from an iterator.
+    #[inline]
+    pub(crate) fn push_iter(&mut self, list: impl IntoIterator<Item = T>) {
+        self.values.extend(list);
+        self.offsets.push(self.values.len() as u64);
+    }
+
+    /// List `i` (empty when out of range).
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> &[T] {
+        let (Some(&s), Some(&e)) = (self.offsets.get(i), self.offsets.get(i + 1)) else {
+            return &[];
+        };
+        self.values.get(s as usize..e as usize).unwrap_or(&[])
+    }
+
+    /// Every list, in order.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &[T]> + '_ {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+
+    /// The flat values buffer, mutable (for in-place remapping).
+    pub(crate) fn values_mut(&mut self) -> &mut [T] {
+        &mut self.values
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_get_and_rebase() {
+        let mut c = ListColumn::<u32>::default();
+        c.push_slice(&[1, 2]);
+        c.push_slice(&[]);
+        c.push_iter([7, 8, 9]);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.values_len(), 5);
+        assert_eq!(c.get(0), &[1, 2]);
+        assert_eq!(c.get(1), &[] as &[u32]);
+        assert_eq!(c.get(2), &[7, 8, 9]);
+        assert_eq!(c.get(3), &[] as &[u32]);
+        c.values_mut()[0] = 5;
+        assert_eq!(
+            c.iter().map(|l| l.to_vec()).collect::<Vec<_>>(),
+            [vec![5, 2], vec![], vec![7, 8, 9]]
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! The origin of a route, straight from its raw attribute block.
+//!
+//! A full table has tens of millions of RIB entries and the snapshot needs
+//! one fact from each: the origin AS. [`Attrs::parse`](crate::bgp::Attrs::parse)
+//! decodes every attribute; this walk only hops over the attribute headers,
+//! keeps the AS_PATH and AS4_PATH values, and reads the last
+//! non-confederation segment of the path, without allocating. It gives the
+//! same answer as `Attrs::parse` followed by [`PathBuf::merge`] and
+//! [`PathBuf::origin`] (the rules the dump writer uses), which the tests
+//! check:
+//!
+//! - the attribute block must frame (an attribute running past its end is
+//!   an error for the entry, as in `Attrs::parse`);
+//! - the last AS_PATH (and AS4_PATH) of the block wins;
+//! - an AS_PATH that does not parse with the record's ASN size is tried with
+//!   the other size, and dropped (a warning, RFC 7606) when neither fits;
+//! - an AS4_PATH that does not parse is dropped (a warning); a valid one is
+//!   merged with AS_PATH as RFC 6793 §4.2.3 says. That case is rare (a
+//!   TABLE_DUMP_V2 path is already 4-byte) and takes the slow, exact path.
+
+use crate::bgp::as_path::{AsPath, PathBuf, AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET};
+use crate::bgp::attr::{code, FLAG_EXTENDED};
+use crate::bgp::{Origin, RawAttrs};
+use crate::error::{Error, ErrorKind, Result};
+use crate::report::Report;
+
+/// An origin found by [`find_origin`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Found<'a> {
+    /// No AS_PATH, an empty one, or only confederation segments.
+    None,
+    /// One origin AS.
+    Asn(u32),
+    /// The path ends in a non-empty AS_SET: its members as on the wire.
+    Set {
+        /// The member bytes.
+        asns: &'a [u8],
+        /// 2 or 4.
+        asn_len: u8,
+    },
+    /// The result of an AS4_PATH merge (owned; rare). Set members sorted,
+    /// repeats kept.
+    Merged(Origin),
+}
+
+/// The origin of a path of `asn_len`-byte ASNs, or `None` when the value
+/// does not parse as such a path (same validation as [`AsPath::parse`]).
+#[inline]
+pub(crate) fn path_origin(mut v: &[u8], asn_len: u8) -> Option<Found<'_>> {
+    let step = usize::from(asn_len);
+    let mut o = Found::None;
+    while let Some((&kind, rest)) = v.split_first() {
+        let (&n, rest) = rest.split_first()?;
+        let (asns, rest) = rest.split_at_checked(usize::from(n) * step)?;
+        match kind {
+            AS_SEQUENCE => {
+                if let Some(a) = last_asn(asns, asn_len) {
+                    o = Found::Asn(a);
+                }
+            }
+            AS_SET => {
+                if !asns.is_empty() {
+                    o = Found::Set { asns, asn_len };
+                }
+            }
+            AS_CONFED_SEQUENCE | AS_CONFED_SET => {}
+            _ => return None,
+        }
+        v = rest;
+    }
+    Some(o)
+}
+
+#[inline]
+fn last_asn(asns: &[u8], asn_len: u8) -> Option<u32> {
+    if asn_len == 4 {
+        asns.last_chunk::<4>().map(|b| u32::from_be_bytes(*b))
+    } else {
+        asns.last_chunk::<2>().map(|b| u32::from(u16::from_be_bytes(*b)))
+    }
+}
+
+/// The members of a wire AS_SET, sorted. Repeated members are kept, as
+/// on the wire (a 2002 RIS dump has `{20305,20305,20305,20305,17401}`, and
+/// the pairs derived from `bgpdump -m` keep all five).
+pub(crate) fn set_members(asns: &[u8], asn_len: u8, out: &mut Vec<u32>) {
+    out.clear();
+    if asn_len == 4 {
+        out.extend(
+            asns.chunks_exact(4)
+                .map(|c| c.first_chunk::<4>().map_or(0, |b| u32::from_be_bytes(*b))),
+        );
+    } else {
+        out.extend(
+            asns.chunks_exact(2)
+                .map(|c| c.first_chunk::<2>().map_or(0, |b| u32::from(u16::from_be_bytes(*b)))),
+        );
+    }
+    out.sort_unstable();
+}
+
+/// The error `RawAttrs` gives for a block that does not frame.
+#[cold]
+#[inline(never)]
+fn framing_error(attrs: &[u8], offset: u64) -> Error {
+    RawAttrs::new(attrs, offset).find_map(|a| a.err()).unwrap_or_else(|| {
+        Error::new(
+            ErrorKind::Truncated {
+                what: "path attribute",
+                needed: 1,
+                available: 0,
+            },
+            offset,
+        )
+    })
+}
+
+/// Find the origin of the route whose attribute block is `attrs` (at
+/// absolute `offset`), its AS_PATH made of `asn_len`-byte ASNs (4 in
+/// TABLE_DUMP_V2, 2 in TABLE_DUMP). `path` is scratch space for the rare
+/// AS4_PATH merge; dropped attributes are counted as warnings in `report`.
+///
+/// # Errors
+/// When the block does not frame (an attribute runs past its end).
+pub(crate) fn find_origin<'a>(attrs: &'a [u8], offset: u64, asn_len: u8, path: &mut PathBuf, report: &mut Report) -> Result<Found<'a>> {
+    // As in `Attrs::parse`, a malformed occurrence is dropped (and counted)
+    // and the last well-formed one wins.
+    let mut as_path: Option<(&'a [u8], Found<'a>, u8)> = None;
+    let mut as4_path: Option<&'a [u8]> = None;
+    let other = if asn_len == 4 { 2 } else { 4 };
+    // Hop over the attribute headers by hand: this loop runs once per
+    // attribute of every RIB entry and is most of the snapshot's decoding
+    // time; `RawAttrs` (with its error bookkeeping) only runs to describe a
+    // block that does not frame.
+    let mut rest = attrs;
+    while let [flags, code, tail @ ..] = rest {
+        let (len, tail) = match (flags & FLAG_EXTENDED != 0, tail) {
+            (true, [a, b, t @ ..]) => (usize::from(u16::from_be_bytes([*a, *b])), t),
+            (false, [a, t @ ..]) => (usize::from(*a), t),
+            _ => return Err(framing_error(attrs, offset)),
+        };
+        let Some((value, tail)) = tail.split_at_checked(len) else {
+            return Err(framing_error(attrs, offset));
+        };
+        rest = tail;
+        match *code {
+            code::AS_PATH => match path_origin(value, asn_len) {
+                Some(f) => as_path = Some((value, f, asn_len)),
+                None => match path_origin(value, other) {
+                    Some(f) => as_path = Some((value, f, other)),
+                    None => report.warn("as-path-malformed", 1),
+                },
+            },
+            code::AS4_PATH => {
+                if AsPath::fits(value, 4) {
+                    as4_path = Some(value);
+                } else {
+                    report.warn("as4-path-malformed", 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !rest.is_empty() {
+        return Err(framing_error(attrs, offset));
+    }
+    let Some((v, found, len)) = as_path else { return Ok(Found::None) };
+    let Some(v4) = as4_path else { return Ok(found) };
+    let (Ok(p), Ok(p4)) = (AsPath::parse(v, 0, len), AsPath::parse(v4, 0, 4)) else {
+        return Ok(found);
+    };
+    path.merge(&p, &p4);
+    // `PathBuf::origin` de-duplicates set members; keep them as `set_members` does.
+    let mut o = Origin::None;
+    for (kind, asns) in path.segments() {
+        match kind {
+            AS_SEQUENCE => {
+                if let Some(&a) = asns.last() {
+                    o = Origin::Asn(a);
+                }
+            }
+            AS_SET if !asns.is_empty() => {
+                let mut v = asns.to_vec();
+                v.sort_unstable();
+                o = Origin::Set(v);
+            }
+            _ => {}
+        }
+    }
+    Ok(Found::Merged(o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bgp::attr::AttrContext;
+    use crate::bgp::Attrs;
+
+    fn seg(kind: u8, asns: &[u32], len: u8) -> Vec<u8> {
+        let mut v = vec![kind, asns.len() as u8];
+        for a in asns {
+            if len == 4 {
+                v.extend_from_slice(&a.to_be_bytes());
+            } else {
+                v.extend_from_slice(&(*a as u16).to_be_bytes());
+            }
+        }
+        v
+    }
+
+    fn attr(code: u8, v: &[u8]) -> Vec<u8> {
+        let mut a = if v.len() > 255 {
+            vec![0x50, code, (v.len() >> 8) as u8, v.len() as u8]
+        } else {
+            vec![0x40, code, v.len() as u8]
+        };
+        a.extend_from_slice(v);
+        a
+    }
+
+    /// The slow, reference answer: what the dump writer derives.
+    fn reference(block: &[u8], asn_len: u8) -> Option<Origin> {
+        let a = Attrs::parse(block, 0, AttrContext { asn_len, rib_afi: None }).ok()?;
+        let mut pb = PathBuf::new();
+        match (a.as_path, a.as4_path) {
+            (Some(p), Some(p4)) => pb.merge(&p, &p4),
+            (Some(p), None) => pb.load(&p),
+            (None, _) => pb.clear(),
+        }
+        Some(pb.origin())
+    }
+
+    fn fast(block: &[u8], asn_len: u8) -> Option<Origin> {
+        let mut pb = PathBuf::new();
+        let mut rep = Report::default();
+        let f = find_origin(block, 0, asn_len, &mut pb, &mut rep).ok()?;
+        let mut m = Vec::new();
+        Some(match f {
+            Found::None => Origin::None,
+            Found::Asn(a) => Origin::Asn(a),
+            Found::Set { asns, asn_len } => {
+                set_members(asns, asn_len, &mut m);
+                Origin::Set(m)
+            }
+            Found::Merged(o) => o,
+        })
+    }
+
+    #[test]
+    fn agrees_with_attrs_parse() {
+        let origin_attr = attr(1, &[0]);
+        let cases: Vec<(Vec<u8>, u8)> = vec![
+            (attr(2, &seg(AS_SEQUENCE, &[1, 2, 3, 3], 4)), 4),
+            (
+                [attr(2, &seg(AS_SEQUENCE, &[1, 2], 4)), attr(2, &seg(AS_SEQUENCE, &[9], 4))].concat(),
+                4,
+            ),
+            ([seg(AS_SEQUENCE, &[1, 2], 4), seg(AS_SET, &[9, 7, 9], 4)].concat(), 4),
+            (
+                [
+                    seg(AS_SEQUENCE, &[1, 2], 4),
+                    seg(AS_SET, &[9, 7], 4),
+                    seg(AS_CONFED_SEQUENCE, &[65000], 4),
+                ]
+                .concat(),
+                4,
+            ),
+            (seg(AS_CONFED_SEQUENCE, &[65000], 4), 4),
+            ([seg(AS_SEQUENCE, &[1, 2], 4), seg(AS_SET, &[], 4)].concat(), 4),
+            (vec![], 4),
+            (seg(AS_SEQUENCE, &[100, 200], 2), 4), // 2-byte path in a 4-byte context
+            (seg(AS_SEQUENCE, &[100, 200], 2), 2),
+            (vec![2, 5, 0, 1], 2), // malformed: dropped
+            (vec![9, 0], 4),       // bad segment type
+        ]
+        .into_iter()
+        .map(|(p, l)| {
+            if p.first().is_some_and(|&b| b == 0x40) {
+                (p, l)
+            } else {
+                ([origin_attr.clone(), attr(2, &p)].concat(), l)
+            }
+        })
+        .collect();
+        let mut all = cases.clone();
+        // AS4_PATH merges (RFC 6793 §4.2.3) and a malformed AS4_PATH.
+        let as2 = attr(2, &seg(AS_SEQUENCE, &[1, 23456, 23456], 2));
+        all.push(([as2.clone(), attr(17, &seg(AS_SEQUENCE, &[70000, 80000], 4))].concat(), 2));
+        all.push(([as2.clone(), attr(17, &seg(AS_SET, &[70000, 80000], 4))].concat(), 2));
+        all.push(([as2.clone(), attr(17, &seg(AS_SEQUENCE, &[5, 6, 7, 8], 4))].concat(), 2));
+        all.push(([as2.clone(), attr(17, &[2, 9, 0])].concat(), 2));
+        all.push(([as2.clone(), attr(17, &seg(AS_SET, &[], 4))].concat(), 2));
+        all.push(([as2, attr(17, &seg(AS_CONFED_SEQUENCE, &[1], 4))].concat(), 2));
+        // Only AS4_PATH: no AS_PATH, no origin.
+        all.push((attr(17, &seg(AS_SEQUENCE, &[70000], 4)), 2));
+        // Duplicates: the last well-formed occurrence wins.
+        all.push(([attr(2, &seg(AS_SEQUENCE, &[5], 4)), attr(2, &[2, 9, 0])].concat(), 4));
+        let dedup = |o: Option<Origin>| match o {
+            Some(Origin::Set(mut v)) => {
+                v.dedup();
+                Some(Origin::Set(v))
+            }
+            o => o,
+        };
+        for (block, len) in &all {
+            assert_eq!(dedup(fast(block, *len)), reference(block, *len), "{block:?} asn_len {len}");
+        }
+        // Broken framing is an error in both.
+        let mut broken = all[0].0.clone();
+        broken.extend_from_slice(&[0x40, 5, 4, 0]);
+        assert_eq!(fast(&broken, 4), None);
+        assert_eq!(reference(&broken, 4), None);
+        assert_eq!(fast(&all[0].0, 4), Some(Origin::Asn(3)));
+        assert_eq!(fast(&all[2].0, 4), Some(Origin::Set(vec![7, 9, 9])));
+    }
+}
