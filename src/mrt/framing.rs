@@ -147,47 +147,95 @@ impl<'a> Framer<'a> {
         }
     }
 
-    /// Strict plausibility of a header, used when resynchronising.
-    fn plausible(&self, h: &Header) -> bool {
-        let max = match h.mrt_type {
+    /// The largest length a record of `mrt_type` may declare.
+    fn max_len(mrt_type: u16) -> u32 {
+        match mrt_type {
             5 | 16 | 17 => 65_535 + 128,
             _ => 64 << 20,
-        };
-        is_known(h.mrt_type, h.subtype) && h.length >= 4 && h.length <= max && self.time_ok(h.timestamp)
+        }
     }
 
-    /// Whether the header at `pos` is plausible, the data ends at `pos`, or
-    /// (`None`) more bytes are needed to tell.
-    fn next_ok(&self, pos: u64) -> Option<bool> {
+    /// Strict plausibility of a header, used when resynchronising.
+    fn plausible(&self, h: &Header) -> bool {
+        is_known(h.mrt_type, h.subtype) && h.length >= 4 && h.length <= Self::max_len(h.mrt_type) && self.time_ok(h.timestamp)
+    }
+
+    /// Whether the bytes from `pos` to the end of the input, fewer than a
+    /// header, can be the start of a plausible header after a record
+    /// stamped `ts`: a header torn by the end of the input. Each field is
+    /// checked as far as its bytes are there (a partial field as the range
+    /// of values it can still take).
+    fn torn_header(&self, pos: usize, ts: u32) -> bool {
+        let Some(tail) = self.buf.get(pos..) else { return false };
+        if !self.eof || tail.is_empty() || tail.len() >= HEADER_LEN {
+            return false;
+        }
+        let (mut lo, mut hi) = ([0u8; HEADER_LEN], [0xffu8; HEADER_LEN]);
+        lo[..tail.len()].copy_from_slice(tail);
+        hi[..tail.len()].copy_from_slice(tail);
+        let (Some(lo), Some(hi)) = (Header::parse(&lo), Header::parse(&hi)) else {
+            return false;
+        };
+        if hi.timestamp < ts.saturating_sub(TIME_WINDOW) || lo.timestamp > ts.saturating_add(TIME_WINDOW) {
+            return false;
+        }
+        // Every known type accepts subtype 1.
+        let type_ok = match tail.len() {
+            0..=4 => true,
+            5 => (lo.mrt_type..=hi.mrt_type).any(|t| is_known(t, 1)),
+            6 => is_known(lo.mrt_type, 1),
+            7 => (lo.subtype..=hi.subtype).any(|s| is_known(lo.mrt_type, s)),
+            _ => is_known(lo.mrt_type, lo.subtype),
+        };
+        type_ok && (tail.len() <= 8 || (hi.length >= 4 && lo.length <= Self::max_len(lo.mrt_type)))
+    }
+
+    /// Whether the header at `pos` is plausible, the data ends at `pos` (or
+    /// in a torn header there, see [`Framer::torn_header`]; `ts` is the
+    /// timestamp of the record before), or (`None`) more bytes are needed
+    /// to tell.
+    fn next_ok(&self, pos: u64, ts: u32) -> Option<bool> {
         let len = self.buf.len() as u64;
         if pos == len && self.at_end {
             return Some(true);
         }
         if pos.saturating_add(HEADER_LEN as u64) > len {
-            return if self.at_end { Some(false) } else { None };
+            return if self.at_end {
+                Some(self.torn_header(pos as usize, ts))
+            } else {
+                None
+            };
         }
         let h = self.header_at(pos as usize)?;
         Some(self.plausible(&h))
     }
 
-    /// Whether a candidate header at `pos` and the header after it both look right.
-    fn confirmed(&self, pos: usize) -> Option<bool> {
+    /// Whether a candidate header at `pos` and the header after it both look
+    /// right. With `cut = Some(ts)` (`ts` the timestamp of the record
+    /// before), a header that the end of the input tears, or a plausible
+    /// header whose record it cuts short, also counts: the next step reports
+    /// it as truncated.
+    fn confirmed(&self, pos: usize, cut: Option<u32>) -> Option<bool> {
         if pos == self.buf.len() && self.at_end {
             return Some(!self.eof);
         }
         let Some(h) = self.header_at(pos) else {
-            return if self.at_end { Some(false) } else { None };
+            return if self.at_end {
+                Some(cut.is_some_and(|ts| self.torn_header(pos, ts)))
+            } else {
+                None
+            };
         };
         if !self.plausible(&h) {
             return Some(false);
         }
         let end = pos as u64 + self.frame_len(&h);
         if end > self.buf.len() as u64 {
-            return if self.at_end { Some(false) } else { None };
+            return if self.at_end { Some(cut.is_some() && self.eof) } else { None };
         }
         // The next header may itself follow a few bytes of slack.
         for gap in 0..=MAX_SLACK as u64 {
-            match self.next_ok(end + gap) {
+            match self.next_ok(end + gap, h.timestamp) {
                 Some(true) => return Some(true),
                 None => return None,
                 Some(false) if end + gap >= self.buf.len() as u64 => return Some(false),
@@ -202,7 +250,7 @@ impl<'a> Framer<'a> {
         let start = self.pos;
         let mut q = from;
         while q < self.buf.len() {
-            match self.confirmed(q) {
+            match self.confirmed(q, None) {
                 Some(true) => {
                     self.pos = q;
                     let err = Error::new(
@@ -261,7 +309,10 @@ impl<'a> Framer<'a> {
         let total = self.frame_len(&h);
         let mut end = pos as u64 + total;
         if end > self.buf.len() as u64 {
-            if !known || !self.plausible(&h) {
+            // Nor can a record run past the end of a batch, a record
+            // boundary the cutter confirmed: the header is damage there, as
+            // the cutter found with the bytes that follow.
+            if !known || !self.plausible(&h) || (self.at_end && !self.eof) {
                 return self.resync(pos + 1);
             }
             if !self.at_end {
@@ -272,7 +323,7 @@ impl<'a> Framer<'a> {
             self.index += 1;
             return Step::Damage(err);
         }
-        match self.next_ok(end) {
+        match self.next_ok(end, h.timestamp) {
             None => return Step::NeedMore,
             Some(true) => {}
             Some(false) => {
@@ -280,7 +331,7 @@ impl<'a> Framer<'a> {
                     // An early ET writer that left the microseconds out of the length?
                     let alt = end + 4;
                     if alt <= self.buf.len() as u64 {
-                        match self.next_ok(alt) {
+                        match self.next_ok(alt, h.timestamp) {
                             None => return Step::NeedMore,
                             Some(true) => {
                                 self.state.et_short = true;
@@ -302,18 +353,30 @@ impl<'a> Framer<'a> {
         // claims, or the damage lies after this record.
         let end = end as usize;
         let mut slack: &'a [u8] = &[];
-        if self.eof && end < self.buf.len() && self.buf.len() - end < HEADER_LEN.min(MAX_SLACK + 1) {
-            // A few bytes after the last record cannot be a record: slack.
-            slack = self.buf.get(end..).unwrap_or(&[]);
-        } else if end < self.buf.len() && self.next_ok(end as u64) == Some(false) {
+        let next_bad = end < self.buf.len() && self.next_ok(end as u64, h.timestamp) == Some(false);
+        if self.eof && next_bad && self.buf.len() - end < HEADER_LEN.min(MAX_SLACK + 1) {
+            // A few bytes after the last record cannot be a record: slack,
+            // up to where a header torn by the end of the input starts
+            // (reported by the next step).
+            let left = self.buf.len() - end;
+            let gap = (1..left).find(|&g| self.torn_header(end + g, h.timestamp)).unwrap_or(left);
+            slack = self.buf.get(end..end + gap).unwrap_or(&[]);
+        } else if next_bad {
             for gap in 1..=MAX_SLACK {
-                if self.confirmed(end + gap) == Some(true) {
-                    slack = self.buf.get(end..end + gap).unwrap_or(&[]);
-                    break;
+                match self.confirmed(end + gap, Some(h.timestamp)) {
+                    Some(true) => {
+                        slack = self.buf.get(end..end + gap).unwrap_or(&[]);
+                        break;
+                    }
+                    // Deciding needs bytes not yet seen (a batch being cut
+                    // from a stream): wait for them rather than decide
+                    // differently from a reader that has them.
+                    None => return Step::NeedMore,
+                    Some(false) => {}
                 }
             }
             if slack.is_empty() {
-                if let Some(q) = (pos + 1..end).find(|&q| self.confirmed(q) == Some(true)) {
+                if let Some(q) = (pos + 1..end).find(|&q| self.confirmed(q, None) == Some(true)) {
                     self.pos = q;
                     let err = Error::new(ErrorKind::Garbage { skipped: (q - pos) as u64 }, self.base + pos as u64);
                     return Step::Damage(err);
