@@ -15,6 +15,7 @@
 
 pub mod bgp;
 pub mod cursor;
+pub mod decompress;
 pub mod dump;
 pub mod error;
 pub mod fmt;

@@ -8,11 +8,14 @@
 //! stays bounded by a few batches whatever the file size: decompression runs
 //! on its own thread and hands batches over a bounded channel, so parsing
 //! overlaps decompression and a slow consumer holds the producer back.
+//! bzip2 blocks are decoded in parallel on the rayon pool, a bounded number
+//! in flight (see [`crate::decompress`]).
 //!
 //! This module holds the crate's only `unsafe` outside SIMD kernels: the
 //! memory map.
 #![allow(unsafe_code)]
 
+use crate::decompress::{self, Decode, DecodeError, FailedDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mrt::framing::{FrameState, Framer, Step};
 use crate::mrt::PeerTable;
@@ -54,28 +57,18 @@ impl Compression {
         }
     }
 
-    /// A decompressing reader over `r`.
+    /// A decompressing reader over `r` (bzip2 blocks are decoded in parallel
+    /// on the current rayon pool; see [`crate::decompress`]).
     pub fn reader<'r, R: Read + Send + 'r>(self, r: R) -> Box<dyn Read + Send + 'r> {
         match self {
             Compression::None => Box::new(r),
-            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, r))),
-            Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(std::io::BufReader::with_capacity(1 << 16, r))),
-            Compression::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(r)),
-            Compression::Zstd => match zstd::stream::read::Decoder::new(r) {
-                Ok(d) => Box::new(d),
-                Err(e) => Box::new(ErrReader(Some(e))),
-            },
+            _ => Box::new(decompress::DecodeReader::new(self.decoder(r))),
         }
     }
-}
 
-struct ErrReader(Option<std::io::Error>);
-impl Read for ErrReader {
-    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-        match self.0.take() {
-            Some(e) => Err(e),
-            None => Ok(0),
-        }
+    /// A chunked decoder over `r` (see [`crate::decompress::decoder`]).
+    pub fn decoder<'r, R: Read + Send + 'r>(self, r: R) -> Box<dyn Decode + 'r> {
+        decompress::decoder(self, r, decompress::Options::default())
     }
 }
 
@@ -226,13 +219,13 @@ impl Source {
             Kind::Memory(b) => {
                 let comp = self.compression;
                 let b = b.clone();
-                Batches::spawn(batch_size, move || comp.reader(std::io::Cursor::new(b)))
+                Batches::spawn(batch_size, move || comp.decoder(std::io::Cursor::new(b)))
             }
             Kind::File(path, comp) => {
                 let (path, comp) = (path.clone(), *comp);
                 Batches::spawn(batch_size, move || match File::open(&path) {
-                    Ok(f) => comp.reader(f),
-                    Err(e) => Box::new(ErrReader(Some(annotate(e, &path)))),
+                    Ok(f) => comp.decoder(f),
+                    Err(e) => Box::new(FailedDecoder(Some(DecodeError::io(annotate(e, &path), 0)))),
                 })
             }
             Kind::Stdin => Batches::spawn(batch_size, || {
@@ -240,7 +233,7 @@ impl Source {
                 let head = std::io::BufRead::fill_buf(&mut stdin)
                     .map(Compression::detect)
                     .unwrap_or(Compression::None);
-                head.reader(stdin)
+                head.decoder(stdin)
             }),
         }
     }
@@ -379,44 +372,34 @@ enum BatchesInner {
 impl Batches {
     fn spawn<F>(batch_size: usize, open: F) -> Batches
     where
-        F: FnOnce() -> Box<dyn Read + Send> + Send + 'static,
+        F: FnOnce() -> Box<dyn Decode> + Send + 'static,
     {
         // Two batches in flight: enough to overlap decompression with parsing.
         let (tx, rx) = sync_channel::<Batch>(2);
         std::thread::spawn(move || {
-            let mut reader = open();
+            let mut decoder = open();
             let mut cutter = Cutter::new(batch_size);
             let mut buf = BytesMut::with_capacity(batch_size * 2);
             let mut eof = false;
             let mut error: Option<Error> = None;
             let mut decoded: u64 = 0;
+            // Bytes to hold before cutting: twice the batch size, more while
+            // a single record is larger than that.
+            let mut want = batch_size * 2;
             loop {
-                // Fill to twice the batch size (or to end of input).
-                while !eof && buf.len() < batch_size * 2 {
-                    let old = buf.len();
-                    let want = (batch_size * 2).max(old + (1 << 16));
-                    buf.resize(want, 0);
-                    match reader.read(&mut buf[old..]) {
-                        Ok(0) => {
-                            buf.truncate(old);
-                            eof = true;
+                // Fill to `want` (or to end of input). Decoders hand out
+                // chunks (a bzip2 block, up to 1 MiB of a stream) that are
+                // copied in once.
+                while !eof && buf.len() < want {
+                    match decoder.next_chunk() {
+                        None => eof = true,
+                        Some(Ok(chunk)) => {
+                            buf.extend_from_slice(chunk);
+                            decoded += chunk.len() as u64;
                         }
-                        Ok(n) => {
-                            buf.truncate(old + n);
-                            decoded += n as u64;
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
-                        Err(e) => {
-                            buf.truncate(old);
+                        Some(Err(e)) => {
                             eof = true;
-                            let kind = if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied) {
-                                ErrorKind::Io(Arc::new(e))
-                            } else {
-                                ErrorKind::Decompress {
-                                    message: Arc::from(e.to_string()),
-                                }
-                            };
-                            error = Some(Error::new(kind, decoded));
+                            error = Some(decode_error(e, decoded));
                         }
                     }
                 }
@@ -434,34 +417,12 @@ impl Batches {
                     if eof {
                         cut = buf.len();
                     } else {
-                        // A single record larger than the buffer: grow and read more.
-                        let more = buf.len() * 2;
-                        buf.reserve(more);
-                        let old = buf.len();
-                        buf.resize(old + more, 0);
-                        match reader.read(&mut buf[old..]) {
-                            Ok(0) => {
-                                buf.truncate(old);
-                                eof = true;
-                            }
-                            Ok(n) => {
-                                buf.truncate(old + n);
-                                decoded += n as u64;
-                            }
-                            Err(e) => {
-                                buf.truncate(old);
-                                eof = true;
-                                error = Some(Error::new(
-                                    ErrorKind::Decompress {
-                                        message: Arc::from(e.to_string()),
-                                    },
-                                    decoded,
-                                ));
-                            }
-                        }
+                        // A single record larger than the buffer: read more.
+                        want = buf.len() * 2;
                         continue;
                     }
                 }
+                want = batch_size * 2;
                 let data = buf.split_to(cut).freeze();
                 let mut b = cutter.make(data, state, index, peers);
                 if eof && buf.is_empty() {
@@ -475,6 +436,17 @@ impl Batches {
         });
         Batches(BatchesInner::Stream(rx))
     }
+}
+
+/// The crate error for a decoder's error at decompressed offset `decoded`.
+fn decode_error(e: DecodeError, decoded: u64) -> Error {
+    let kind = match e.io {
+        Some(io) if matches!(io.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied) => ErrorKind::Io(io),
+        _ => ErrorKind::Decompress {
+            message: Arc::from(e.message),
+        },
+    };
+    Error::new(kind, decoded)
 }
 
 impl Iterator for Batches {

@@ -26,8 +26,11 @@ fn packed_table_dump(records: u32) -> Vec<u8> {
     out
 }
 
-/// (record index, offset, entries decoded, slack) per record, and error offsets.
-fn walk(src: &Source, batch: usize) -> (Vec<(u64, u64, usize, usize)>, Vec<u64>) {
+/// Per record: (record index, offset, entries decoded, slack length).
+type Framed = Vec<(u64, u64, usize, usize)>;
+
+/// The records framed, and the offsets of the errors.
+fn walk(src: &Source, batch: usize) -> (Framed, Vec<u64>) {
     let (mut recs, mut errs) = (Vec::new(), Vec::new());
     for b in src.batches(batch) {
         for r in b.records() {
@@ -53,7 +56,8 @@ fn walk(src: &Source, batch: usize) -> (Vec<(u64, u64, usize, usize)>, Vec<u64>)
 fn slack_and_garbage_survive_any_batch_cut() {
     let mut data = packed_table_dump(200);
     // A torn write between records: 10 bytes of a header, then the rest.
-    data.extend_from_slice(&data[..10].to_vec());
+    let torn = data[..10].to_vec();
+    data.extend_from_slice(&torn);
     let mut rest = packed_table_dump(400);
     // Renumber the second half's timestamps to follow the first's.
     data.extend(rest.drain(packed_table_dump(200).len()..));

@@ -188,9 +188,11 @@ impl<'a> MpReach<'a> {
         MpReach::parse_full(value, offset)
     }
 
-    /// The announced prefixes, if the family is IPv4 or IPv6.
+    /// The announced prefixes; empty unless the family is IPv4 or IPv6
+    /// unicast/multicast (other families' NLRI stay raw in `nlri`).
     pub fn prefixes(&self, add_path: bool) -> Nlri<'a> {
-        Nlri::detect(self.nlri, self.nlri_offset, self.afi, add_path)
+        let nlri = if self.is_ip() { self.nlri } else { &[] };
+        Nlri::detect(nlri, self.nlri_offset, self.afi, add_path)
     }
 
     /// The global next hop, as an address, when the length says IPv4 or IPv6.
@@ -247,9 +249,11 @@ impl<'a> MpUnreach<'a> {
         })
     }
 
-    /// The withdrawn prefixes.
+    /// The withdrawn prefixes; empty unless the family is IPv4 or IPv6
+    /// unicast/multicast (other families' NLRI stay raw in `nlri`).
     pub fn prefixes(&self, add_path: bool) -> Nlri<'a> {
-        Nlri::detect(self.nlri, self.nlri_offset, self.afi, add_path)
+        let nlri = if self.is_ip() { self.nlri } else { &[] };
+        Nlri::detect(nlri, self.nlri_offset, self.afi, add_path)
     }
 
     /// Whether the family is IPv4 or IPv6 unicast/multicast.

@@ -80,6 +80,11 @@ impl BgpdumpWriter {
         match rec {
             Record::PeerIndexTable(_) => self.peer_table = 0,
             Record::Rib(rib) => {
+                // bgpdump prints the unicast RIB subtypes (and their ADD-PATH
+                // forms) only: nothing for multicast or RIB_GENERIC.
+                if !matches!(raw.header.subtype, 2 | 4 | 8 | 10) {
+                    return;
+                }
                 let (Some(prefix), Some(peers)) = (rib.prefix, peers) else { return };
                 self.cache_peers(peers);
                 self.lead.clear();

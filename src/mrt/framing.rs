@@ -157,7 +157,18 @@ impl<'a> Framer<'a> {
 
     /// Strict plausibility of a header, used when resynchronising.
     fn plausible(&self, h: &Header) -> bool {
-        is_known(h.mrt_type, h.subtype) && h.length >= 4 && h.length <= Self::max_len(h.mrt_type) && self.time_ok(h.timestamp)
+        self.plausible_after(h, None)
+    }
+
+    /// [`Framer::plausible`] for a header that would follow a record stamped
+    /// `after` (the last good record when `None`): its timestamp is checked
+    /// against the one the next step will check it against.
+    fn plausible_after(&self, h: &Header, after: Option<u32>) -> bool {
+        let time_ok = match after {
+            Some(ts) => h.timestamp.abs_diff(ts) <= TIME_WINDOW,
+            None => self.time_ok(h.timestamp),
+        };
+        is_known(h.mrt_type, h.subtype) && h.length >= 4 && h.length <= Self::max_len(h.mrt_type) && time_ok
     }
 
     /// Whether the bytes from `pos` to the end of the input, fewer than a
@@ -226,7 +237,7 @@ impl<'a> Framer<'a> {
                 None
             };
         };
-        if !self.plausible(&h) {
+        if !self.plausible_after(&h, cut) {
             return Some(false);
         }
         let end = pos as u64 + self.frame_len(&h);
