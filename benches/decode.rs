@@ -63,7 +63,8 @@ fn walk_updates(buf: &[u8]) -> (u64, u64) {
         records += 1;
         if let Ok(Record::Bgp4mp(m)) = Record::decode(&r) {
             if let Bgp4mpBody::Message {
-                message: Message::Update(u), ..
+                message: Message::Update(u),
+                ..
             } = m.body
             {
                 prefixes += u.nlri.iter().count() as u64 + u.withdrawn.iter().count() as u64;
@@ -98,7 +99,9 @@ fn decode(c: &mut Criterion) {
     assert_eq!(records, UpdatesOptions::default().messages as u64);
     assert!(prefixes > records);
     g.throughput(Throughput::Elements(records));
-    g.bench_function(BenchmarkId::new("bgp4mp_update", "records"), |b| b.iter(|| walk_updates(black_box(&updates))));
+    g.bench_function(BenchmarkId::new("bgp4mp_update", "records"), |b| {
+        b.iter(|| walk_updates(black_box(&updates)))
+    });
     g.finish();
 }
 
