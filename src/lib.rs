@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod batch;
 pub mod bgp;
 pub mod cursor;
 pub mod decompress;

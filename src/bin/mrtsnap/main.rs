@@ -10,6 +10,7 @@ use mrtsnap::Source;
 use std::io::Write;
 use std::process::ExitCode;
 
+mod batch_cmd;
 mod snapshot_cmd;
 
 #[derive(Parser)]
@@ -74,6 +75,9 @@ enum Cmd {
     Snapshot(snapshot_cmd::SnapshotArgs),
     /// Look up addresses (longest match) or prefixes in a snapshot or a RIB dump.
     Lookup(snapshot_cmd::LookupArgs),
+    /// Many archives into a hive-partitioned dataset of snapshots
+    /// (resumable, parallel, shardable), with a manifest.
+    Batch(batch_cmd::BatchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -236,6 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Synth { what } => synth(what),
         Cmd::Snapshot(a) => snapshot_cmd::snapshot(a, cli.strict, cli.quiet, cli.no_mmap),
         Cmd::Lookup(a) => snapshot_cmd::lookup(a, cli.strict, cli.quiet, cli.no_mmap),
+        Cmd::Batch(a) => batch_cmd::batch(a, cli.strict, cli.quiet),
         Cmd::Dump { files, format } => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());

@@ -1,0 +1,638 @@
+//! The batch manifest: one record per input, kept crash-safe in append-only
+//! journals and compacted into `manifest.csv` and `manifest.parquet`.
+//!
+//! Files, in `DIR/_manifest/` (the leading `_` hides it from Spark, Hive,
+//! Trino and pyarrow's dataset discovery):
+//!
+//! - `journal-PART.csv`: the truth. `PART` is `all` for an unsharded run and
+//!   `shard-K-of-N` for a shard, so shards sharing one output tree never
+//!   write the same file. A run appends one CSV line per finished input
+//!   (a single `write` followed by `fdatasync`); a line cut by a crash has no
+//!   final newline and is dropped when read, and the next append starts on a
+//!   new line. Runs compact their own journal (latest record per input,
+//!   written to a temporary file and renamed).
+//! - `manifest.csv`, `manifest.parquet`: every journal merged, the latest
+//!   record per (path, format), sorted by path; rewritten (temporary file +
+//!   rename) every 10 minutes during a run and at its end, so either the old
+//!   or the new version is there, never a torn one. `mrtsnap batch --out DIR` with no input only
+//!   rebuilds them.
+//!
+//! Columns (CSV: empty for none; Parquet: null) are those of [`COLUMNS`].
+
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt64Array};
+use arrow_schema::{Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The manifest directory inside the output directory.
+pub const MANIFEST_DIR: &str = "_manifest";
+
+/// What became of an input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// Output written; every record decoded.
+    Ok,
+    /// Output written, but damaged records were skipped or the input ends
+    /// early (a truncated download): see `errors` and `first_error_offset`.
+    Damaged,
+    /// No output: unreadable, empty, not MRT, no RIB records, or a write
+    /// error. `reason` says why.
+    Failed,
+    /// Not processed: an updates file (`reason` = `not-a-rib`). Turning
+    /// updates into RIB snapshots (replaying them onto a RIB) is future work.
+    Skipped,
+}
+
+impl Status {
+    /// `ok`, `damaged`, `failed` or `skipped`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Damaged => "damaged",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Status> {
+        match s {
+            "ok" => Some(Status::Ok),
+            "damaged" => Some(Status::Damaged),
+            "failed" => Some(Status::Failed),
+            "skipped" => Some(Status::Skipped),
+            _ => None,
+        }
+    }
+
+    /// Whether an output was written.
+    pub fn has_output(self) -> bool {
+        matches!(self, Status::Ok | Status::Damaged)
+    }
+}
+
+/// One input's manifest record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// The input path as found (see [`super::discover::Input::display`]).
+    pub path: String,
+    /// Output format: `parquet` or `pfx2as`.
+    pub format: String,
+    /// What became of it.
+    pub status: Status,
+    /// Why it failed or was skipped; for damaged inputs, a summary.
+    pub reason: String,
+    /// Collector.
+    pub collector: String,
+    /// `rib`, `updates` or `unknown`.
+    pub kind: String,
+    /// The naming convention recognised ([`super::layout::Layout::as_str`]).
+    pub layout: String,
+    /// Dump time (Unix seconds, UTC) from the name, else the first record.
+    pub dump_time: Option<i64>,
+    /// UTC date of `dump_time`: the `date=` partition.
+    pub date: String,
+    /// Timestamp of the first record, from the snapshot.
+    pub content_time: Option<i64>,
+    /// Input size in bytes.
+    pub size: u64,
+    /// Input modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+    /// Content fingerprint (see [`super::fingerprint`]).
+    pub fingerprint: String,
+    /// The output, relative to the output directory (empty: none).
+    pub output: String,
+    /// Output size in bytes.
+    pub output_size: Option<u64>,
+    /// Snapshot rows (prefix-origin pairs).
+    pub rows: Option<u64>,
+    /// MRT records read.
+    pub records: Option<u64>,
+    /// RIB entries read.
+    pub rib_entries: Option<u64>,
+    /// Peers in the snapshot's peer table.
+    pub peers: Option<u64>,
+    /// Errors by kind: `kind=count;kind=count`.
+    pub errors: String,
+    /// Offset (in the decompressed input) of the first error.
+    pub first_error_offset: Option<u64>,
+    /// The first error, as text.
+    pub first_error: String,
+    /// Seconds spent on the input.
+    pub elapsed_s: f64,
+    /// When the record was written, Unix milliseconds.
+    pub finished_ms: i64,
+    /// `mrtsnap` version that wrote it.
+    pub tool_version: String,
+    /// Options that shape the output (`format=…;full_feed=…;…`): a rerun with
+    /// other options redoes the input.
+    pub options: String,
+    /// Which run wrote it: `all` or `shard-K-of-N`.
+    pub part: String,
+}
+
+/// The manifest columns, in order.
+pub const COLUMNS: [&str; 27] = [
+    "path",
+    "format",
+    "status",
+    "reason",
+    "collector",
+    "kind",
+    "layout",
+    "dump_time",
+    "date",
+    "content_time",
+    "size",
+    "mtime_ns",
+    "fingerprint",
+    "output",
+    "output_size",
+    "rows",
+    "records",
+    "rib_entries",
+    "peers",
+    "errors",
+    "first_error_offset",
+    "first_error",
+    "elapsed_s",
+    "finished_ms",
+    "tool_version",
+    "options",
+    "part",
+];
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+impl Record {
+    /// The key records are merged by: (path, format).
+    pub fn key(&self) -> (String, String) {
+        (self.path.clone(), self.format.clone())
+    }
+
+    fn fields(&self) -> [String; 27] {
+        [
+            self.path.clone(),
+            self.format.clone(),
+            self.status.as_str().to_string(),
+            self.reason.clone(),
+            self.collector.clone(),
+            self.kind.clone(),
+            self.layout.clone(),
+            opt(self.dump_time),
+            self.date.clone(),
+            opt(self.content_time),
+            self.size.to_string(),
+            self.mtime_ns.to_string(),
+            self.fingerprint.clone(),
+            self.output.clone(),
+            opt(self.output_size),
+            opt(self.rows),
+            opt(self.records),
+            opt(self.rib_entries),
+            opt(self.peers),
+            self.errors.clone(),
+            opt(self.first_error_offset),
+            self.first_error.clone(),
+            format!("{:.3}", self.elapsed_s),
+            self.finished_ms.to_string(),
+            self.tool_version.clone(),
+            self.options.clone(),
+            self.part.clone(),
+        ]
+    }
+
+    /// One CSV line, with its newline.
+    pub fn csv_line(&self) -> String {
+        let mut s = String::new();
+        for (i, f) in self.fields().iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            push_csv_field(&mut s, f);
+        }
+        s.push('\n');
+        s
+    }
+
+    /// A record from CSV fields named by `header`; `None` when a required
+    /// field is missing or malformed.
+    fn from_fields(header: &[String], fields: &[String]) -> Option<Record> {
+        if header.len() != fields.len() {
+            return None;
+        }
+        let map: BTreeMap<&str, &str> = header.iter().map(String::as_str).zip(fields.iter().map(String::as_str)).collect();
+        let s = |k: &str| map.get(k).copied().unwrap_or("").to_string();
+        let o = |k: &str| map.get(k).and_then(|v| v.parse::<u64>().ok());
+        let oi = |k: &str| map.get(k).and_then(|v| v.parse::<i64>().ok());
+        Some(Record {
+            path: map.get("path").filter(|p| !p.is_empty())?.to_string(),
+            format: s("format"),
+            status: Status::parse(map.get("status")?)?,
+            reason: s("reason"),
+            collector: s("collector"),
+            kind: s("kind"),
+            layout: s("layout"),
+            dump_time: oi("dump_time"),
+            date: s("date"),
+            content_time: oi("content_time"),
+            size: o("size")?,
+            mtime_ns: oi("mtime_ns").unwrap_or(0),
+            fingerprint: s("fingerprint"),
+            output: s("output"),
+            output_size: o("output_size"),
+            rows: o("rows"),
+            records: o("records"),
+            rib_entries: o("rib_entries"),
+            peers: o("peers"),
+            errors: s("errors"),
+            first_error_offset: o("first_error_offset"),
+            first_error: s("first_error"),
+            elapsed_s: map.get("elapsed_s").and_then(|v| v.parse().ok()).unwrap_or(0.0),
+            finished_ms: oi("finished_ms").unwrap_or(0),
+            tool_version: s("tool_version"),
+            options: s("options"),
+            part: s("part"),
+        })
+    }
+}
+
+/// Text for a CSV field: newlines and other control characters become spaces.
+pub fn clean(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+fn push_csv_field(out: &mut String, f: &str) {
+    if f.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&f.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(f);
+    }
+}
+
+/// Split one CSV line (RFC 4180 quoting; no newlines inside fields).
+///
+/// ```
+/// use mrtsnap::batch::manifest::split_csv_line;
+/// assert_eq!(split_csv_line(r#"a,"b,c","d""e",,f"#), ["a", "b,c", "d\"e", "", "f"]);
+/// ```
+pub fn split_csv_line(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.trim_end_matches(['\r', '\n']).chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cur.push(c),
+            (false, '"') if cur.is_empty() => quoted = true,
+            (false, ',') => out.push(std::mem::take(&mut cur)),
+            (false, c) => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn header_line() -> String {
+    let mut s = COLUMNS.join(",");
+    s.push('\n');
+    s
+}
+
+/// Parse CSV text written by [`Journal`] or [`write_csv`]: whole lines only
+/// (a last line without its newline was cut by a crash and is dropped), and
+/// lines that do not parse are dropped.
+pub fn parse_csv(text: &str) -> Vec<Record> {
+    let complete = match text.rfind('\n') {
+        Some(i) => text.get(..=i).unwrap_or(""),
+        None => "",
+    };
+    let mut lines = complete.lines();
+    let Some(h) = lines.next() else { return Vec::new() };
+    let header = split_csv_line(h);
+    lines.filter_map(|l| Record::from_fields(&header, &split_csv_line(l))).collect()
+}
+
+/// The journal files in `dir/_manifest`.
+fn journals(out: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = fs::read_dir(out.join(MANIFEST_DIR)) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("journal-") && n.ends_with(".csv"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Keep the latest record of each key (by `finished_ms`, then `part`).
+fn latest(records: impl IntoIterator<Item = Record>) -> BTreeMap<(String, String), Record> {
+    let mut m: BTreeMap<(String, String), Record> = BTreeMap::new();
+    for r in records {
+        match m.get(&r.key()) {
+            Some(old) if (old.finished_ms, &old.part) > (r.finished_ms, &r.part) => {}
+            _ => {
+                m.insert(r.key(), r);
+            }
+        }
+    }
+    m
+}
+
+/// Every journal in `out` merged: the latest record per (path, format).
+pub fn load(out: &Path) -> BTreeMap<(String, String), Record> {
+    let mut all = Vec::new();
+    for j in journals(out) {
+        if let Ok(text) = fs::read_to_string(&j) {
+            all.extend(parse_csv(&text));
+        }
+    }
+    latest(all)
+}
+
+/// An append-only journal (see the module docs).
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+}
+
+impl Journal {
+    /// The journal of `part` in `out`, created when missing; a line cut by
+    /// a crash is closed off so that the next record starts a new line.
+    ///
+    /// # Errors
+    /// When the file cannot be created or written.
+    pub fn open(out: &Path, part: &str) -> io::Result<Journal> {
+        let dir = out.join(MANIFEST_DIR);
+        fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("journal-{part}.csv"));
+        let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path)?;
+        let len = file.metadata()?.len();
+        if len == 0 {
+            file.write_all(header_line().as_bytes())?;
+        } else {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1))?;
+            file.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n")?;
+            }
+        }
+        file.sync_data()?;
+        Ok(Journal { path, file })
+    }
+
+    /// Append one record and flush it to disk.
+    ///
+    /// # Errors
+    /// When writing fails.
+    pub fn append(&mut self, r: &Record) -> io::Result<()> {
+        self.file.write_all(r.csv_line().as_bytes())?;
+        self.file.sync_data()
+    }
+
+    /// Rewrite the journal with the latest record per input only.
+    ///
+    /// # Errors
+    /// When the journal cannot be read or rewritten.
+    pub fn compact(&mut self) -> io::Result<()> {
+        let text = fs::read_to_string(&self.path)?;
+        let recs = latest(parse_csv(&text));
+        let mut s = header_line();
+        for r in recs.values() {
+            s.push_str(&r.csv_line());
+        }
+        let name = self.path.file_name().and_then(|n| n.to_str()).unwrap_or("journal.csv").to_string();
+        write_atomic(&self.path.with_file_name(format!(".{name}.tmp")), &self.path, s.as_bytes())?;
+        self.file = OpenOptions::new().read(true).append(true).open(&self.path)?;
+        Ok(())
+    }
+}
+
+/// Write `data` to `tmp`, flush it to disk, and rename it to `dest`.
+///
+/// # Errors
+/// When writing or renaming fails (the temporary file is then removed).
+pub fn write_atomic(tmp: &Path, dest: &Path, data: &[u8]) -> io::Result<()> {
+    let res = (|| {
+        let mut f = File::create(tmp)?;
+        f.write_all(data)?;
+        f.sync_data()?;
+        fs::rename(tmp, dest)
+    })();
+    if res.is_err() {
+        let _ = fs::remove_file(tmp);
+    }
+    res
+}
+
+/// The manifest as CSV text (header, then one line per record).
+pub fn write_csv<'a>(records: impl IntoIterator<Item = &'a Record>) -> String {
+    let mut s = header_line();
+    for r in records {
+        s.push_str(&r.csv_line());
+    }
+    s
+}
+
+/// The manifest as Parquet (zstd): text columns as utf8, counts as uint64,
+/// times as int64, `elapsed_s` as float64; none as null.
+///
+/// # Errors
+/// When encoding fails.
+pub fn write_parquet(records: &[&Record]) -> io::Result<Vec<u8>> {
+    let err = |e: parquet::errors::ParquetError| io::Error::other(e.to_string());
+    let text =
+        |f: &dyn Fn(&Record) -> String| -> ArrayRef { Arc::new(StringArray::from(records.iter().map(|r| f(r)).collect::<Vec<String>>())) };
+    let text_opt = |f: &dyn Fn(&Record) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from(
+            records
+                .iter()
+                .map(|r| Some(f(r)).filter(|s| !s.is_empty()))
+                .collect::<Vec<Option<&str>>>(),
+        ))
+    };
+    let u =
+        |f: &dyn Fn(&Record) -> Option<u64>| -> ArrayRef { Arc::new(UInt64Array::from(records.iter().map(|r| f(r)).collect::<Vec<_>>())) };
+    let i =
+        |f: &dyn Fn(&Record) -> Option<i64>| -> ArrayRef { Arc::new(Int64Array::from(records.iter().map(|r| f(r)).collect::<Vec<_>>())) };
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("path", text(&|r| r.path.clone())),
+        ("format", text(&|r| r.format.clone())),
+        ("status", text(&|r| r.status.as_str().to_string())),
+        ("reason", text_opt(&|r| &r.reason)),
+        ("collector", text_opt(&|r| &r.collector)),
+        ("kind", text(&|r| r.kind.clone())),
+        ("layout", text(&|r| r.layout.clone())),
+        ("dump_time", i(&|r| r.dump_time)),
+        ("date", text_opt(&|r| &r.date)),
+        ("content_time", i(&|r| r.content_time)),
+        ("size", u(&|r| Some(r.size))),
+        ("mtime_ns", i(&|r| Some(r.mtime_ns))),
+        ("fingerprint", text(&|r| r.fingerprint.clone())),
+        ("output", text_opt(&|r| &r.output)),
+        ("output_size", u(&|r| r.output_size)),
+        ("rows", u(&|r| r.rows)),
+        ("records", u(&|r| r.records)),
+        ("rib_entries", u(&|r| r.rib_entries)),
+        ("peers", u(&|r| r.peers)),
+        ("errors", text_opt(&|r| &r.errors)),
+        ("first_error_offset", u(&|r| r.first_error_offset)),
+        ("first_error", text_opt(&|r| &r.first_error)),
+        (
+            "elapsed_s",
+            Arc::new(Float64Array::from(records.iter().map(|r| r.elapsed_s).collect::<Vec<f64>>())),
+        ),
+        ("finished_ms", i(&|r| Some(r.finished_ms))),
+        ("tool_version", text(&|r| r.tool_version.clone())),
+        ("options", text(&|r| r.options.clone())),
+        ("part", text(&|r| r.part.clone())),
+    ];
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(name, a)| Field::new(*name, a.data_type().clone(), is_nullable(name)))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let batch =
+        RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, a)| a).collect()).map_err(|e| io::Error::other(e.to_string()))?;
+    let level = ZstdLevel::try_new(3).map_err(err)?;
+    let props = WriterProperties::builder().set_compression(Compression::ZSTD(level)).build();
+    let mut buf = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(err)?;
+    w.write(&batch).map_err(err)?;
+    w.close().map_err(err)?;
+    Ok(buf)
+}
+
+/// Columns that may be null (stable schema whatever the records).
+fn is_nullable(name: &str) -> bool {
+    !matches!(
+        name,
+        "path"
+            | "format"
+            | "status"
+            | "kind"
+            | "layout"
+            | "size"
+            | "mtime_ns"
+            | "fingerprint"
+            | "elapsed_s"
+            | "finished_ms"
+            | "tool_version"
+            | "options"
+            | "part"
+    )
+}
+
+/// Rebuild `manifest.csv` and `manifest.parquet` from every journal in
+/// `out` (each written to a temporary file named for `part`, then renamed).
+/// Returns the merged records.
+///
+/// # Errors
+/// When the files cannot be written.
+pub fn compact(out: &Path, part: &str) -> io::Result<BTreeMap<(String, String), Record>> {
+    let merged = load(out);
+    let dir = out.join(MANIFEST_DIR);
+    fs::create_dir_all(&dir)?;
+    let recs: Vec<&Record> = merged.values().collect();
+    write_atomic(
+        &dir.join(format!(".manifest.csv.{part}.tmp")),
+        &dir.join("manifest.csv"),
+        write_csv(recs.iter().copied()).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join(format!(".manifest.parquet.{part}.tmp")),
+        &dir.join("manifest.parquet"),
+        &write_parquet(&recs)?,
+    )?;
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample(path: &str, status: Status, finished_ms: i64) -> Record {
+        Record {
+            path: path.to_string(),
+            format: "parquet".into(),
+            status,
+            reason: "x, \"quoted\"".into(),
+            collector: "rrc00".into(),
+            kind: "rib".into(),
+            layout: "ris".into(),
+            dump_time: Some(1_419_206_400),
+            date: "2014-12-22".into(),
+            content_time: None,
+            size: 10,
+            mtime_ns: 5,
+            fingerprint: "fast1:ab".into(),
+            output: "collector=rrc00/date=2014-12-22/bview.20141222.0000.parquet".into(),
+            output_size: Some(7),
+            rows: Some(3),
+            records: Some(4),
+            rib_entries: Some(5),
+            peers: Some(2),
+            errors: "truncated=1".into(),
+            first_error_offset: Some(99),
+            first_error: "bad".into(),
+            elapsed_s: 0.5,
+            finished_ms,
+            tool_version: "0.1.0".into(),
+            options: "format=parquet".into(),
+            part: "all".into(),
+        }
+    }
+
+    #[test]
+    fn journal_survives_torn_lines_and_compacts() {
+        let d = std::env::temp_dir().join(format!("mrtsnap-manifest-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        let mut j = Journal::open(&d, "all").unwrap();
+        j.append(&sample("a", Status::Failed, 1)).unwrap();
+        j.append(&sample("b", Status::Ok, 2)).unwrap();
+        drop(j);
+        // A crash in the middle of a line.
+        let jp = d.join(MANIFEST_DIR).join("journal-all.csv");
+        let mut f = OpenOptions::new().append(true).open(&jp).unwrap();
+        f.write_all(b"c,parquet,ok,,rrc").unwrap();
+        drop(f);
+        let mut j = Journal::open(&d, "all").unwrap();
+        j.append(&sample("a", Status::Ok, 3)).unwrap();
+        let m = load(&d);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[&("a".to_string(), "parquet".to_string())].status, Status::Ok);
+        assert_eq!(m[&("b".to_string(), "parquet".to_string())], sample("b", Status::Ok, 2));
+        j.compact().unwrap();
+        j.append(&sample("d", Status::Skipped, 4)).unwrap();
+        let text = fs::read_to_string(&jp).unwrap();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        let merged = compact(&d, "all").unwrap();
+        assert_eq!(merged.len(), 3);
+        let csv = fs::read_to_string(d.join(MANIFEST_DIR).join("manifest.csv")).unwrap();
+        assert_eq!(parse_csv(&csv), merged.values().cloned().collect::<Vec<_>>());
+        let pq = fs::read(d.join(MANIFEST_DIR).join("manifest.parquet")).unwrap();
+        assert_eq!(&pq[..4], b"PAR1");
+        fs::remove_dir_all(&d).unwrap();
+    }
+}

@@ -1,0 +1,457 @@
+//! The executor: process a [`Plan`]'s inputs, several files in flight.
+//!
+//! Each file in flight has a driver thread (a plain thread, not a rayon
+//! worker: it blocks on its decompressor) that builds the snapshot with
+//! [`Snapshot::build`], whose batch decoding (and bzip2 block decoding) runs
+//! on the global rayon pool, and then writes the output on a pool worker. So
+//! the pool's threads do the decoding of every file, and the next file starts
+//! while the last one is being merged and written: no stalls between files.
+//! Memory is bounded by the files in flight: each holds its snapshot under
+//! construction and at most two batches per pool thread in flight.
+//!
+//! Outputs are written to a hidden temporary name ([`super::temp_path`]),
+//! flushed to disk and renamed; then the manifest record is appended to the
+//! journal. A run that is killed leaves at worst a temporary file (removed
+//! when the input is next processed) or an output without its record (redone
+//! by the next run, with identical bytes). A stop request (Ctrl-C, or the
+//! first failure with `fail_fast`) closes the registry of files being
+//! written: temporary files are removed, no rename happens after it, and the
+//! run returns at once; driver threads still decoding drop their work.
+
+use super::manifest::{self, Journal, Record, Status};
+use super::{fingerprint, output_path, temp_path, BatchOptions, Item, Plan};
+use crate::error::ErrorKind;
+use crate::snapshot::Snapshot;
+use crate::source::Source;
+use std::collections::HashSet;
+use std::fs;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The reason recorded for updates files.
+pub const NOT_A_RIB: &str = "not-a-rib: an updates file; snapshots need a RIB dump (replaying updates onto a RIB is future work)";
+
+/// How often a run rebuilds `manifest.csv` and `manifest.parquet`.
+const COMPACT_EVERY: Duration = Duration::from_secs(600);
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    /// Inputs in this shard's plan.
+    pub planned: usize,
+    /// Inputs left alone because complete.
+    pub complete: usize,
+    /// Inputs processed with status ok.
+    pub ok: usize,
+    /// Inputs with an output but damaged records (or an early end).
+    pub damaged: usize,
+    /// Inputs that failed.
+    pub failed: usize,
+    /// Updates files recorded as skipped.
+    pub skipped: usize,
+    /// Inputs left unprocessed because the run stopped.
+    pub abandoned: usize,
+    /// Whether the run was stopped (stop flag, or `fail_fast`).
+    pub stopped: bool,
+    /// Input bytes processed.
+    pub bytes: u64,
+    /// Wall-clock seconds.
+    pub elapsed_s: f64,
+}
+
+/// Progress of a run, reported on the calling thread.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Before the first input: inputs and bytes to process, inputs complete.
+    Start {
+        /// Inputs to process.
+        todo: usize,
+        /// Their bytes.
+        bytes: u64,
+        /// Inputs already complete.
+        complete: usize,
+    },
+    /// One input finished.
+    Done {
+        /// Its manifest record.
+        record: &'a Record,
+        /// Inputs finished so far in this run.
+        done: usize,
+        /// Inputs to process in this run.
+        todo: usize,
+    },
+}
+
+/// Temporary files being written, and whether renames are still allowed.
+#[derive(Default)]
+struct Registry {
+    closed: bool,
+    temps: HashSet<PathBuf>,
+}
+
+struct Shared {
+    items: Vec<Item>,
+    next: AtomicUsize,
+    halt: AtomicBool,
+    registry: Mutex<Registry>,
+    opts: BatchOptions,
+    part: String,
+    options_tag: String,
+}
+
+impl Shared {
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn halted(&self) -> bool {
+        self.halt.load(Ordering::Relaxed)
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
+}
+
+fn base_record(item: &Item, sh: &Shared) -> Record {
+    Record {
+        path: item.input.display.clone(),
+        format: sh.opts.format.as_str().to_string(),
+        status: Status::Failed,
+        reason: String::new(),
+        collector: item.collector.clone(),
+        kind: item.kind.as_str().to_string(),
+        layout: item.layout.as_str().to_string(),
+        dump_time: item.time,
+        date: item.time.map(super::layout::utc_date).unwrap_or_default(),
+        content_time: None,
+        size: item.input.size,
+        mtime_ns: item.input.mtime_ns,
+        fingerprint: String::new(),
+        output: String::new(),
+        output_size: None,
+        rows: None,
+        records: None,
+        rib_entries: None,
+        peers: None,
+        errors: String::new(),
+        first_error_offset: None,
+        first_error: String::new(),
+        elapsed_s: 0.0,
+        finished_ms: 0,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        options: sh.options_tag.clone(),
+        part: sh.part.clone(),
+    }
+}
+
+/// What processing one input came to.
+enum Outcome {
+    /// A record without an output.
+    Record(Record),
+    /// An output written to `tmp`, to be renamed to `dest`.
+    Written(Record, PathBuf, PathBuf),
+    /// Dropped: the run is stopping.
+    Abandoned,
+}
+
+fn failed(mut rec: Record, reason: impl std::fmt::Display) -> Outcome {
+    rec.status = Status::Failed;
+    rec.reason = manifest::clean(&reason.to_string());
+    Outcome::Record(rec)
+}
+
+/// Build and write one input (on its driver thread).
+fn process(item: &Item, sh: &Shared) -> Outcome {
+    let mut rec = base_record(item, sh);
+    if let Some(e) = &item.input.stat_error {
+        return failed(rec, format!("unreadable: {e}"));
+    }
+    match fingerprint::fingerprint(&item.input.path, sh.opts.fingerprint) {
+        Ok(f) => rec.fingerprint = f,
+        Err(e) => return failed(rec, format!("unreadable: {e}")),
+    }
+    if item.kind == super::Kind::Updates {
+        rec.status = Status::Skipped;
+        rec.reason = NOT_A_RIB.to_string();
+        return Outcome::Record(rec);
+    }
+    if item.input.size == 0 {
+        return failed(rec, "empty file");
+    }
+    let src = match Source::open(&item.input.display) {
+        Ok(s) => s,
+        Err(e) => return failed(rec, format!("unreadable: {e}")),
+    };
+    let snap = match Snapshot::build(&src, &sh.opts.snapshot) {
+        Ok(s) => s,
+        Err(e) => {
+            if let ErrorKind::Unsupported { .. } = e.kind() {
+                rec.status = Status::Skipped;
+                rec.kind = super::Kind::Updates.as_str().to_string();
+                rec.reason = NOT_A_RIB.to_string();
+                return Outcome::Record(rec);
+            }
+            rec.first_error_offset = Some(e.offset());
+            rec.first_error = manifest::clean(&e.to_string());
+            rec.errors = format!("{}=1", e.kind().name());
+            return failed(rec, e);
+        }
+    };
+    drop(src);
+    if sh.halted() {
+        return Outcome::Abandoned;
+    }
+    let info = snap.sources().first().cloned().unwrap_or_default();
+    let st = &info.stats;
+    rec.content_time = info.dump_time.map(i64::from);
+    rec.rows = Some(snap.len() as u64);
+    rec.records = Some(st.records);
+    rec.rib_entries = Some(st.rib_entries);
+    rec.peers = Some(snap.peers().len() as u64);
+    rec.errors = st.errors.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";");
+    let report = snap.report();
+    if let Some(first) = report.first_errors.iter().min_by_key(|e| e.offset()) {
+        rec.first_error_offset = Some(first.offset());
+        rec.first_error = manifest::clean(&first.to_string());
+    }
+    if st.records == 0 {
+        return failed(rec, "not MRT: no record could be read");
+    }
+    if st.rib_records == 0 {
+        return failed(rec, "no RIB records (not a RIB dump, or too damaged)");
+    }
+    let damaged = report.total_errors() > 0;
+    if damaged {
+        let skipped = report.skipped();
+        rec.reason = if skipped > 0 {
+            format!("{skipped} damaged record(s) or region(s) skipped")
+        } else {
+            "input ends early; everything before the cut was decoded".to_string()
+        };
+    }
+    rec.status = if damaged { Status::Damaged } else { Status::Ok };
+    if rec.dump_time.is_none() {
+        rec.dump_time = rec.content_time;
+        rec.date = rec.dump_time.map(super::layout::utc_date).unwrap_or_default();
+    }
+    let output = match (&item.output, rec.dump_time) {
+        (Some(o), _) => o.clone(),
+        (None, Some(t)) => output_path(&item.input.display, &item.collector, t, sh.opts.format),
+        (None, None) => return failed(rec, "no dump time: neither the name nor the records give one"),
+    };
+    let dest = sh.opts.out.join(&output);
+    let tmp = temp_path(&sh.opts.out, &output, &sh.part);
+    {
+        let mut reg = sh.registry();
+        if reg.closed {
+            return Outcome::Abandoned;
+        }
+        reg.temps.insert(tmp.clone());
+    }
+    let written = (|| -> std::io::Result<u64> {
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        let file = fs::File::create(&tmp)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        // On a pool worker: the pool's threads bound the CPU work.
+        rayon::scope(|_| match sh.opts.format {
+            super::OutputFormat::Parquet => snap.write_parquet(&mut w).map_err(std::io::Error::other),
+            super::OutputFormat::Pfx2as => snap.write_pfx2as(&mut w),
+        })?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_data()?;
+        Ok(file.metadata()?.len())
+    })();
+    match written {
+        Ok(n) => {
+            rec.output = output;
+            rec.output_size = Some(n);
+            Outcome::Written(rec, tmp, dest)
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            sh.registry().temps.remove(&tmp);
+            let mut rec = rec;
+            rec.output.clear();
+            failed(rec, format!("cannot write output {output}: {e}"))
+        }
+    }
+}
+
+/// A driver thread: take inputs until none is left or the run stops.
+fn drive(sh: Arc<Shared>, tx: Sender<Record>) {
+    loop {
+        if sh.halted() {
+            return;
+        }
+        let i = sh.next.fetch_add(1, Ordering::Relaxed);
+        let Some(item) = sh.items.get(i) else { return };
+        let t0 = Instant::now();
+        let finish = |mut r: Record| {
+            r.elapsed_s = t0.elapsed().as_secs_f64();
+            r.finished_ms = now_ms();
+            r
+        };
+        match process(item, &sh) {
+            Outcome::Abandoned => return,
+            Outcome::Record(r) => {
+                if tx.send(finish(r)).is_err() {
+                    return;
+                }
+            }
+            Outcome::Written(mut r, tmp, dest) => {
+                // Rename and report under the registry lock: after a stop
+                // closed it, no output appears.
+                let mut reg = sh.registry();
+                reg.temps.remove(&tmp);
+                if reg.closed {
+                    let _ = fs::remove_file(&tmp);
+                    return;
+                }
+                if let Err(e) = fs::rename(&tmp, &dest) {
+                    let _ = fs::remove_file(&tmp);
+                    r.status = Status::Failed;
+                    r.reason = manifest::clean(&format!("cannot rename {} to {}: {e}", tmp.display(), dest.display()));
+                    r.output.clear();
+                    r.output_size = None;
+                }
+                if tx.send(finish(r)).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Run `plan`: process every input not complete, append their records to
+/// this part's journal, and rebuild the manifest. `stop` is polled: once it
+/// is set, the run closes the registry (removing the temporary files of
+/// inputs being written), records what finished, and returns with
+/// [`Summary::stopped`] set, without waiting for driver threads.
+/// `on_event` is called on this thread.
+///
+/// # Errors
+/// When the output directory or the journal cannot be written.
+pub fn run(opts: &BatchOptions, plan: Plan, stop: &AtomicBool, on_event: &mut dyn FnMut(Event<'_>)) -> Result<Summary, String> {
+    let t0 = Instant::now();
+    let out = &opts.out;
+    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let part = opts.part();
+    let mut journal = Journal::open(out, &part).map_err(|e| format!("cannot open the journal in {}: {e}", out.display()))?;
+    let planned = plan.items.len();
+    let (done, todo): (Vec<Item>, Vec<Item>) = plan.items.into_iter().partition(|it| it.complete);
+    let mut sum = Summary {
+        planned,
+        complete: done.len(),
+        ..Summary::default()
+    };
+    // Leftovers of a killed run of this part.
+    for it in &todo {
+        if let Some(o) = &it.output {
+            let _ = fs::remove_file(temp_path(out, o, &part));
+        }
+    }
+    let bytes: u64 = todo.iter().map(|it| it.input.size).sum();
+    let n = todo.len();
+    on_event(Event::Start {
+        todo: n,
+        bytes,
+        complete: sum.complete,
+    });
+    let in_flight = opts.files_in_flight().min(n.max(1));
+    let mut shared_opts = opts.clone();
+    // Batches in flight across all files as for one file alone (two per
+    // pool thread), unless the caller chose a window.
+    if shared_opts.snapshot.window.is_none() {
+        shared_opts.snapshot.window = Some((2 * rayon::current_num_threads()).div_ceil(in_flight).max(2));
+    }
+    let sh = Arc::new(Shared {
+        items: todo,
+        next: AtomicUsize::new(0),
+        halt: AtomicBool::new(false),
+        registry: Mutex::new(Registry::default()),
+        options_tag: opts.options_tag(),
+        opts: shared_opts,
+        part: part.clone(),
+    });
+    let (tx, rx) = channel::<Record>();
+    let mut handles = Vec::new();
+    for _ in 0..in_flight {
+        let (sh, tx) = (sh.clone(), tx.clone());
+        handles.push(std::thread::spawn(move || drive(sh, tx)));
+    }
+    drop(tx);
+    let mut finished = 0usize;
+    let mut record = |r: Record, sum: &mut Summary, journal: &mut Journal, on_event: &mut dyn FnMut(Event<'_>)| -> Result<bool, String> {
+        journal.append(&r).map_err(|e| format!("cannot append to the journal: {e}"))?;
+        finished += 1;
+        sum.bytes += r.size;
+        match r.status {
+            Status::Ok => sum.ok += 1,
+            Status::Damaged => sum.damaged += 1,
+            Status::Failed => sum.failed += 1,
+            Status::Skipped => sum.skipped += 1,
+        }
+        on_event(Event::Done {
+            record: &r,
+            done: finished,
+            todo: n,
+        });
+        Ok(r.status == Status::Failed)
+    };
+    let mut stopping = false;
+    let mut compacted = Instant::now();
+    loop {
+        // A long run refreshes manifest.csv/.parquet now and then (the
+        // journal is always current).
+        if compacted.elapsed() >= COMPACT_EVERY {
+            manifest::compact(out, &part).map_err(|e| format!("cannot write the manifest: {e}"))?;
+            compacted = Instant::now();
+        }
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(r) => {
+                let was_failure = record(r, &mut sum, &mut journal, on_event)?;
+                if was_failure && opts.fail_fast {
+                    stopping = true;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if stopping || stop.load(Ordering::Relaxed) {
+            stopping = true;
+            break;
+        }
+    }
+    if stopping {
+        sh.halt.store(true, Ordering::Relaxed);
+        let mut reg = sh.registry();
+        reg.closed = true;
+        for t in reg.temps.drain() {
+            let _ = fs::remove_file(t);
+        }
+        drop(reg);
+        // Records sent before the registry closed describe complete outputs.
+        while let Ok(r) = rx.try_recv() {
+            record(r, &mut sum, &mut journal, on_event)?;
+        }
+        sum.stopped = true;
+        sum.abandoned = n - finished;
+    } else {
+        for h in handles {
+            let _ = h.join();
+        }
+    }
+    journal.compact().map_err(|e| format!("cannot compact the journal: {e}"))?;
+    manifest::compact(out, &part).map_err(|e| format!("cannot write the manifest: {e}"))?;
+    sum.elapsed_s = t0.elapsed().as_secs_f64();
+    Ok(sum)
+}

@@ -1,0 +1,341 @@
+//! `mrtsnap batch`: many archives into a hive-partitioned dataset.
+
+use anyhow::bail;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mrtsnap::batch::layout::{utc_datetime, Kind};
+use mrtsnap::batch::manifest::{Record, Status, MANIFEST_DIR};
+use mrtsnap::batch::select::{parse_time, Daily, Selection};
+use mrtsnap::batch::shard::Shard;
+use mrtsnap::batch::{fingerprint, BatchOptions, Event, OutputFormat, Summary};
+use mrtsnap::snapshot::{FullFeed, SnapshotOptions};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    /// RIB dumps (rib.*, bview.*).
+    Rib,
+    /// Updates files (recorded as skipped: not a RIB).
+    Updates,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum BatchFormat {
+    /// Parquet snapshots, the schema of `mrtsnap snapshot`.
+    Parquet,
+    /// CAIDA prefix-to-AS text files.
+    Pfx2as,
+}
+
+#[derive(Args)]
+pub struct BatchArgs {
+    /// Inputs: directories (walked recursively), files, quoted glob patterns
+    /// ('archive/rrc0*/2014.*/bview.*'), or @LIST (paths one per line, or a
+    /// CSV with a `path` column such as a manifest). With none, only rebuild
+    /// the manifest of --out from its journals.
+    inputs: Vec<String>,
+    /// Output directory: DIR/collector=C/date=YYYY-MM-DD/NAME.parquet, and
+    /// the manifest in DIR/_manifest/.
+    #[arg(short, long)]
+    out: PathBuf,
+    /// Read input paths from a list (as @LIST); `-` for standard input.
+    #[arg(long, value_name = "LIST")]
+    files_from: Vec<PathBuf>,
+    /// Only these collectors (names or glob patterns; repeat or separate by commas).
+    #[arg(long, value_delimiter = ',')]
+    collector: Vec<String>,
+    /// Only dumps at or after this time: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or @UNIXSECONDS.
+    #[arg(long)]
+    from: Option<String>,
+    /// Only dumps at or before this time (a bare date: through the end of that day).
+    #[arg(long)]
+    until: Option<String>,
+    /// Only this kind of dump.
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    /// One RIB per collector per UTC day: the one nearest HH:MM, or
+    /// `median-size` (the RIB of median size, as CAIDA picks, passing over
+    /// truncated dumps). Updates files are then left out.
+    #[arg(long, value_name = "HH:MM|median-size")]
+    daily: Option<Daily>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "parquet")]
+    format: BatchFormat,
+    /// Process only shard K of N (1 <= K <= N), by a stable hash of each
+    /// input's path relative to its INPUT.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
+    /// Files processed at once (memory grows with it; default: half the
+    /// threads, 2 to 16).
+    #[arg(long, value_name = "N")]
+    in_flight: Option<usize>,
+    /// Redo inputs whose output is complete.
+    #[arg(long)]
+    force: bool,
+    /// Stop at the first failed input.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Fingerprint inputs by the SHA-256 of the whole file (default: size
+    /// and SHA-256 of the first and last MiB).
+    #[arg(long)]
+    sha256: bool,
+    /// On a rerun, re-read unchanged-looking inputs (same size and time) to
+    /// compare fingerprints.
+    #[arg(long)]
+    verify: bool,
+    /// Print the plan (one line per input: action, collector, kind, time,
+    /// output, path) and do nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Full-feed rule (as for `snapshot`).
+    #[arg(long, default_value = "relative:0.8")]
+    full_feed: FullFeed,
+    /// Also take multicast RIB records.
+    #[arg(long)]
+    multicast: bool,
+}
+
+fn options(a: &BatchArgs, strict: bool) -> anyhow::Result<BatchOptions> {
+    let time = |s: &Option<String>, end| s.as_deref().map(|s| parse_time(s, end)).transpose().map_err(anyhow::Error::msg);
+    Ok(BatchOptions {
+        inputs: a.inputs.clone(),
+        lists: a.files_from.clone(),
+        out: a.out.clone(),
+        selection: Selection {
+            collectors: a.collector.clone(),
+            from: time(&a.from, false)?,
+            until: time(&a.until, true)?,
+            kind: a.kind.map(|k| match k {
+                KindArg::Rib => Kind::Rib,
+                KindArg::Updates => Kind::Updates,
+            }),
+            daily: a.daily,
+        },
+        format: match a.format {
+            BatchFormat::Parquet => OutputFormat::Parquet,
+            BatchFormat::Pfx2as => OutputFormat::Pfx2as,
+        },
+        shard: a.shard,
+        in_flight: a.in_flight.unwrap_or(0),
+        force: a.force,
+        fail_fast: a.fail_fast,
+        fingerprint: if a.sha256 {
+            fingerprint::Mode::Sha256
+        } else {
+            fingerprint::Mode::Fast
+        },
+        verify: a.verify,
+        snapshot: SnapshotOptions {
+            strict,
+            full_feed: a.full_feed,
+            multicast: a.multicast,
+            ..Default::default()
+        },
+    })
+}
+
+/// Bytes as `12.3 MiB`.
+fn human(b: f64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", units.get(u).copied().unwrap_or("B"))
+}
+
+/// Peak resident memory of this process (Linux: VmHWM), in bytes.
+fn peak_rss() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn describe(r: &Record) -> String {
+    let mut s = format!(
+        "{} {} {}",
+        r.status.as_str(),
+        r.collector,
+        if r.date.is_empty() { "-" } else { &r.date }
+    );
+    s.push(' ');
+    s.push_str(&r.path);
+    if let Some(rows) = r.rows {
+        s.push_str(&format!(" rows={rows}"));
+    }
+    s.push_str(&format!(" {:.2}s", r.elapsed_s));
+    if !r.reason.is_empty() && r.status != Status::Skipped {
+        s.push_str(": ");
+        s.push_str(&r.reason);
+        if let Some(o) = r.first_error_offset {
+            s.push_str(&format!(" (first error at byte {o}: {})", r.first_error));
+        }
+    }
+    s
+}
+
+/// Progress: an indicatif bar on a terminal, log lines otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    started: std::time::Instant,
+    bytes_done: u64,
+    bytes_total: u64,
+}
+
+impl Progress {
+    fn event(&mut self, e: Event<'_>) {
+        match e {
+            Event::Start { todo, bytes, complete } => {
+                self.bytes_total = bytes;
+                let msg = format!(
+                    "mrtsnap batch: {todo} input(s) to process ({}), {complete} already complete",
+                    human(bytes as f64)
+                );
+                if let Some(bar) = &self.bar {
+                    bar.set_length(bytes);
+                    bar.set_message(format!("0/{todo} files"));
+                    bar.println(msg);
+                } else {
+                    eprintln!("{msg}");
+                }
+            }
+            Event::Done { record, done, todo } => {
+                self.bytes_done += record.size;
+                let failed = record.status == Status::Failed;
+                if let Some(bar) = &self.bar {
+                    bar.inc(record.size);
+                    bar.set_message(format!("{done}/{todo} files"));
+                    if failed || !self.quiet && record.status == Status::Damaged {
+                        bar.println(format!("mrtsnap batch: {}", describe(record)));
+                    }
+                } else if !self.quiet || failed {
+                    let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+                    let rate = self.bytes_done as f64 / secs;
+                    let eta = if rate > 0.0 {
+                        self.bytes_total.saturating_sub(self.bytes_done) as f64 / rate
+                    } else {
+                        0.0
+                    };
+                    eprintln!(
+                        "mrtsnap batch: [{done}/{todo} files, {}/{}, {}/s, ETA {:.0}s] {}",
+                        human(self.bytes_done as f64),
+                        human(self.bytes_total as f64),
+                        human(rate),
+                        eta,
+                        describe(record)
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn print_summary(s: &Summary, out: &std::path::Path) {
+    let rate = s.bytes as f64 / s.elapsed_s.max(1e-9);
+    let rss = peak_rss().map(|b| format!("; peak RSS {}", human(b as f64))).unwrap_or_default();
+    eprintln!(
+        "mrtsnap batch: {} input(s): {} ok, {} damaged, {} skipped (updates), {} failed, {} already complete{}; {} in {:.1} s ({}/s){rss}",
+        s.planned,
+        s.ok,
+        s.damaged,
+        s.skipped,
+        s.failed,
+        s.complete,
+        if s.abandoned > 0 {
+            format!(", {} not done (stopped)", s.abandoned)
+        } else {
+            String::new()
+        },
+        human(s.bytes as f64),
+        s.elapsed_s,
+        human(rate)
+    );
+    if s.failed > 0 {
+        eprintln!(
+            "mrtsnap batch: {} input(s) failed; see {}",
+            s.failed,
+            out.join(MANIFEST_DIR).join("manifest.csv").display()
+        );
+    }
+}
+
+pub fn batch(a: BatchArgs, strict: bool, quiet: bool) -> anyhow::Result<ExitCode> {
+    let opts = options(&a, strict)?;
+    if a.inputs.is_empty() && a.files_from.is_empty() {
+        if !opts.out.join(MANIFEST_DIR).is_dir() {
+            bail!("no input, and {} holds no batch manifest to rebuild", opts.out.display());
+        }
+        let m = mrtsnap::batch::manifest::compact(&opts.out, &opts.part())?;
+        eprintln!("mrtsnap batch: manifest rebuilt: {} record(s)", m.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let plan = mrtsnap::batch::plan(&opts).map_err(anyhow::Error::msg)?;
+    if a.dry_run {
+        let stdout = std::io::stdout();
+        let mut w = std::io::BufWriter::new(stdout.lock());
+        writeln!(w, "action\tcollector\tkind\ttime\toutput\tpath")?;
+        for it in &plan.items {
+            let action = if it.complete { "complete" } else { "todo" };
+            let time = it.time.map(utc_datetime).unwrap_or_else(|| "-".into());
+            let output = it.output.as_deref().unwrap_or("-");
+            writeln!(w, "{action}\t{}\t{}\t{time}\t{output}\t{}", it.collector, it.kind, it.input.display)?;
+        }
+        w.flush()?;
+        eprintln!(
+            "mrtsnap batch: {} input(s) found, {} selected, {} in this shard",
+            plan.found,
+            plan.selected,
+            plan.items.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                eprintln!("mrtsnap batch: interrupted again; exiting now");
+                std::process::exit(130);
+            }
+            eprintln!("mrtsnap batch: stopping: files in flight are abandoned, no partial output is left");
+        })?;
+    }
+    let terminal = std::io::stderr().is_terminal();
+    let bar = terminal.then(|| {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    });
+    let mut progress = Progress {
+        bar,
+        quiet,
+        started: std::time::Instant::now(),
+        bytes_done: 0,
+        bytes_total: 0,
+    };
+    let summary = mrtsnap::batch::run(&opts, plan, &stop, &mut |e| progress.event(e)).map_err(anyhow::Error::msg)?;
+    if let Some(bar) = &progress.bar {
+        bar.finish_and_clear();
+    }
+    print_summary(&summary, &opts.out);
+    if stop.load(Ordering::SeqCst) {
+        // Driver threads may still be decoding: leave without waiting.
+        let _ = std::io::stderr().flush();
+        std::process::exit(130);
+    }
+    Ok(if summary.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
