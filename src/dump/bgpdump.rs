@@ -176,7 +176,12 @@ impl BgpdumpWriter {
             peer_ip: m.peering.peer_ip,
             peer_as: m.peering.peer_as,
         };
-        match &m.body {
+        self.write_body(&head, &m.body, add_path, false, out);
+    }
+
+    /// A STATE line, or the lines of an UPDATE; nothing for other messages.
+    fn write_body(&mut self, head: &LineHead<'_>, body: &Bgp4mpBody<'_>, add_path: bool, legacy: bool, out: &mut Vec<u8>) {
+        match body {
             Bgp4mpBody::StateChange { old, new } => {
                 head.write(out, b"STATE");
                 write_u32(out, u32::from(*old));
@@ -187,7 +192,7 @@ impl BgpdumpWriter {
             Bgp4mpBody::Message {
                 message: Message::Update(u),
                 ..
-            } => self.write_update(&head, u, add_path, false, out),
+            } => self.write_update(head, u, add_path, legacy, out),
             _ => {}
         }
     }
@@ -200,20 +205,7 @@ impl BgpdumpWriter {
             peer_ip: IpAddr::V4(l.peer_ip),
             peer_as: l.peer_as,
         };
-        match &l.body {
-            Bgp4mpBody::StateChange { old, new } => {
-                head.write(out, b"STATE");
-                write_u32(out, u32::from(*old));
-                out.push(b'|');
-                write_u32(out, u32::from(*new));
-                out.push(b'\n');
-            }
-            Bgp4mpBody::Message {
-                message: Message::Update(u),
-                ..
-            } => self.write_update(&head, u, false, true, out),
-            _ => {}
-        }
+        self.write_body(&head, &l.body, false, true, out);
     }
 
     /// `legacy`: the BGP type of 1999-2000, for which bgpdump leaves out the
