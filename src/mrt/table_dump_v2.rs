@@ -39,6 +39,21 @@ pub struct PeerEntry {
     pub asn: u32,
 }
 
+/// Read one peer entry: type, BGP id, address (16 bytes if bit 0 of the
+/// type is set, else 4) and AS (4 bytes if bit 1, else 2). Shared by the
+/// PEER_INDEX_TABLE and the GEO_PEER_TABLE.
+fn read_peer(r: &mut Reader<'_>) -> Result<(Ipv4Addr, IpAddr, u32)> {
+    let e: &RawPeerEntry = r.wire("peer entry")?;
+    let afi = if e.peer_type & 1 != 0 { AFI_IPV6 } else { AFI_IPV4 };
+    let addr = read_addr(r, afi)?;
+    let asn = if e.peer_type & 2 != 0 {
+        r.u32("peer AS")?
+    } else {
+        u32::from(r.u16("peer AS")?)
+    };
+    Ok((Ipv4Addr::from(e.bgp_id), addr, asn))
+}
+
 /// The PEER_INDEX_TABLE: owned, since every later RIB record refers to it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PeerTable {
@@ -61,20 +76,8 @@ impl PeerTable {
         // Each entry is at least 11 bytes: never reserve more than the body can hold.
         let mut peers = Vec::with_capacity(usize::from(count).min(r.remaining() / 11));
         for index in 0..count {
-            let e: &RawPeerEntry = r.wire("peer entry")?;
-            let afi = if e.peer_type & 1 != 0 { AFI_IPV6 } else { AFI_IPV4 };
-            let addr = read_addr(&mut r, afi)?;
-            let asn = if e.peer_type & 2 != 0 {
-                r.u32("peer AS")?
-            } else {
-                u32::from(r.u16("peer AS")?)
-            };
-            peers.push(PeerEntry {
-                index,
-                bgp_id: Ipv4Addr::from(e.bgp_id),
-                addr,
-                asn,
-            });
+            let (bgp_id, addr, asn) = read_peer(&mut r)?;
+            peers.push(PeerEntry { index, bgp_id, addr, asn });
         }
         Ok(PeerTable {
             collector_id: Some(collector_id),
@@ -351,16 +354,9 @@ impl GeoPeerTable {
         let count = r.u16("peer count")?;
         let mut peers = Vec::with_capacity(usize::from(count).min(r.remaining() / 17));
         for _ in 0..count {
-            let e: &RawPeerEntry = r.wire("geo peer entry")?;
-            let afi = if e.peer_type & 1 != 0 { AFI_IPV6 } else { AFI_IPV4 };
-            let addr = read_addr(&mut r, afi)?;
-            let asn = if e.peer_type & 2 != 0 {
-                r.u32("peer AS")?
-            } else {
-                u32::from(r.u16("peer AS")?)
-            };
+            let (bgp_id, addr, asn) = read_peer(&mut r)?;
             peers.push(GeoPeer {
-                bgp_id: Ipv4Addr::from(e.bgp_id),
+                bgp_id,
                 addr,
                 asn,
                 latitude: f32be(&mut r, "peer latitude")?,
