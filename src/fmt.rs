@@ -1,14 +1,75 @@
 //! Allocation-free formatting of numbers and addresses into byte buffers.
 //!
 //! The dump and text writers format millions of addresses; `core::fmt`
-//! machinery costs several times more than these direct writers (itoa for
-//! decimals, a table-free hex writer for IPv6).
+//! machinery costs several times more than these direct writers (a
+//! two-digit table for decimals, a table-free hex writer for IPv6).
+
+/// `10^i`.
+const POW10: [u32; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
+
+/// `"00" "01" .. "99"`.
+const DIGITS2: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Number of decimal digits of `v` (1 for 0).
+#[inline]
+fn decimal_len(v: u32) -> usize {
+    let w = v | 1;
+    let t = (((32 - w.leading_zeros()) * 1233) >> 12) as usize;
+    let below = POW10.get(t).is_some_and(|&p| w < p);
+    t + 1 - usize::from(below)
+}
 
 /// Append the decimal form of `v`.
+///
+/// # Performance
+/// Decimal formatting was the largest item of the dump profile (`itoa` 21%,
+/// plus 18% in the `memmove` its variable-length append calls). Digits are
+/// written two at a time from a 200-byte table into a 16-byte block, which
+/// is appended whole (a fixed-size copy: one vector store) and truncated to
+/// the number's length: 1.1 GiB/s of output on ASN-like numbers against
+/// 0.82 for `itoa` from memory (`kernels/write_u32`). An SSE2 conversion of
+/// eight digits at once (Muła, Yip) ran at 0.9 GiB/s on the same numbers,
+/// most of which have five digits or fewer, and was dropped.
 #[inline]
-pub fn write_u32(out: &mut Vec<u8>, v: u32) {
-    let mut b = itoa::Buffer::new();
-    out.extend_from_slice(b.format(v).as_bytes());
+pub fn write_u32(out: &mut Vec<u8>, mut v: u32) {
+    let n = decimal_len(v);
+    let mut buf = [0u8; 16];
+    let mut i = n;
+    while v >= 100 {
+        let r = (v % 100) as usize * 2;
+        v /= 100;
+        i = i.saturating_sub(2);
+        if let (Some(d), Some(s)) = (buf.get_mut(i..i + 2), DIGITS2.get(r..r + 2)) {
+            d.copy_from_slice(s);
+        }
+    }
+    if v >= 10 {
+        let r = v as usize * 2;
+        if let (Some(d), Some(s)) = (buf.get_mut(0..2), DIGITS2.get(r..r + 2)) {
+            d.copy_from_slice(s);
+        }
+    } else {
+        buf[0] = b'0' + v as u8;
+    }
+    let len = out.len();
+    out.extend_from_slice(&buf);
+    out.truncate(len + n);
 }
 
 /// Append the decimal form of `v`.
@@ -19,14 +80,35 @@ pub fn write_u64(out: &mut Vec<u8>, v: u64) {
 }
 
 /// Append dotted-quad IPv4.
+///
+/// # Performance
+/// Digits go into a 16-byte block (an address has at most 15 characters)
+/// appended whole and then truncated: one store instead of seven small
+/// appends.
 #[inline]
 pub fn write_ipv4(out: &mut Vec<u8>, a: u32) {
-    for (i, byte) in a.to_be_bytes().iter().enumerate() {
+    let mut buf = [0u8; 16];
+    let mut n = 0usize;
+    for (i, b) in a.to_be_bytes().into_iter().enumerate() {
+        // `& 15` keeps every index provably in bounds; n never exceeds 15.
         if i > 0 {
-            out.push(b'.');
+            buf[n & 15] = b'.';
+            n += 1;
         }
-        write_u32(out, u32::from(*byte));
+        if b >= 100 {
+            buf[n & 15] = b'0' + b / 100;
+            n += 1;
+        }
+        if b >= 10 {
+            buf[n & 15] = b'0' + (b / 10) % 10;
+            n += 1;
+        }
+        buf[n & 15] = b'0' + b % 10;
+        n += 1;
     }
+    let len = out.len();
+    out.extend_from_slice(&buf);
+    out.truncate(len + n);
 }
 
 /// Append IPv6 text as bgpdump writes it: lower-case hex, the longest run

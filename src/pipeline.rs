@@ -5,8 +5,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::mrt::{PeerTable, RawRecord, Record};
 use crate::report::Report;
 use crate::source::{Batch, Batches};
-use rayon::prelude::*;
+use rayon::Yield;
+use std::collections::VecDeque;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Walk the records of `batch`, decoding each and handing it to `f` with the
 /// PEER_INDEX_TABLE in effect. Framing and decoding errors are counted in
@@ -63,29 +66,65 @@ where
     Ok(())
 }
 
-/// Map `f` over the batches on the current rayon pool, `window` batches at a
-/// time, and hand the results to `sink` in input order. Memory is bounded
-/// by the window.
-pub fn map_ordered<T, F, S>(batches: Batches, window: usize, f: F, mut sink: S) -> Result<()>
+/// Map `f` over the batches on the current rayon pool, at most `window`
+/// batches in flight, and hand the results to `sink` in input order. Memory
+/// is bounded by the window.
+///
+/// # Performance
+/// Cutting batches (framing a mapped file: the first touch of each page, a
+/// cache and TLB miss per record header) and the sink (merging chunks) run
+/// on the calling thread *while* the pool decodes: this thread cuts batch
+/// `k + window` and sinks the result of batch `k` as soon as it is ready.
+/// Before, windows were cut, decoded and sunk in turn, and with two threads
+/// the snapshot of a mapped file ran no faster than with one (the calling
+/// thread's serial part was 37% of all samples). When the calling thread is
+/// itself a worker of the pool (`pool.install`), it decodes batches while it
+/// waits, so a pool of one thread cannot starve.
+pub fn map_ordered<T, F, S>(mut batches: Batches, window: usize, f: F, mut sink: S) -> Result<()>
 where
     T: Send,
     F: Fn(&Batch) -> T + Sync,
     S: FnMut(T) -> Result<()>,
 {
     let window = window.max(1);
-    let mut batches = batches.peekable();
-    let mut buf: Vec<Batch> = Vec::with_capacity(window);
-    while batches.peek().is_some() {
-        buf.clear();
-        buf.extend(batches.by_ref().take(window));
-        let results: Vec<T> = if buf.len() == 1 {
-            buf.iter().map(&f).collect()
-        } else {
-            buf.par_iter().map(&f).collect()
-        };
-        for r in results {
+    let f = &f;
+    rayon::in_place_scope(|scope| {
+        let mut pending: VecDeque<Receiver<T>> = VecDeque::with_capacity(window);
+        loop {
+            while pending.len() < window {
+                let Some(batch) = batches.next() else { break };
+                let (tx, rx) = sync_channel(1);
+                scope.spawn(move |_| {
+                    let _ = tx.send(f(&batch));
+                });
+                pending.push_back(rx);
+            }
+            let Some(rx) = pending.pop_front() else { return Ok(()) };
+            // A closed channel means the job panicked: the scope re-raises
+            // that panic when it ends.
+            let Some(r) = wait(&rx) else { return Ok(()) };
             sink(r)?;
         }
+    })
+}
+
+/// The value sent on `rx`; a pool worker runs other jobs of its pool while
+/// it waits. `None` when the sender is gone without sending.
+fn wait<T>(rx: &Receiver<T>) -> Option<T> {
+    loop {
+        match rx.try_recv() {
+            Ok(v) => return Some(v),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => {}
+        }
+        match rayon::yield_now() {
+            Some(Yield::Executed) => {}
+            Some(Yield::Idle) => match rx.recv_timeout(Duration::from_micros(200)) {
+                Ok(v) => return Some(v),
+                Err(RecvTimeoutError::Disconnected) => return None,
+                Err(RecvTimeoutError::Timeout) => {}
+            },
+            None => return rx.recv().ok(),
+        }
     }
-    Ok(())
 }
