@@ -9,7 +9,9 @@
 //!
 //! Guarantees: no input makes the crate panic, hang or allocate beyond what
 //! the input justifies; errors carry the byte offset and the record index.
-//! `unsafe` is confined to [`source`] (the memory map).
+//! `unsafe` is confined to [`source`] (the memory map) and [`simd`] (the
+//! SIMD kernels, each with a scalar twin; `--simd scalar` or
+//! [`simd::set_backend`] pins the portable code).
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -24,6 +26,7 @@ pub mod mrt;
 pub mod pipeline;
 pub mod report;
 pub mod routes;
+pub mod simd;
 pub mod snapshot;
 pub mod source;
 pub mod stats;

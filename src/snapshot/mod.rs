@@ -138,6 +138,11 @@ pub struct SnapshotOptions {
     /// Also take multicast RIB records (SAFI 2); by default only unicast
     /// routes make the snapshot and multicast ones are counted as skipped.
     pub multicast: bool,
+    /// SIMD kernels to use: `None` for the process-wide choice
+    /// ([`Backend::current`](crate::simd::Backend::current)),
+    /// `Some(Backend::Scalar)` for the portable code. Every backend builds
+    /// the same snapshot.
+    pub simd: Option<crate::simd::Backend>,
 }
 
 impl Default for SnapshotOptions {
@@ -148,6 +153,7 @@ impl Default for SnapshotOptions {
             strict: false,
             full_feed: FullFeed::default(),
             multicast: false,
+            simd: None,
         }
     }
 }

@@ -23,6 +23,78 @@ use crate::bgp::attr::{code, FLAG_EXTENDED};
 use crate::bgp::{Origin, RawAttrs};
 use crate::error::{Error, ErrorKind, Result};
 use crate::report::Report;
+use crate::simd;
+
+/// The entries of one RIB record, located in one pass, and their origins
+/// where the batched kernel ([`simd::attr_origins`]) decides them.
+///
+/// # Performance
+/// Profile of `snapshot` before this pass (one thread, generated table of
+/// 5.5M entries): `find_origin` + `origin_key` 30% and `read_entry` 13% of
+/// the time (the entries walked twice, `find_origin` returning its
+/// `Found` through memory). Locating every entry first (one hop per entry
+/// over the fixed header) and deciding the common case with a short loop
+/// ([`simd::attr_origins`]; its gather versions were slower and dropped)
+/// took the snapshot from 318 to 234 ms of CPU on a 341 MB table; the exact
+/// [`find_origin`] runs only for the entries the loop flags (AS_SET,
+/// confederations, AS4_PATH, damage: 0.3% of a real table's entries).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EntryTable {
+    /// PEER_INDEX_TABLE index of each entry.
+    pub(crate) peers: Vec<u16>,
+    /// Start of each entry's attribute block in the record's entry bytes.
+    pub(crate) starts: Vec<u32>,
+    /// End of each entry's attribute block.
+    pub(crate) ends: Vec<u32>,
+    /// The origin found by the kernel (when `ok`).
+    pub(crate) asns: Vec<u32>,
+    /// 1 where the kernel decided the origin.
+    pub(crate) ok: Vec<u8>,
+}
+
+impl EntryTable {
+    /// Locate `count` entries in `data` (a RIB record's entries, with path
+    /// identifiers when `add_path`). True when they use exactly all of its
+    /// bytes: then `rib.entries()` would yield exactly these entries and no
+    /// error. False otherwise (the caller takes the entry iterator, which
+    /// reports the damage).
+    pub(crate) fn locate(&mut self, data: &[u8], count: u16, add_path: bool) -> bool {
+        self.peers.clear();
+        self.starts.clear();
+        self.ends.clear();
+        if data.len() > u32::MAX as usize {
+            return false;
+        }
+        let head = if add_path { 12 } else { 8 };
+        let mut pos = 0usize;
+        for _ in 0..count {
+            let Some(h) = data.get(pos..pos + head) else { return false };
+            let (Some(peer), Some(len)) = (h.first_chunk::<2>(), h.last_chunk::<2>()) else {
+                return false;
+            };
+            let start = pos + head;
+            let end = start + usize::from(u16::from_be_bytes(*len));
+            if end > data.len() {
+                return false;
+            }
+            self.peers.push(u16::from_be_bytes(*peer));
+            self.starts.push(start as u32);
+            self.ends.push(end as u32);
+            pos = end;
+        }
+        pos == data.len()
+    }
+
+    /// Run the origin kernel over the located entries of `data`.
+    pub(crate) fn origins(&mut self, data: &[u8]) {
+        let n = self.starts.len();
+        self.asns.clear();
+        self.asns.resize(n, 0);
+        self.ok.clear();
+        self.ok.resize(n, 0);
+        simd::attr_origins(data, &self.starts, &self.ends, &mut self.asns, &mut self.ok);
+    }
+}
 
 /// An origin found by [`find_origin`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,6 +316,41 @@ mod tests {
             }
             Found::Merged(o) => o,
         })
+    }
+
+    /// Wherever the batched kernel decides an origin, it is the one
+    /// `find_origin` gives.
+    #[test]
+    fn kernel_agrees_with_find_origin() {
+        let mut blocks: Vec<Vec<u8>> = vec![
+            [attr(1, &[0]), attr(2, &seg(AS_SEQUENCE, &[1, 2, 3], 4)), attr(3, &[1, 2, 3, 4])].concat(),
+            [attr(2, &seg(AS_SEQUENCE, &[7], 4)), attr(8, &[0; 300])].concat(),
+            [attr(2, &seg(AS_SEQUENCE, &[1], 4)), attr(2, &seg(AS_SEQUENCE, &[2], 4))].concat(),
+            [attr(2, &seg(AS_SEQUENCE, &[1, 2], 4)), attr(17, &seg(AS_SEQUENCE, &[2], 4))].concat(),
+            attr(2, &[seg(AS_SEQUENCE, &[1, 2], 4), seg(AS_SET, &[9, 7], 4)].concat()),
+            attr(2, &seg(AS_SEQUENCE, &[], 4)),
+            attr(2, &seg(AS_SEQUENCE, &[100, 200], 2)),
+            [attr(2, &seg(AS_SEQUENCE, &[5], 4)), vec![0x40]].concat(),
+            vec![],
+        ];
+        blocks.push([attr(6, &[]), attr(2, &seg(AS_SEQUENCE, &[u32::MAX], 4)), attr(6, &[])].concat());
+        let mut buf = Vec::new();
+        let (mut starts, mut ends) = (Vec::new(), Vec::new());
+        for b in &blocks {
+            starts.push(buf.len() as u32);
+            buf.extend_from_slice(b);
+            ends.push(buf.len() as u32);
+        }
+        let n = blocks.len();
+        let (mut asns, mut ok) = (vec![0; n], vec![0; n]);
+        simd::attr_origins(&buf, &starts, &ends, &mut asns, &mut ok);
+        assert_eq!(ok, [1, 1, 0, 0, 0, 0, 0, 0, 0, 1]);
+        for (i, b) in blocks.iter().enumerate() {
+            if ok[i] == 1 {
+                assert_eq!(fast(b, 4), Some(Origin::Asn(asns[i])), "block {i}");
+            }
+        }
+        assert_eq!((asns[0], asns[1], asns[9]), (3, 7, u32::MAX));
     }
 
     #[test]

@@ -34,6 +34,26 @@ struct Cli {
     /// Never memory-map inputs; read them instead.
     #[arg(long, global = true)]
     no_mmap: bool,
+    /// SIMD kernels: `auto` (the best this CPU has), `scalar` (the portable
+    /// code, to compare), or one backend by name. Output is identical.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    simd: SimdChoice,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SimdChoice {
+    /// The best backend this CPU has.
+    Auto,
+    /// Portable scalar code.
+    Scalar,
+    /// x86_64 SSE2.
+    Sse2,
+    /// x86_64 AVX2.
+    Avx2,
+    /// x86_64 AVX-512 (F, BW, VL).
+    Avx512,
+    /// aarch64 NEON.
+    Neon,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -232,6 +252,18 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    use mrtsnap::simd::{set_backend, Backend};
+    let backend = match cli.simd {
+        SimdChoice::Auto => None,
+        SimdChoice::Scalar => Some(Backend::Scalar),
+        SimdChoice::Sse2 => Some(Backend::Sse2),
+        SimdChoice::Avx2 => Some(Backend::Avx2),
+        SimdChoice::Avx512 => Some(Backend::Avx512),
+        SimdChoice::Neon => Some(Backend::Neon),
+    };
+    if let Some(b) = backend {
+        set_backend(b)?;
+    }
     if let Some(n) = cli.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().ok();
     }
