@@ -20,6 +20,10 @@
 //!
 //! The module is self-contained: it depends on nothing else in the crate.
 //!
+//! How close the generated tables come to real RIBs (AS path length,
+//! communities per route and prefix-length histograms against the corpus's
+//! route-views RIBs) is measured in `docs/calibration.md`.
+//!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use mrtsnap::synth::{write_truth, Compression, RibOptions};

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# mrtsnap side by side with the MRT tools people use (issue 4, section 4).
+#
+# Times mrtsnap, bgpkit-parser (CLI), bgpdump and, when installed, bgpgrep on
+# the same files: the route-views.jinx 2014 RIB from the shared corpus (bz2
+# and plain) and generated route-views2-like and rrc00-like tables (plain,
+# gz, bz2). Two tasks: `dump` (every route as text, to /dev/null) and
+# `pairs` (prefix-origin pairs with peer counts: `mrtsnap snapshot --format
+# pairs`; `bgpdump -m | awk` and `bgpkit-parser | awk` to the same pairs;
+# also `bgpkit-parser -e`, which only counts elements, the fastest thing it
+# does). Prints one Markdown table: median wall time of several runs
+# (hyperfine), MB/s of uncompressed input, RIB entries per second, peak RSS
+# (the largest process of the command, from /usr/bin/time), and the time as
+# a multiple of mrtsnap's on the same file and task.
+#
+# Environment (defaults in brackets):
+#   COMPARE_SCALE       scale of the generated tables [0.05]; 1.0 is full
+#                       size: route-views2-like ~21M RIB entries (~1.3 GB),
+#                       rrc00-like ~53M (~3.2 GB). bgpdump reads ~7 MB/s, so
+#                       full size takes hours; 0.05 takes ~20 minutes.
+#   COMPARE_FORMATS     compressions of the generated tables ["plain gz bz2"]
+#   COMPARE_RUNS        runs per fast command [5]
+#   COMPARE_SLOW_RUNS   runs per command of bgpdump / text output [2]
+#   COMPARE_FULL_RRC00  1: also generate the full-size rrc00-like table
+#                       (3.2 GB) and time mrtsnap snapshot (1 and N threads,
+#                       mapped and read) and bgpkit-parser -e on it once,
+#                       with peak RSS [0]
+#   COMPARE_INSTALL     1: `cargo install bgpkit-parser --features cli` when
+#                       it is not found (about 11 minutes) [0]
+#   COMPARE_DIR         working directory [a new /tmp/mrtsnap-compare.*];
+#                       generated files are deleted at the end unless
+#                       COMPARE_KEEP=1
+#   MRTSNAP_CORPUS      the shared corpus [../shared/corpus]
+#   BGPKIT, BGPDUMP, BGPGREP  tool paths (found on PATH, /opt/peers/bin or
+#                       ~/.cargo/bin otherwise)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SCALE=${COMPARE_SCALE:-0.05}
+FORMATS=${COMPARE_FORMATS:-plain gz bz2}
+RUNS=${COMPARE_RUNS:-5}
+SLOW_RUNS=${COMPARE_SLOW_RUNS:-2}
+FULL=${COMPARE_FULL_RRC00:-0}
+CORPUS=${MRTSNAP_CORPUS:-$ROOT/../shared/corpus}
+WORK=${COMPARE_DIR:-$(mktemp -d /tmp/mrtsnap-compare.XXXXXX)}
+mkdir -p "$WORK"
+ROWS="$WORK/rows.tsv"
+: > "$ROWS"
+
+say() { echo "compare: $*" >&2; }
+need() { command -v "$1" >/dev/null 2>&1 || { say "$1 is required${2:+ ($2)}"; exit 2; }; }
+need hyperfine "apt-get install hyperfine"
+need python3
+[ -x /usr/bin/time ] || { say "/usr/bin/time is required (apt-get install time)"; exit 2; }
+
+cleanup() {
+    if [ "${COMPARE_KEEP:-0}" != 1 ]; then
+        rm -f "$WORK"/*.mrt "$WORK"/*.mrt.gz "$WORK"/*.mrt.bz2 "$WORK"/*.json "$WORK"/rss.*
+    fi
+}
+trap cleanup EXIT
+
+# ---- tools ------------------------------------------------------------------
+say "building mrtsnap (release)"
+(cd "$ROOT" && cargo build --release --quiet)
+TARGET=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+MRTSNAP="$TARGET/release/mrtsnap"
+
+find_tool() { # name, env override, extra places
+    local name=$1 override=$2
+    if [ -n "$override" ]; then echo "$override"; return; fi
+    for p in "$(command -v "$name" 2>/dev/null || true)" "/opt/peers/bin/$name" "$HOME/.cargo/bin/$name"; do
+        if [ -n "$p" ] && [ -x "$p" ]; then echo "$p"; return; fi
+    done
+}
+BGPKIT=$(find_tool bgpkit-parser "${BGPKIT:-}")
+if [ -z "$BGPKIT" ] && [ "${COMPARE_INSTALL:-0}" = 1 ]; then
+    say "installing bgpkit-parser (cargo install bgpkit-parser --features cli)"
+    cargo install bgpkit-parser --features cli --root "$WORK/peers" >&2
+    BGPKIT="$WORK/peers/bin/bgpkit-parser"
+fi
+BGPDUMP=$(find_tool bgpdump "${BGPDUMP:-}")
+BGPGREP=$(find_tool bgpgrep "${BGPGREP:-}")
+[ -n "$BGPKIT" ] || say "bgpkit-parser not found (COMPARE_INSTALL=1 installs it): skipped"
+[ -n "$BGPDUMP" ] || say "bgpdump not found (apt-get install bgpdump): skipped"
+[ -n "$BGPGREP" ] || say "bgpgrep not found: skipped"
+
+# ---- inputs -----------------------------------------------------------------
+# name -> file; uncompressed bytes and RIB entries from `mrtsnap stats`.
+declare -A FILE
+add_input() { FILE[$1]=$2; }
+
+JINX="$CORPUS/CAIDA+libbgpstream/test-dumps/routeviews.route-views.jinx.ribs.1401487200.bz2"
+if [ -f "$JINX" ]; then
+    cp "$JINX" "$WORK/jinx.mrt.bz2"
+    bzip2 -dc "$JINX" > "$WORK/jinx.mrt"
+    add_input jinx.bz2 "$WORK/jinx.mrt.bz2"
+    add_input jinx.plain "$WORK/jinx.mrt"
+else
+    say "jinx RIB not found under $CORPUS: skipped"
+fi
+for preset in route-views2 rrc00; do
+    for f in $FORMATS; do
+        ext=""; [ "$f" != plain ] && ext=".$f"
+        out="$WORK/$preset.mrt$ext"
+        say "generating $preset-like table, scale $SCALE, $f"
+        "$MRTSNAP" synth rib --preset "$preset" --scale "$SCALE" -o "$out" 2>&1 | sed 's/^/compare: /' >&2
+        add_input "$preset.$f" "$out"
+    done
+done
+
+# ---- measuring --------------------------------------------------------------
+# measure INPUT TASK TOOL RUNS COMMAND...: median wall (hyperfine), peak RSS
+# of the largest process of each run (/usr/bin/time, max over runs).
+measure() {
+    local input=$1 task=$2 tool=$3 runs=$4 cmd=$5
+    local rss="$WORK/rss.$$"
+    : > "$rss"
+    say "$input $task $tool: $cmd"
+    if ! hyperfine --style none --runs "$runs" --export-json "$WORK/h.json" \
+        "/usr/bin/time -f %M -a -o $rss bash -c '$cmd'" >/dev/null 2>&1; then
+        say "  failed: skipped"
+        return
+    fi
+    local med peak
+    med=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$WORK/h.json")
+    peak=$(sort -n "$rss" | tail -1)
+    printf '%s\t%s\t%s\t%s\t%s\n' "$input" "$task" "$tool" "$med" "$peak" >> "$ROWS"
+}
+
+PAIRS_BGPDUMP='BEGIN{FS="|"} {n=split($7,a," "); k=$6"\t"a[n]; if (!((k SUBSEP $4) in s)) {s[k SUBSEP $4]=1; c[k]++}} END{for (k in c) print k"\t"c[k]}'
+PAIRS_BGPKIT='BEGIN{FS="|"} {n=split($6,a," "); k=$5"\t"a[n]; if (!((k SUBSEP $3) in s)) {s[k SUBSEP $3]=1; c[k]++}} END{for (k in c) print k"\t"c[k]}'
+echo "$PAIRS_BGPDUMP" > "$WORK/pairs_bgpdump.awk"
+echo "$PAIRS_BGPKIT" > "$WORK/pairs_bgpkit.awk"
+
+declare -A BYTES ENTRIES
+for input in $(printf '%s\n' "${!FILE[@]}" | sort); do
+    f=${FILE[$input]}
+    stats=$("$MRTSNAP" -q stats --json "$f")
+    BYTES[$input]=$(echo "$stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["decoded_bytes"])')
+    ENTRIES[$input]=$(echo "$stats" | python3 -c 'import json,sys; e=json.load(sys.stdin)["rib_entries"]; print(e["ipv4"]+e["ipv6"])')
+    measure "$input" dump mrtsnap "$RUNS" "$MRTSNAP dump $f > /dev/null"
+    measure "$input" pairs mrtsnap "$RUNS" "$MRTSNAP snapshot $f --format pairs -o /dev/null"
+    measure "$input" pairs "mrtsnap --threads 1" "$RUNS" "$MRTSNAP --threads 1 snapshot $f --format pairs -o /dev/null"
+    if [ -n "$BGPKIT" ]; then
+        measure "$input" dump bgpkit-parser "$SLOW_RUNS" "$BGPKIT $f > /dev/null"
+        measure "$input" pairs "bgpkit-parser + awk" "$SLOW_RUNS" "$BGPKIT $f | awk -f $WORK/pairs_bgpkit.awk > /dev/null"
+        measure "$input" pairs "bgpkit-parser -e (count only)" "$RUNS" "$BGPKIT -e $f > /dev/null"
+    fi
+    if [ -n "$BGPDUMP" ]; then
+        measure "$input" dump "bgpdump -m" "$SLOW_RUNS" "$BGPDUMP -m $f > /dev/null 2>&1"
+        measure "$input" pairs "bgpdump -m + awk" "$SLOW_RUNS" "$BGPDUMP -m $f 2>/dev/null | awk -f $WORK/pairs_bgpdump.awk > /dev/null"
+    fi
+    if [ -n "$BGPGREP" ]; then
+        measure "$input" dump bgpgrep "$SLOW_RUNS" "$BGPGREP $f > /dev/null"
+    fi
+done
+
+if [ "$FULL" = 1 ]; then
+    full="$WORK/rrc00-full.mrt"
+    say "generating the full-size rrc00-like table (3.2 GB)"
+    "$MRTSNAP" synth rib --preset rrc00 -o "$full" 2>&1 | sed 's/^/compare: /' >&2
+    stats=$("$MRTSNAP" -q stats --json "$full")
+    BYTES[rrc00-full.plain]=$(echo "$stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["decoded_bytes"])')
+    ENTRIES[rrc00-full.plain]=$(echo "$stats" | python3 -c 'import json,sys; e=json.load(sys.stdin)["rib_entries"]; print(e["ipv4"]+e["ipv6"])')
+    measure rrc00-full.plain pairs mrtsnap 2 "$MRTSNAP snapshot $full --format pairs -o /dev/null"
+    measure rrc00-full.plain pairs "mrtsnap --threads 1" 2 "$MRTSNAP --threads 1 snapshot $full --format pairs -o /dev/null"
+    measure rrc00-full.plain pairs "mrtsnap --no-mmap" 2 "$MRTSNAP --no-mmap snapshot $full --format pairs -o /dev/null"
+    [ -n "$BGPKIT" ] && measure rrc00-full.plain pairs "bgpkit-parser -e (count only)" 2 "$BGPKIT -e $full > /dev/null"
+    rm -f "$full"
+fi
+
+# ---- the table --------------------------------------------------------------
+{
+    for k in "${!BYTES[@]}"; do printf 'B\t%s\t%s\t%s\n' "$k" "${BYTES[$k]}" "${ENTRIES[$k]}"; done
+    cat "$ROWS"
+} | python3 -c '
+import sys
+size, rows = {}, []
+for line in sys.stdin:
+    f = line.rstrip("\n").split("\t")
+    if f[0] == "B":
+        size[f[1]] = (int(f[2]), int(f[3]))
+    else:
+        rows.append((f[0], f[1], f[2], float(f[3]), int(f[4] or 0)))
+base = {(r[0], r[1]): r[3] for r in rows if r[2] == "mrtsnap"}
+print("| file | task | tool | median wall (s) | MB/s | M entries/s | peak RSS (MiB) | × mrtsnap |")
+print("|---|---|---|---:|---:|---:|---:|---:|")
+order = {"dump": 0, "pairs": 1}
+for r in sorted(rows, key=lambda r: (r[0], order.get(r[1], 9), r[3])):
+    b, e = size.get(r[0], (0, 0))
+    ratio = r[3] / base[(r[0], r[1])] if (r[0], r[1]) in base else float("nan")
+    print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.3f} | {b / r[3] / 1e6:,.0f} | {e / r[3] / 1e6:.2f} | {r[4] / 1024:,.0f} | {ratio:.1f} |")
+' | tee "$WORK/results.md"
+say "table also in $WORK/results.md; machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ)"
