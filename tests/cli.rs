@@ -162,6 +162,28 @@ fn clean_input_exits_zero() {
     assert!(r.text().contains("\nrecords: 2\n  BGP4MP(16)/MESSAGE_AS4(4): 2\n"), "{}", r.text());
 }
 
+/// `dump -o FILE` writes exactly what `dump` prints, for both formats and
+/// with enough routes for several batches and reused output buffers.
+#[test]
+fn dump_output_file_equals_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let many: Vec<u8> = (0..200_000u32).flat_map(|i| update(1000 + i, (i % 200) as u8 + 1, 1)).collect();
+    let f = write_temp(&dir, "many.mrt", &many);
+    for format in ["bgpdump", "jsonl"] {
+        let want = run(&["--threads", "2", "dump", "--format", format], &[&f]);
+        assert_eq!(want.code, 0);
+        assert_eq!(want.lines(), 200_000);
+        assert!(many.len() > 3 * mrtsnap::source::DEFAULT_BATCH_SIZE, "{}", many.len());
+        let out = dir.path().join(format!("out.{format}"));
+        let r = run(&["--threads", "2", "dump", "--format", format, "-o", out.to_str().unwrap()], &[&f]);
+        assert_eq!((r.code, r.stdout.len()), (0, 0), "{}", r.stderr);
+        assert_eq!(std::fs::read(&out).unwrap(), want.stdout, "{format}");
+    }
+    let r = run(&["dump", "-o", "/nonexistent-dir/x.txt"], &[&f]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("/nonexistent-dir/x.txt"), "{}", r.stderr);
+}
+
 #[test]
 fn missing_file_is_fatal() {
     for cmd in ["dump", "stats"] {
