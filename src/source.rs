@@ -151,7 +151,10 @@ impl Source {
     ///   map would change or fault under the parser).
     pub unsafe fn open_mmap(path: impl AsRef<Path>) -> Result<Source> {
         let src = Source::open(path.as_ref())?;
-        if !matches!(src.kind, Kind::File(_, Compression::None)) || src.size == Some(0) {
+        // Plain files are cut in place; gzip and zstd are decoded from the
+        // map, members and frames in parallel (see `decompress`).
+        let mappable = matches!(src.kind, Kind::File(_, Compression::None | Compression::Gzip | Compression::Zstd));
+        if !mappable || src.size == Some(0) {
             return Ok(src);
         }
         let Ok(file) = File::open(path.as_ref()) else { return Ok(src) };
@@ -165,7 +168,7 @@ impl Source {
                 Ok(Source {
                     name: src.name,
                     kind: Kind::Memory(Bytes::from_owner(map)),
-                    compression: Compression::None,
+                    compression: src.compression,
                     size: src.size,
                 })
             }
@@ -219,7 +222,9 @@ impl Source {
             Kind::Memory(b) => {
                 let comp = self.compression;
                 let b = b.clone();
-                Batches::spawn(batch_size, move || comp.decoder(std::io::Cursor::new(b)))
+                Batches::spawn(batch_size, move || {
+                    decompress::memory_decoder(comp, b, decompress::Options::default())
+                })
             }
             Kind::File(path, comp) => {
                 let (path, comp) = (path.clone(), *comp);
