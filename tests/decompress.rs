@@ -119,6 +119,15 @@ fn forms(data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
             gz(&[&[], x, &[], &y[..1], &[], &y[1..y.len() / 2], &y[y.len() / 2..], &[]])
         }),
         ("zst-30-sized-frames", zst_sized(&pieces(data, 30))),
+        ("zst-pzstd-like", {
+            // pzstd writes a skippable frame before each frame.
+            let mut v = Vec::new();
+            for p in pieces(data, 7) {
+                v.extend(skippable(4));
+                v.extend(zst_sized(&[p]));
+            }
+            v
+        }),
         ("zst-skippable-frames", {
             let mut v = zst_sized(&[a]);
             v.extend(skippable(0));

@@ -30,11 +30,14 @@
 //! [`super::Options::gzip_member_cap`] (default [`DEFAULT_MEMBER_CAP`]); the
 //! jobs in flight together with the member being handed out are kept within
 //! that cap too (one job is always allowed), and at most
-//! [`super::Options::max_in_flight`] jobs run at once. ISIZE is read from
+//! [`super::Options::max_in_flight`] jobs run at once; buffers of members
+//! handed out are kept for the next jobs, within the cap too (a fresh
+//! buffer costs page faults: see [`super::ordered::Buffer`]). So at most
+//! twice the cap is held. ISIZE is read from
 //! the input and never trusted beyond the cap: a corrupt one costs a failed
 //! job, not an allocation. A larger member (a 5 GB table) is streamed.
 
-use super::ordered::{BytesReader, Ordered};
+use super::ordered::{Buffer, BytesReader, Ordered, Pool};
 use super::{Decode, DecodeError, CHUNK};
 use bytes::Bytes;
 use std::io::Read;
@@ -72,47 +75,11 @@ fn le32(data: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// A member's output buffer: anonymous memory asked for in huge pages
-/// (a 220 MB member in 4 KiB pages cost ~140 ms of page faults, more than
-/// half of libdeflate's decoding time), a `Vec` when mapping fails.
-enum Buffer {
-    Map(memmap2::MmapMut),
-    Vec(Vec<u8>),
-}
-
-impl Buffer {
-    fn new(len: usize) -> Buffer {
-        match memmap2::MmapOptions::new().len(len.max(1)).map_anon() {
-            Ok(m) => {
-                #[cfg(target_os = "linux")]
-                let _ = m.advise(memmap2::Advice::HugePage);
-                Buffer::Map(m)
-            }
-            Err(_) => Buffer::Vec(vec![0; len]),
-        }
-    }
-
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Buffer::Map(m) => m,
-            Buffer::Vec(v) => v,
-        }
-    }
-
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        match self {
-            Buffer::Map(m) => m,
-            Buffer::Vec(v) => v,
-        }
-    }
-}
-
 /// Decode the member guessed to span `data[start..end]` whole, or `None`
 /// when the guess is wrong (or the member damaged). `Some((buffer, len))`.
-fn decode_span(data: &[u8], start: usize, end: usize, isize: usize) -> Option<(Buffer, usize)> {
+fn decode_span(data: &[u8], start: usize, end: usize, isize: usize, mut buf: Buffer) -> Option<(Buffer, usize)> {
     let span = data.get(start..end)?;
     let stored_crc = le32(data, end.checked_sub(8)?)?;
-    let mut buf = Buffer::new(isize);
     let out = buf.bytes_mut().get_mut(..isize)?;
     let n = libdeflater::Decompressor::new().gzip_decompress(span, out).ok()?;
     (n == isize && libdeflater::crc32(out) == stored_crc).then_some((buf, isize))
@@ -150,6 +117,8 @@ pub struct MemoryGzip {
     current_len: usize,
     handed: usize,
     streamed: Option<Streamed>,
+    /// Buffers of members handed out, for the next jobs.
+    pool: Pool,
     buf: Vec<u8>,
     cap: usize,
     max_in_flight: usize,
@@ -174,6 +143,7 @@ impl MemoryGzip {
             current_len: 0,
             handed: 0,
             streamed: None,
+            pool: Pool::new(cap),
             buf: Vec::new(),
             cap,
             max_in_flight: max_in_flight.max(1),
@@ -212,8 +182,9 @@ impl MemoryGzip {
                 break;
             }
             let data = self.data.clone();
+            let buf = self.pool.take(isize);
             self.jobs
-                .spawn(Span { start, end }, isize, move || decode_span(&data, start, end, isize));
+                .spawn(Span { start, end }, isize, move || decode_span(&data, start, end, isize, buf));
             self.next_cand += 1;
         }
     }
@@ -292,7 +263,9 @@ impl Decode for MemoryGzip {
                 self.done = true;
                 return None;
             }
-            self.current = None;
+            if let Some(done) = self.current.take() {
+                self.pool.give(done);
+            }
             self.current_len = 0;
             self.handed = 0;
             self.dispatch();

@@ -20,7 +20,7 @@
 //! block type, bad magic) is streamed too, from its start, so everything
 //! decodable before the damage is handed out before the error.
 
-use super::ordered::{BytesReader, Ordered};
+use super::ordered::{Buffer, BytesReader, Ordered, Pool};
 use super::{Decode, DecodeError, CHUNK};
 use bytes::Bytes;
 use std::io::Read;
@@ -151,8 +151,11 @@ pub struct MemoryZstd {
     waiting: Option<(usize, u64)>,
     /// Why the walk stopped early (handed out after streaming that frame).
     walk_error: Option<(usize, u64, &'static str)>,
-    jobs: Ordered<(usize, u64), Result<Vec<u8>, String>>,
-    current: Vec<u8>,
+    jobs: Ordered<(usize, u64), Result<(Buffer, usize), String>>,
+    /// The frame being handed out (its length), and how far.
+    current: Option<Buffer>,
+    current_len: usize,
+    pool: Pool,
     handed: usize,
     buf: Vec<u8>,
     max_in_flight: usize,
@@ -171,7 +174,9 @@ impl MemoryZstd {
             waiting: None,
             walk_error: None,
             jobs: Ordered::new(),
-            current: Vec::new(),
+            current: None,
+            current_len: 0,
+            pool: Pool::new(PARALLEL_BUDGET),
             handed: 0,
             buf: Vec::new(),
             max_in_flight: max_in_flight.max(1),
@@ -205,12 +210,15 @@ impl MemoryZstd {
                     self.scan = end;
                     self.frames += 1;
                     let data = self.data.slice(start..end);
+                    let mut buf = self.pool.take(size);
                     self.jobs.spawn((start, index), size, move || {
-                        let out = ::zstd::bulk::decompress(&data, size).map_err(|e| e.to_string())?;
-                        if exact && out.len() != size {
-                            return Err(format!("{} bytes decoded, content size {size}", out.len()));
+                        let mut d = ::zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?;
+                        let out = buf.bytes_mut().get_mut(..size).ok_or("buffer too small")?;
+                        let n = d.decompress_to_buffer(&data[..], out).map_err(|e| e.to_string())?;
+                        if exact && n != size {
+                            return Err(format!("{n} bytes decoded, content size {size}"));
                         }
-                        Ok(out)
+                        Ok((buf, n))
                     });
                 }
             }
@@ -247,11 +255,12 @@ impl Decode for MemoryZstd {
             if self.done {
                 return None;
             }
-            if self.handed < self.current.len() {
+            if self.handed < self.current_len {
                 let from = self.handed;
-                let to = (from + CHUNK * 8).min(self.current.len());
+                let to = (from + CHUNK * 8).min(self.current_len);
                 self.handed = to;
-                return Some(Ok(&self.current[from..to]));
+                let cur = self.current.as_ref().map_or(&[][..], Buffer::bytes);
+                return Some(Ok(cur.get(from..to).unwrap_or(&[])));
             }
             if let Some((d, start, index)) = self.streamed.as_mut() {
                 if self.buf.len() < CHUNK {
@@ -281,13 +290,17 @@ impl Decode for MemoryZstd {
                     }
                 }
             }
-            self.current = Vec::new();
+            if let Some(done) = self.current.take() {
+                self.pool.give(done);
+            }
+            self.current_len = 0;
             self.handed = 0;
             self.dispatch();
             if let Some(((start, index), r)) = self.jobs.wait_front() {
                 match r {
-                    Some(Ok(out)) => {
-                        self.current = out;
+                    Some(Ok((out, n))) => {
+                        self.current = Some(out);
+                        self.current_len = n;
                         self.dispatch();
                     }
                     // Stream the damaged frame for what it gives before the
