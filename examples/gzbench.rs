@@ -88,4 +88,10 @@ fn pieces(data: &[u8], isize: usize) {
     let t = Instant::now();
     let crc = libdeflater::crc32(&out);
     println!("  crc32: {:?} ({crc:08x})", t.elapsed());
+    let opts = Options::default();
+    let mut d = decompress::gzip::MemoryGzip::new(bytes::Bytes::copy_from_slice(data), opts.gzip_member_cap, opts.max_in_flight);
+    while let Some(c) = d.next_chunk() {
+        c.expect("decode");
+    }
+    println!("  members (decoded whole, streamed): {:?}", d.members());
 }
