@@ -34,7 +34,7 @@
 //! that cap too (one job is always allowed), and at most
 //! [`super::Options::max_in_flight`] jobs run at once; buffers of members
 //! handed out are kept for the next jobs, within the cap too (a fresh
-//! buffer costs page faults: see [`super::ordered::Buffer`]). So at most
+//! buffer costs page faults, see `ordered::Buffer`). So at most
 //! twice the cap is held. ISIZE is read from
 //! the input and never trusted beyond the cap: a corrupt one costs a failed
 //! job, not an allocation. A larger member (a 5 GB table) is streamed.

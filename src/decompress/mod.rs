@@ -22,30 +22,35 @@
 //!   whole output, and 134 MB) against 4.7 s for libbz2-rs-sys on one
 //!   thread, so neither is used.
 //! - gzip from memory: [`gzip::MemoryGzip`]. Member starts are guessed
-//!   from their headers (a `memchr` scan, ~2 ms for 63 MB), each guessed
+//!   from their headers (a `memchr` scan, 2 ms for 63 MB), each guessed
 //!   member is decoded whole by libdeflate on a rayon worker into a buffer
-//!   of its trailer's ISIZE, at most [`Options::gzip_member_cap`] (256 MiB)
-//!   and never more than that in flight, verified in order (CRC32, ISIZE,
+//!   of its trailer's ISIZE, at most [`Options::gzip_member_cap`] (256 MiB,
+//!   also the bound on bytes in flight), verified in order (CRC32, ISIZE,
 //!   and the member ending exactly where the next guess starts); members
-//!   above the cap and wrong guesses are streamed by zlib-rs. On a 222 MB
-//!   table (`gzip -6`, one member; see `BENCHMARKS.md`, "gzip and zstd"):
-//!   zlib-rs through flate2 decodes at ~0.67 GB/s, libdeflate at ~1.07
-//!   GB/s (~0.78 GB/s into fresh memory: 4 KiB page faults on 220 MB cost
-//!   ~50-80 ms, hence huge pages for member buffers), the CRC32 check
-//!   ~7 ms. zlib-ng (flate2's `zlib-ng` feature) needs cmake, which the
-//!   build machines lack, and was not measured. Parallel decoding of one
-//!   member (the rapidgzip method) is in the `rapidgzip-core` crate; its
-//!   figures are in `BENCHMARKS.md`, and it is not used (see there).
-//!   `pigz -i` still writes one member (independent deflate blocks inside
-//!   it), so only concatenated members (`cat a.gz b.gz`, bgzip) decode in
-//!   parallel here.
+//!   above the cap and wrong guesses are streamed by zlib-rs. Measured on a
+//!   222 MB table (`BENCHMARKS.md`, "gzip and zstd"): zlib-rs through
+//!   flate2 decodes one member at 0.69 GB/s, libdeflate at 1.09 GB/s
+//!   (0.77 GB/s into fresh 4 KiB pages, hence huge-page buffers, reused);
+//!   16 concatenated members decode at 0.84 GB/s on one pool thread
+//!   against 0.47 GB/s streamed. A file of one member is decoded whole
+//!   only up to 64 MiB ([`gzip::SINGLE_MEMBER_WHOLE_MAX`]): on the 222 MB
+//!   member whole decoding saved 15% of CPU but held 385 MB instead of
+//!   45 MB, delayed parsing until the member was done and was slower in
+//!   wall time. zlib-ng (flate2's `zlib-ng` feature) needs cmake, which
+//!   the build machines lack: not measured. `rapidgzip-core` 0.3.1
+//!   (parallel decoding of one member) ran at 0.84 GB/s on one thread and
+//!   no faster on two of this machine's cores, with its own thread pool:
+//!   not used. `pigz -i` still writes one member, so only concatenated
+//!   members (`cat a.gz b.gz`, bgzip) decode in parallel.
 //! - gzip from a stream (standard input, `--no-mmap`): zlib-rs through
 //!   `flate2`, members in order on the producer's thread.
 //! - zstd from memory: [`zstd::MemoryZstd`]: frames are walked by their
 //!   block headers without decoding (skippable frames skipped), frames
 //!   of at most 32 MiB of output decoded whole by libzstd on rayon
 //!   workers in order, larger ones (one frame for the whole file, as
-//!   `zstd -T0` writes) streamed: libzstd streams at over 1 GB/s.
+//!   `zstd -T0` writes) streamed: libzstd streams at ~1 GB/s. 27 `pzstd`
+//!   frames: 0.99 GB/s on one pool thread, 1.42 GB/s on two. Files that
+//!   start with a skippable frame (`pzstd`) are recognised as zstd.
 //! - xz, and zstd from a stream: their crates' streaming readers
 //!   (multi-stream / multi-frame, sequential). xz blocks could be decoded
 //!   in parallel when the encoder wrote several with sizes in their headers
