@@ -543,3 +543,18 @@ fn cli_names_the_gzip_file_and_member() {
         assert!(!out.stdout.is_empty());
     }
 }
+
+/// A skippable zstd frame's magic reads as an MRT timestamp (2012-2020):
+/// only a skippable frame followed by a zstd frame makes a file zstd.
+#[test]
+fn skippable_frame_magic_is_zstd_only_before_a_frame() {
+    let data = &plain().1;
+    let mut mrt = data[..4096].to_vec();
+    // Timestamp 0x5a2a4d18 (2017-12-08): the bytes of a skippable magic.
+    mrt[..4].copy_from_slice(&[0x5a, 0x2a, 0x4d, 0x18]);
+    assert_eq!(Compression::detect(&mrt), Compression::None);
+    let mut pz = skippable(4);
+    pz.extend(zst_sized(&[&data[..1000]]));
+    assert_eq!(Compression::detect(&pz), Compression::Zstd);
+    assert_eq!(Compression::detect(&pz[..10]), Compression::None);
+}
