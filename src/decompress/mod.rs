@@ -49,8 +49,11 @@
 //!   of at most 32 MiB of output decoded whole by libzstd on rayon
 //!   workers in order, larger ones (one frame for the whole file, as
 //!   `zstd -T0` writes) streamed: libzstd streams at ~1 GB/s. 27 `pzstd`
-//!   frames: 0.99 GB/s on one pool thread, 1.42 GB/s on two. Files that
-//!   start with a skippable frame (`pzstd`) are recognised as zstd.
+//!   frames: 0.99 GB/s on one pool thread, 1.42 GB/s on two, but the
+//!   snapshot of that file was slower in parallel on two cores (374 against
+//!   316 ms), so frames go to workers only on pools of three threads or
+//!   more ([`zstd::memory_parallel`]). Files that start with a skippable
+//!   frame (`pzstd`) are recognised as zstd.
 //! - xz, and zstd from a stream: their crates' streaming readers
 //!   (multi-stream / multi-frame, sequential). xz blocks could be decoded
 //!   in parallel when the encoder wrote several with sizes in their headers
@@ -176,7 +179,11 @@ pub fn decoder<'r, R: Read + Send + 'r>(compression: Compression, input: R, opts
 pub fn memory_decoder(compression: Compression, data: bytes::Bytes, opts: Options) -> Box<dyn Decode> {
     match compression {
         Compression::Gzip => Box::new(gzip::MemoryGzip::new(data, opts.gzip_member_cap, opts.max_in_flight)),
-        Compression::Zstd => Box::new(zstd::MemoryZstd::new(data, opts.max_in_flight)),
+        Compression::Zstd => Box::new(zstd::MemoryZstd::new(
+            data,
+            opts.max_in_flight,
+            zstd::memory_parallel(rayon::current_num_threads()),
+        )),
         _ => decoder(compression, std::io::Cursor::new(data), opts),
     }
 }
