@@ -198,7 +198,9 @@ impl MemoryGzip {
                 .and_then(|v| usize::try_from(v).ok())
                 .unwrap_or(usize::MAX);
             if end - start < MIN_MEMBER || isize > limit {
-                break; // streamed when its turn comes
+                // Streamed when its turn comes; later members can start.
+                self.next_cand += 1;
+                continue;
             }
             let held = self.jobs.bytes() + self.current_len - self.handed.min(self.current_len);
             if !self.jobs.is_empty() && held.saturating_add(isize) > self.cap {
@@ -357,6 +359,14 @@ mod tests {
                     _ => assert_eq!(whole, 5),
                 }
             }
+        }
+        // A member above the cap first: streamed while the ones after it
+        // are decoded whole.
+        let c = gz(&[&data[..150_000], &data[150_000..150_001], &data[150_001..]]);
+        for inflight in [1, 3] {
+            let mut d = MemoryGzip::new(Bytes::from(c.clone()), 100_000, inflight);
+            assert!(all(&mut d).unwrap() == data);
+            assert_eq!(d.members(), (2, 1));
         }
     }
 }
