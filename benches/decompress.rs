@@ -1,7 +1,9 @@
 //! Decompression benchmarks: the bzip2 block scan, one bzip2 block decoded by
 //! this crate's decoder and by libbz2-rs-sys, the parallel bzip2 decoder at
-//! 1..N threads, and gzip (zlib-rs streaming vs libdeflate on the whole
-//! member).
+//! 1..N threads, gzip (zlib-rs streaming vs libdeflate on the whole
+//! member, and the in-memory decoder on one member and on 16 members at
+//! 1..N threads) and zstd (the streaming reader, and the in-memory decoder
+//! on one and on 16 frames at 1..N threads).
 //!
 //! The input is a synthetic RIB (`synth`, about 16 MB, no network). Each
 //! benchmark checks its answer once before timing (length and a hash).
@@ -22,6 +24,11 @@ struct Inputs {
     plain: Vec<u8>,
     bz2: Vec<u8>,
     gz: Vec<u8>,
+    /// 16 gzip members (`cat a.gz b.gz …`).
+    gz16: Vec<u8>,
+    zst: Vec<u8>,
+    /// 16 zstd frames with their content sizes (as pzstd writes).
+    zst16: Vec<u8>,
 }
 
 fn inputs() -> &'static Inputs {
@@ -39,7 +46,24 @@ fn inputs() -> &'static Inputs {
         let mut g = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         g.write_all(&plain).expect("gzip");
         let gz = g.finish().expect("gzip");
-        Inputs { plain, bz2, gz }
+        let piece = plain.len().div_ceil(16);
+        let mut gz16 = Vec::new();
+        let mut zst16 = Vec::new();
+        for p in plain.chunks(piece) {
+            let mut g = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            g.write_all(p).expect("gzip");
+            gz16.extend(g.finish().expect("gzip"));
+            zst16.extend(zstd::bulk::compress(p, 3).expect("zstd"));
+        }
+        let zst = zstd::encode_all(&plain[..], 3).expect("zstd");
+        Inputs {
+            plain,
+            bz2,
+            gz,
+            gz16,
+            zst,
+            zst16,
+        }
     })
 }
 
@@ -179,5 +203,61 @@ fn bench_gzip(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_scan, bench_block, bench_bzip2_threads, bench_gzip);
+/// The in-memory decoders (gzip members, zstd frames) at 1..N threads, and
+/// the streaming reader of each format for comparison.
+fn bench_in_memory_threads(c: &mut Criterion) {
+    let inp = inputs();
+    let expect = fnv(&inp.plain);
+    let mut g = c.benchmark_group("decompress/in-memory");
+    g.throughput(Throughput::Bytes(inp.plain.len() as u64));
+    g.sample_size(10);
+    let max = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cases: [(&str, &Vec<u8>, Compression); 4] = [
+        ("gzip-1-member", &inp.gz, Compression::Gzip),
+        ("gzip-16-members", &inp.gz16, Compression::Gzip),
+        ("zstd-1-frame", &inp.zst, Compression::Zstd),
+        ("zstd-16-frames", &inp.zst16, Compression::Zstd),
+    ];
+    for (name, data, comp) in cases {
+        let bytes = bytes::Bytes::from(data.clone());
+        assert_eq!(
+            decompress::decompress_all_in_memory(comp, data, Options::default())
+                .map(|v| fnv(&v))
+                .ok(),
+            Some(expect),
+            "{name}"
+        );
+        assert_eq!(
+            decompress::decompress_all(comp, data, Options::default()).map(|v| fnv(&v)).ok(),
+            Some(expect),
+            "{name}"
+        );
+        g.bench_function(BenchmarkId::new(format!("{name}/streaming"), 1), |b| {
+            b.iter(|| assert_eq!(drain(decompress::decoder(comp, &data[..], Options::default())).0, inp.plain.len()))
+        });
+        let mut threads = 1;
+        while threads <= max {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+            g.bench_with_input(BenchmarkId::new(format!("{name}/in-memory"), threads), &threads, |b, _| {
+                b.iter(|| {
+                    pool.install(|| {
+                        let d = decompress::memory_decoder(comp, bytes.clone(), Options::default());
+                        assert_eq!(drain(d).0, inp.plain.len());
+                    })
+                })
+            });
+            threads *= 2;
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_scan,
+    bench_block,
+    bench_bzip2_threads,
+    bench_gzip,
+    bench_in_memory_threads
+);
 criterion_main!(benches);

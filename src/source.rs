@@ -53,6 +53,16 @@ impl Compression {
             [b'B', b'Z', b'h', ..] => Compression::Bzip2,
             [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Compression::Xz,
             [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Zstd,
+            // A skippable frame before the first zstd frame (`pzstd` writes
+            // one before each frame). Its magic reads as an MRT timestamp
+            // of 2012-2020, so the zstd frame after it must be seen too.
+            [0x50..=0x5f, 0x2a, 0x4d, 0x18, a, b, c, d, rest @ ..] => {
+                let size = u32::from_le_bytes([*a, *b, *c, *d]) as usize;
+                match rest.get(size..size.saturating_add(4)) {
+                    Some([0x28, 0xb5, 0x2f, 0xfd]) => Compression::Zstd,
+                    _ => Compression::None,
+                }
+            }
             _ => Compression::None,
         }
     }
@@ -101,7 +111,9 @@ impl std::fmt::Debug for Source {
 fn sniff(path: &Path) -> Result<(Compression, u64)> {
     let mut f = File::open(path).map_err(|e| Error::io(annotate(e, path)))?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut head = [0u8; 6];
+    // Enough for the magic numbers, and for a short skippable zstd frame
+    // and the magic after it.
+    let mut head = [0u8; 64];
     let mut n = 0;
     while n < head.len() {
         match f.read(&mut head[n..]) {
@@ -151,7 +163,10 @@ impl Source {
     ///   map would change or fault under the parser).
     pub unsafe fn open_mmap(path: impl AsRef<Path>) -> Result<Source> {
         let src = Source::open(path.as_ref())?;
-        if !matches!(src.kind, Kind::File(_, Compression::None)) || src.size == Some(0) {
+        // Plain files are cut in place; gzip and zstd are decoded from the
+        // map, members and frames in parallel (see `decompress`).
+        let mappable = matches!(src.kind, Kind::File(_, Compression::None | Compression::Gzip | Compression::Zstd));
+        if !mappable || src.size == Some(0) {
             return Ok(src);
         }
         let Ok(file) = File::open(path.as_ref()) else { return Ok(src) };
@@ -165,7 +180,7 @@ impl Source {
                 Ok(Source {
                     name: src.name,
                     kind: Kind::Memory(Bytes::from_owner(map)),
-                    compression: Compression::None,
+                    compression: src.compression,
                     size: src.size,
                 })
             }
@@ -219,7 +234,9 @@ impl Source {
             Kind::Memory(b) => {
                 let comp = self.compression;
                 let b = b.clone();
-                Batches::spawn(batch_size, move || comp.decoder(std::io::Cursor::new(b)))
+                Batches::spawn(batch_size, move || {
+                    decompress::memory_decoder(comp, b, decompress::Options::default())
+                })
             }
             Kind::File(path, comp) => {
                 let (path, comp) = (path.clone(), *comp);

@@ -4,7 +4,12 @@
 //! decompressed bytes, identical batches and identical `mrtsnap dump`
 //! output; damaged inputs (a flipped bit in a bzip2 block, a bad stream CRC,
 //! a truncated gzip member or bzip2 stream) give an error naming the
-//! position, after everything decodable before it.
+//! position, after everything decodable before it. gzip and zstd are also
+//! decoded from memory (members and frames in parallel, at 1 and 3
+//! threads): many members, empty and one-byte members, a gzip header inside
+//! compressed data, zstd frames with and without content sizes, skippable
+//! frames; damaged members and frames (truncated, bad CRC, flipped bit,
+//! garbage after the end) are named with their compressed offsets.
 
 use mrtsnap::decompress::{self, Options};
 use mrtsnap::dump::BgpdumpWriter;
@@ -37,13 +42,41 @@ fn plain() -> &'static (Vec<u8>, Vec<u8>) {
 }
 
 fn gz(parts: &[&[u8]]) -> Vec<u8> {
+    gz_level(parts, 1)
+}
+
+fn gz_level(parts: &[&[u8]], level: u32) -> Vec<u8> {
     let mut out = Vec::new();
     for p in parts {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
         e.write_all(p).unwrap();
         out.extend(e.finish().unwrap());
     }
     out
+}
+
+/// `data` cut into `n` nearly equal parts.
+fn pieces(data: &[u8], n: usize) -> Vec<&[u8]> {
+    data.chunks(data.len().div_ceil(n).max(1)).collect()
+}
+
+/// zstd frames that declare their content size (as `pzstd` and
+/// `zstd::bulk` write them), with a checksum.
+fn zst_sized(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in parts {
+        let mut c = zstd::bulk::Compressor::new(1).unwrap();
+        c.include_checksum(true).unwrap();
+        out.extend(c.compress(p).unwrap());
+    }
+    out
+}
+
+/// A skippable frame (RFC 8878 §3.1.2) of `n` bytes.
+fn skippable(n: u8) -> Vec<u8> {
+    let mut v = vec![0x53, 0x2a, 0x4d, 0x18, n, 0, 0, 0];
+    v.extend(std::iter::repeat_n(0xab, usize::from(n)));
+    v
 }
 
 fn bz(parts: &[&[u8]], level: u32) -> Vec<u8> {
@@ -80,6 +113,30 @@ fn forms(data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
         ("xz", xz(data)),
         ("zst", zst(&[data])),
         ("zst-3-frames", zst(&[a, b, c])),
+        ("gz-40-members", gz(&pieces(data, 40))),
+        ("gz-tiny-members", {
+            let (x, y) = data.split_at(1);
+            gz(&[&[], x, &[], &y[..1], &[], &y[1..y.len() / 2], &y[y.len() / 2..], &[]])
+        }),
+        ("zst-30-sized-frames", zst_sized(&pieces(data, 30))),
+        ("zst-pzstd-like", {
+            // pzstd writes a skippable frame before each frame.
+            let mut v = Vec::new();
+            for p in pieces(data, 7) {
+                v.extend(skippable(4));
+                v.extend(zst_sized(&[p]));
+            }
+            v
+        }),
+        ("zst-skippable-frames", {
+            let mut v = zst_sized(&[a]);
+            v.extend(skippable(0));
+            v.extend(zst(&[b]));
+            v.extend(skippable(9));
+            v.extend(zst_sized(&[c]));
+            v.extend(skippable(3));
+            v
+        }),
     ]
 }
 
@@ -102,7 +159,11 @@ fn every_form_decompresses_to_the_same_bytes() {
         for (name, c) in forms(data) {
             let comp = Compression::detect(&c);
             for in_flight in [1, 3, 8] {
-                let out = decompress::decompress_all(comp, &c, Options { max_in_flight: in_flight });
+                let opts = Options {
+                    max_in_flight: in_flight,
+                    ..Options::default()
+                };
+                let out = decompress::decompress_all(comp, &c, opts);
                 let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert!(
                     out == *data,
@@ -112,6 +173,52 @@ fn every_form_decompresses_to_the_same_bytes() {
                 );
             }
         }
+    }
+}
+
+/// A decompression of `c` from memory on a pool of `threads`.
+fn in_memory(c: &[u8], threads: usize, opts: Options) -> Result<Vec<u8>, decompress::DecodeError> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    pool.install(|| decompress::decompress_all_in_memory(Compression::detect(c), c, opts))
+}
+
+#[test]
+fn every_form_decompresses_to_the_same_bytes_from_memory() {
+    for data in [&plain().0, &plain().1] {
+        for (name, c) in forms(data) {
+            for threads in [1, 3] {
+                for (in_flight, cap) in [(1, 0), (2, 1 << 16), (8, decompress::gzip::DEFAULT_MEMBER_CAP)] {
+                    let opts = Options {
+                        max_in_flight: in_flight,
+                        gzip_member_cap: cap,
+                    };
+                    let out = in_memory(&c, threads, opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+                    assert!(out == *data, "{name} ({threads} threads, {in_flight} in flight, cap {cap})");
+                }
+            }
+        }
+    }
+}
+
+/// Stored (level 0) members copy their data verbatim, so a gzip header
+/// inside the data is a candidate member start inside compressed data: a
+/// wrong guess, discarded.
+#[test]
+fn a_gzip_header_inside_compressed_data_is_a_wrong_guess() {
+    let mut data = plain().1[..300_000].to_vec();
+    let fake = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xa5, 0x5a, 0, 0, 0, 0, 0, 0, 0, 0];
+    for at in [1000, 150_000, 299_000] {
+        data[at..at + fake.len()].copy_from_slice(&fake);
+    }
+    let mut c = gz_level(&[&data[..200_000]], 0);
+    c.extend(gz(&[&data[200_000..]]));
+    c.extend(gz_level(&[&data[..5000]], 0));
+    let mut expect = data.clone();
+    expect.extend_from_slice(&data[..5000]);
+    assert!(decompress::gzip::candidates(&c).len() > 3);
+    for threads in [1, 2] {
+        let out = in_memory(&c, threads, Options::default()).unwrap();
+        assert!(out == expect, "{threads} threads");
     }
 }
 
@@ -293,4 +400,161 @@ fn random_damage_never_panics() {
             let _ = dump(&Source::from_bytes(name, m[..cut].to_vec()), 1 << 12);
         }
     }
+}
+
+/// The offsets at which the members of a multi-member gzip file start.
+fn member_starts(parts: &[&[u8]]) -> Vec<usize> {
+    let mut at = 0;
+    parts
+        .iter()
+        .map(|p| {
+            let start = at;
+            at += gz(&[p]).len();
+            start
+        })
+        .collect()
+}
+
+#[test]
+fn damaged_gzip_members_keep_the_members_before() {
+    let data = &plain().0;
+    let parts = pieces(data, 4);
+    let c = gz(&parts);
+    let starts = member_starts(&parts);
+    let before = |k: usize| parts[..k].iter().map(|p| p.len() as u64).sum::<u64>();
+    let n = c.len();
+    // (name, damaged input, the member reported, bytes delivered at least)
+    let cases: Vec<(&str, Vec<u8>, usize, u64)> = vec![
+        ("truncated", c[..starts[2] + 5000].to_vec(), 2, before(2)),
+        (
+            "bad-crc",
+            {
+                let mut m = c.clone();
+                m[starts[2] - 6] ^= 0x10; // member 1's stored CRC32
+                m
+            },
+            1,
+            before(1),
+        ),
+        (
+            "flipped-bit",
+            {
+                let mut m = c.clone();
+                m[starts[1] + 4000] ^= 0x04;
+                m
+            },
+            1,
+            before(1),
+        ),
+        (
+            "garbage-tail",
+            {
+                let mut m = c.clone();
+                m.extend_from_slice(b"not gzip, just garbage at the end");
+                m
+            },
+            4,
+            data.len() as u64,
+        ),
+    ];
+    for (name, bad, member, at_least) in cases {
+        let (records, bytes, e) = damaged(name, bad);
+        let msg = message(&e);
+        let start = starts.get(member).copied().unwrap_or(n);
+        assert!(
+            msg.contains(&format!("gzip member {member} at compressed byte {start}")),
+            "{name}: {msg}"
+        );
+        assert!(bytes >= at_least && bytes <= data.len() as u64, "{name}: {bytes} bytes");
+        assert!(e.offset() >= bytes, "{name}");
+        assert!(records > 100, "{name}: {records}");
+    }
+}
+
+#[test]
+fn damaged_zstd_frames_keep_the_frames_before() {
+    let data = &plain().0;
+    let parts = pieces(data, 5);
+    let c = zst_sized(&parts);
+    let mut starts = vec![0];
+    for p in &parts[..4] {
+        starts.push(starts.last().unwrap() + zst_sized(&[p]).len());
+    }
+    let before = |k: usize| parts[..k].iter().map(|p| p.len() as u64).sum::<u64>();
+    let cases: Vec<(&str, Vec<u8>, usize, u64)> = vec![
+        ("truncated", c[..starts[3] + 3000].to_vec(), 3, before(3)),
+        (
+            "flipped-bit",
+            {
+                let mut m = c.clone();
+                m[starts[2] + 2000] ^= 0x20;
+                m
+            },
+            2,
+            before(2),
+        ),
+        (
+            "garbage-tail",
+            {
+                let mut m = c.clone();
+                m.extend_from_slice(b"garbage after the last frame");
+                m
+            },
+            5,
+            data.len() as u64,
+        ),
+    ];
+    for (name, bad, frame, at_least) in cases {
+        let n = c.len();
+        let (_, bytes, e) = damaged(name, bad);
+        let msg = message(&e);
+        let start = starts.get(frame).copied().unwrap_or(n);
+        assert!(
+            msg.contains(&format!("zstd frame {frame} at compressed byte {start}")),
+            "{name}: {msg}"
+        );
+        assert!(bytes >= at_least && bytes <= data.len() as u64, "{name}: {bytes} bytes");
+        assert!(e.offset() >= bytes, "{name}");
+    }
+}
+
+#[test]
+fn cli_names_the_gzip_file_and_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = &plain().0;
+    let parts = pieces(data, 3);
+    let mut c = gz(&parts);
+    let starts = member_starts(&parts);
+    c[starts[1] + 3000] ^= 0x01;
+    let p = dir.path().join("flip.mrt.gz");
+    std::fs::write(&p, &c).unwrap();
+    for mmap in [true, false] {
+        let mut args = vec!["dump", p.to_str().unwrap()];
+        if !mmap {
+            args.insert(0, "--no-mmap");
+        }
+        let out = mrtsnap(&args, None);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("flip.mrt.gz"), "{err}");
+        assert!(err.contains("compressed byte"), "{err}");
+        if mmap {
+            assert!(err.contains(&format!("gzip member 1 at compressed byte {}", starts[1])), "{err}");
+        }
+        assert!(!out.stdout.is_empty());
+    }
+}
+
+/// A skippable zstd frame's magic reads as an MRT timestamp (2012-2020):
+/// only a skippable frame followed by a zstd frame makes a file zstd.
+#[test]
+fn skippable_frame_magic_is_zstd_only_before_a_frame() {
+    let data = &plain().1;
+    let mut mrt = data[..4096].to_vec();
+    // Timestamp 0x5a2a4d18 (2017-12-08): the bytes of a skippable magic.
+    mrt[..4].copy_from_slice(&[0x5a, 0x2a, 0x4d, 0x18]);
+    assert_eq!(Compression::detect(&mrt), Compression::None);
+    let mut pz = skippable(4);
+    pz.extend(zst_sized(&[&data[..1000]]));
+    assert_eq!(Compression::detect(&pz), Compression::Zstd);
+    assert_eq!(Compression::detect(&pz[..10]), Compression::None);
 }

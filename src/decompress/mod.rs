@@ -1,11 +1,15 @@
 //! Decompressors that hand out decoded bytes in chunks: bzip2 decoded in
-//! parallel, gzip, xz and zstd streamed.
+//! parallel; gzip members and zstd frames decoded in parallel when the
+//! compressed input is in memory (a mapped file), streamed otherwise; xz
+//! streamed.
 //!
-//! [`decoder`] picks one for a [`Compression`]; [`Decode::next_chunk`] gives
-//! the decoded bytes in order, in pieces of a block (bzip2) or up to 1 MiB
-//! (the others), and [`DecodeReader`] turns any of them into a
-//! [`std::io::Read`]. The batch producer of [`crate::source`] copies the
-//! chunks straight into its batch buffer.
+//! [`decoder`] picks one for a [`Compression`] over any [`Read`];
+//! [`memory_decoder`] over bytes in memory. [`Decode::next_chunk`] gives
+//! the decoded bytes in order, in pieces of a block (bzip2), up to 8 MiB
+//! (a gzip member or zstd frame decoded whole) or up to 1 MiB (streams),
+//! and [`DecodeReader`] turns any of them into a [`std::io::Read`]. The
+//! batch producer of [`crate::source`] copies the chunks straight into its
+//! batch buffer.
 //!
 //! # Choices (measured on the 2-core dev machine, 199 MB synthetic RIB)
 //!
@@ -17,17 +21,43 @@
 //!   the same file with 2 threads: 9.5 s and 8.9 s of CPU (RSS 248 MB, the
 //!   whole output, and 134 MB) against 4.7 s for libbz2-rs-sys on one
 //!   thread, so neither is used.
-//! - gzip: zlib-rs through `flate2`, streaming on the producer's thread
-//!   (~0.68 GB/s per core). libdeflate decodes faster (~1.1 GB/s) but only
-//!   a whole member into a buffer of its full size: a 5 GB single-member
-//!   table would be held whole and parsing could not start before the
-//!   member ends, so it is not used (it is in the benchmark).
-//!   Members of a multi-member file are decoded in order: where one ends is
-//!   only known by inflating it (pigz writes a single member), so they are
-//!   not cheap to find.
-//! - xz and zstd: their crates' streaming readers (multi-stream /
-//!   multi-frame, sequential: zstd decodes at over 1 GB/s on one core,
-//!   faster than the parsers consume on this machine).
+//! - gzip from memory: [`gzip::MemoryGzip`]. Member starts are guessed
+//!   from their headers (a `memchr` scan, 2 ms for 63 MB), each guessed
+//!   member is decoded whole by libdeflate on a rayon worker into a buffer
+//!   of its trailer's ISIZE, at most [`Options::gzip_member_cap`] (256 MiB,
+//!   also the bound on bytes in flight), verified in order (CRC32, ISIZE,
+//!   and the member ending exactly where the next guess starts); members
+//!   above the cap and wrong guesses are streamed by zlib-rs. Measured on a
+//!   222 MB table (`BENCHMARKS.md`, "gzip and zstd"): zlib-rs through
+//!   flate2 decodes one member at 0.69 GB/s, libdeflate at 1.09 GB/s
+//!   (0.77 GB/s into fresh 4 KiB pages, hence huge-page buffers, reused);
+//!   16 concatenated members decode at 0.84 GB/s on one pool thread
+//!   against 0.47 GB/s streamed. A file of one member is decoded whole
+//!   only up to 64 MiB ([`gzip::SINGLE_MEMBER_WHOLE_MAX`]): on the 222 MB
+//!   member whole decoding saved 15% of CPU but held 385 MB instead of
+//!   45 MB, delayed parsing until the member was done and was slower in
+//!   wall time. zlib-ng (flate2's `zlib-ng` feature) needs cmake, which
+//!   the build machines lack: not measured. `rapidgzip-core` 0.3.1
+//!   (parallel decoding of one member) ran at 0.84 GB/s on one thread and
+//!   no faster on two of this machine's cores, with its own thread pool:
+//!   not used. `pigz -i` still writes one member, so only concatenated
+//!   members (`cat a.gz b.gz`, bgzip) decode in parallel.
+//! - gzip from a stream (standard input, `--no-mmap`): zlib-rs through
+//!   `flate2`, members in order on the producer's thread.
+//! - zstd from memory: [`zstd::MemoryZstd`]: frames are walked by their
+//!   block headers without decoding (skippable frames skipped), frames
+//!   of at most 32 MiB of output decoded whole by libzstd on rayon
+//!   workers in order, larger ones (one frame for the whole file, as
+//!   `zstd -T0` writes) streamed: libzstd streams at ~1 GB/s. 27 `pzstd`
+//!   frames: 0.99 GB/s on one pool thread, 1.42 GB/s on two, but the
+//!   snapshot of that file was slower in parallel on two cores (374 against
+//!   316 ms), so frames go to workers only on pools of three threads or
+//!   more ([`zstd::memory_parallel`]). Files that start with a skippable
+//!   frame (`pzstd`) are recognised as zstd.
+//! - xz, and zstd from a stream: their crates' streaming readers
+//!   (multi-stream / multi-frame, sequential). xz blocks could be decoded
+//!   in parallel when the encoder wrote several with sizes in their headers
+//!   (`xz -T`), but RIS and RouteViews ship no xz, so it stays sequential.
 //!
 //! # Errors
 //!
@@ -37,7 +67,10 @@
 
 pub mod block;
 pub mod bzip2;
+pub mod gzip;
+mod ordered;
 pub mod scan;
+pub mod zstd;
 
 use crate::source::Compression;
 use std::fmt;
@@ -103,12 +136,19 @@ pub struct Options {
     /// memory bound: about 1 MB of input and output each). Default: twice
     /// the rayon threads.
     pub max_in_flight: usize,
+    /// gzip members from memory whose ISIZE is at most this are decoded
+    /// whole by libdeflate (in parallel when there are several); larger
+    /// ones are streamed, and 0 streams every member. Also the bound on the
+    /// decoded bytes of members in flight. Default
+    /// [`gzip::DEFAULT_MEMBER_CAP`].
+    pub gzip_member_cap: usize,
 }
 
 impl Default for Options {
     fn default() -> Options {
         Options {
             max_in_flight: 2 * rayon::current_num_threads().max(1),
+            gzip_member_cap: gzip::DEFAULT_MEMBER_CAP,
         }
     }
 }
@@ -121,13 +161,41 @@ pub fn decoder<'r, R: Read + Send + 'r>(compression: Compression, input: R, opts
         Compression::None => Box::new(Streaming::new("read", input, |r| r)),
         Compression::Gzip => Box::new(Streaming::new("gzip", input, flate2::bufread::MultiGzDecoder::new)),
         Compression::Xz => Box::new(Streaming::new("xz", input, liblzma::bufread::XzDecoder::new_multi_decoder)),
-        Compression::Zstd => Box::new(Streaming::new("zstd", input, |r| {
-            match zstd::stream::read::Decoder::with_buffer(r) {
+        Compression::Zstd => Box::new(Streaming::new(
+            "zstd",
+            input,
+            |r| match ::zstd::stream::read::Decoder::with_buffer(r) {
                 Ok(d) => Box::new(d) as Box<dyn Read + Send + 'r>,
                 Err(e) => Box::new(Failed(Some(e))),
-            }
-        })),
+            },
+        )),
     }
+}
+
+/// A decoder for `compression` over bytes in memory (a mapped file or a
+/// buffer): gzip members and zstd frames are decoded in parallel on the
+/// current rayon pool (see [`gzip`] and [`zstd`]); the other formats go
+/// through [`decoder`].
+pub fn memory_decoder(compression: Compression, data: bytes::Bytes, opts: Options) -> Box<dyn Decode> {
+    match compression {
+        Compression::Gzip => Box::new(gzip::MemoryGzip::new(data, opts.gzip_member_cap, opts.max_in_flight)),
+        Compression::Zstd => Box::new(zstd::MemoryZstd::new(
+            data,
+            opts.max_in_flight,
+            zstd::memory_parallel(rayon::current_num_threads()),
+        )),
+        _ => decoder(compression, std::io::Cursor::new(data), opts),
+    }
+}
+
+/// Decode all of `data` into memory through [`memory_decoder`].
+pub fn decompress_all_in_memory(compression: Compression, data: &[u8], opts: Options) -> Result<Vec<u8>, DecodeError> {
+    let mut d = memory_decoder(compression, bytes::Bytes::copy_from_slice(data), opts);
+    let mut out = Vec::new();
+    while let Some(c) = d.next_chunk() {
+        out.extend_from_slice(c?);
+    }
+    Ok(out)
 }
 
 /// Decode all of `data` into memory (tests, benches, small inputs).
