@@ -1,7 +1,8 @@
-//! Decompression benchmarks: the bzip2 block scan, one bzip2 block decoded by
-//! this crate's decoder and by libbz2-rs-sys, the parallel bzip2 decoder at
-//! 1..N threads, and gzip (zlib-rs streaming vs libdeflate on the whole
-//! member).
+//! Decompression benchmarks: the bzip2 block scan, the bzip2 CRC, one bzip2
+//! block decoded by this crate's decoder and by libbz2-rs-sys, the parallel
+//! bzip2 decoder at 1..N threads (alone, and cut into record batches by
+//! `Source::batches` as the CLI reads a file), and gzip (zlib-rs streaming
+//! vs libdeflate on the whole member).
 //!
 //! The input is a synthetic RIB (`synth`, about 16 MB, no network). Each
 //! benchmark checks its answer once before timing (length and a hash).
@@ -13,7 +14,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use mrtsnap::decompress::bzip2::{decode_block_libbz2, BlockDecoder, ParallelDecoder};
 use mrtsnap::decompress::{self, block, scan, Decode, Options};
 use mrtsnap::synth::{write_rib, RibOptions};
-use mrtsnap::Compression;
+use mrtsnap::{Compression, Source};
 use std::hint::black_box;
 use std::io::Write;
 use std::sync::OnceLock;
@@ -78,6 +79,27 @@ fn bench_scan(c: &mut Criterion) {
             assert_eq!(out.len(), found.len());
         })
     });
+    g.finish();
+}
+
+fn bench_crc(c: &mut Criterion) {
+    let inp = inputs();
+    let data = &inp.plain[..inp.plain.len().min(1 << 20)];
+    let bytewise = data.iter().fold(!0u32, |mut crc, &b| {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04c1_1db7
+            } else {
+                crc << 1
+            };
+        }
+        crc
+    });
+    assert_eq!(block::crc32(data), !bytewise);
+    let mut g = c.benchmark_group("decompress/crc");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("slicing-by-16", |b| b.iter(|| block::crc32(black_box(data))));
     g.finish();
 }
 
@@ -149,6 +171,37 @@ fn bench_bzip2_threads(c: &mut Criterion) {
     g.finish();
 }
 
+/// The CLI's path: decode on the global pool, copy into batches, cut at
+/// record boundaries on the producer thread. Counts records to check the
+/// answer.
+fn bench_bzip2_batches(c: &mut Criterion) {
+    let inp = inputs();
+    let count = |src: &Source| -> (u64, usize) {
+        let (mut records, mut bytes) = (0u64, 0usize);
+        for b in src.batches(mrtsnap::source::DEFAULT_BATCH_SIZE) {
+            assert!(b.error.is_none());
+            records += b.records().count() as u64;
+            bytes += b.data.len();
+        }
+        (records, bytes)
+    };
+    let expect = count(&Source::from_bytes("plain", inp.plain.clone()));
+    assert_eq!(expect.1, inp.plain.len());
+    let mut g = c.benchmark_group("decompress/bzip2-batches");
+    g.throughput(Throughput::Bytes(inp.plain.len() as u64));
+    g.sample_size(10);
+    // The producer thread is not a pool worker, so its blocks go to the
+    // global pool (as in the CLI, which sizes it with --threads): set
+    // RAYON_NUM_THREADS to choose.
+    g.bench_function(BenchmarkId::from_parameter(rayon::current_num_threads()), |b| {
+        b.iter(|| {
+            let src = Source::from_bytes("bz2", inp.bz2.clone());
+            assert_eq!(count(&src), expect);
+        })
+    });
+    g.finish();
+}
+
 fn bench_gzip(c: &mut Criterion) {
     let inp = inputs();
     let mut g = c.benchmark_group("decompress/gzip");
@@ -179,5 +232,13 @@ fn bench_gzip(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_scan, bench_block, bench_bzip2_threads, bench_gzip);
+criterion_group!(
+    benches,
+    bench_scan,
+    bench_crc,
+    bench_block,
+    bench_bzip2_threads,
+    bench_bzip2_batches,
+    bench_gzip
+);
 criterion_main!(benches);
