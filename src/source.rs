@@ -398,7 +398,11 @@ impl Batches {
             loop {
                 // Fill to `want` (or to end of input). Decoders hand out
                 // chunks (a bzip2 block, up to 1 MiB of a stream) that are
-                // copied in once.
+                // copied in once. That copy is ~1% of a bzip2 snapshot's
+                // samples (222 MB synthetic RIB); handing blocks over without
+                // it would need batches of several buffers, since records
+                // cross block boundaries, and every parser takes a batch as
+                // one slice, so it stays.
                 while !eof && buf.len() < want {
                     match decoder.next_chunk() {
                         None => eof = true,
