@@ -11,7 +11,7 @@
 //!   time. The link vector (one `u32` per position: the byte and the forward
 //!   link) lives in 2 MiB pages (an anonymous map advised for transparent
 //!   huge pages: with 4 KiB pages nearly every load also missed the TLB),
-//!   and the cycle is walked as eight independent chains ([`walk_lanes`]:
+//!   and the cycle is walked as eight independent chains (`walk_lanes`:
 //!   cut at marked positions, segments put back in text order afterwards),
 //!   so eight cache misses are in flight instead of one or two.
 //! - MTF moves of the first 16 entries are done in a `u128`; RLE1 is undone
@@ -448,7 +448,9 @@ fn walk_lanes(tt: &mut [u32; LINKS], lanes: &mut Lanes, n: usize, orig: u32, rle
             }
         }
     }
-    // The tail: finish each lane's last segment on its own.
+    // The tail: finish each lane's last segment on its own. (Stepping the
+    // remaining lanes together, each dropping out at its end, measured
+    // slower: 1.89 s against 1.85 s of CPU for the 222 MB file.)
     for l in 0..LANES {
         if !active[l] {
             continue;
