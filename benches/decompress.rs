@@ -1,9 +1,10 @@
-//! Decompression benchmarks: the bzip2 block scan, one bzip2 block decoded by
-//! this crate's decoder and by libbz2-rs-sys, the parallel bzip2 decoder at
-//! 1..N threads, gzip (zlib-rs streaming vs libdeflate on the whole
-//! member, and the in-memory decoder on one member and on 16 members at
-//! 1..N threads) and zstd (the streaming reader, and the in-memory decoder
-//! on one and on 16 frames at 1..N threads).
+//! Decompression benchmarks: the bzip2 block scan, the bzip2 CRC, one bzip2
+//! block decoded by this crate's decoder and by libbz2-rs-sys, the parallel
+//! bzip2 decoder at 1..N threads (alone, and cut into record batches by
+//! `Source::batches` as the CLI reads a file), gzip (zlib-rs streaming vs
+//! libdeflate on the whole member, and the in-memory decoder on one member
+//! and on 16 members at 1..N threads) and zstd (the streaming reader, and
+//! the in-memory decoder on one and on 16 frames at 1..N threads).
 //!
 //! The input is a synthetic RIB (`synth`, about 16 MB, no network). Each
 //! benchmark checks its answer once before timing (length and a hash).
@@ -15,7 +16,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use mrtsnap::decompress::bzip2::{decode_block_libbz2, BlockDecoder, ParallelDecoder};
 use mrtsnap::decompress::{self, block, scan, Decode, Options};
 use mrtsnap::synth::{write_rib, RibOptions};
-use mrtsnap::Compression;
+use mrtsnap::{Compression, Source};
 use std::hint::black_box;
 use std::io::Write;
 use std::sync::OnceLock;
@@ -105,6 +106,27 @@ fn bench_scan(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_crc(c: &mut Criterion) {
+    let inp = inputs();
+    let data = &inp.plain[..inp.plain.len().min(1 << 20)];
+    let bytewise = data.iter().fold(!0u32, |mut crc, &b| {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04c1_1db7
+            } else {
+                crc << 1
+            };
+        }
+        crc
+    });
+    assert_eq!(block::crc32(data), !bytewise);
+    let mut g = c.benchmark_group("decompress/crc");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("slicing-by-16", |b| b.iter(|| block::crc32(black_box(data))));
+    g.finish();
+}
+
 fn bench_block(c: &mut Criterion) {
     let inp = inputs();
     let mut m = Vec::new();
@@ -170,6 +192,37 @@ fn bench_bzip2_threads(c: &mut Criterion) {
             threads *= 2;
         }
     }
+    g.finish();
+}
+
+/// The CLI's path: decode on the global pool, copy into batches, cut at
+/// record boundaries on the producer thread. Counts records to check the
+/// answer.
+fn bench_bzip2_batches(c: &mut Criterion) {
+    let inp = inputs();
+    let count = |src: &Source| -> (u64, usize) {
+        let (mut records, mut bytes) = (0u64, 0usize);
+        for b in src.batches(mrtsnap::source::DEFAULT_BATCH_SIZE) {
+            assert!(b.error.is_none());
+            records += b.records().count() as u64;
+            bytes += b.data.len();
+        }
+        (records, bytes)
+    };
+    let expect = count(&Source::from_bytes("plain", inp.plain.clone()));
+    assert_eq!(expect.1, inp.plain.len());
+    let mut g = c.benchmark_group("decompress/bzip2-batches");
+    g.throughput(Throughput::Bytes(inp.plain.len() as u64));
+    g.sample_size(10);
+    // The producer thread is not a pool worker, so its blocks go to the
+    // global pool (as in the CLI, which sizes it with --threads): set
+    // RAYON_NUM_THREADS to choose.
+    g.bench_function(BenchmarkId::from_parameter(rayon::current_num_threads()), |b| {
+        b.iter(|| {
+            let src = Source::from_bytes("bz2", inp.bz2.clone());
+            assert_eq!(count(&src), expect);
+        })
+    });
     g.finish();
 }
 
@@ -255,8 +308,10 @@ fn bench_in_memory_threads(c: &mut Criterion) {
 criterion_group!(
     benches,
     bench_scan,
+    bench_crc,
     bench_block,
     bench_bzip2_threads,
+    bench_bzip2_batches,
     bench_gzip,
     bench_in_memory_threads
 );

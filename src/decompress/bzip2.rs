@@ -9,7 +9,7 @@
 //! in 1 MiB chunks into a sliding window, finds block and end-of-stream
 //! magics with [`scan::scan`], and hands each block candidate `[start, next
 //! candidate)` — a copy of its bytes — to a rayon worker, which decodes it
-//! with [`super::block::decode_block`] (2.3 times faster per block than
+//! with [`super::block::decode_block`] (2.2 times faster per block than
 //! libbz2-rs-sys here; see that module). Blocks with the obsolete
 //! randomisation bit, and every block with [`BlockDecoder::Libbz2`], are
 //! re-wrapped as a stand-alone stream (header `BZh9`, the block's bits

@@ -13,10 +13,11 @@
 //!
 //! # Choices (measured on the 2-core dev machine, 199 MB synthetic RIB)
 //!
-//! - bzip2: [`bzip2::ParallelDecoder`]: block scan in [`scan`] (~0.9 GiB/s of
-//!   compressed input, negligible), blocks decoded by [`block`] on rayon
-//!   workers (~70 MB/s of output per core, the speed of the `lbzip2`
-//!   program; libbz2-rs-sys reaches ~45 MB/s, C libbzip2 ~38 MB/s). The
+//! - bzip2: [`bzip2::ParallelDecoder`]: block scan in [`scan`] (~1.6 GiB/s
+//!   of compressed input, about 1% of the time), blocks decoded by
+//!   [`block`] on rayon workers (~120 MB/s of output per core on a 222 MB
+//!   synthetic RIB, where the `lbzip2` program decodes ~65 MB/s per core
+//!   and libbz2-rs-sys ~55 MB/s; see `BENCHMARKS.md`, "bzip2"). The
 //!   crates `lbzip2` 0.5 and `parallel_bzip2_decoder` 0.2 were measured on
 //!   the same file with 2 threads: 9.5 s and 8.9 s of CPU (RSS 248 MB, the
 //!   whole output, and 134 MB) against 4.7 s for libbz2-rs-sys on one
