@@ -7,8 +7,8 @@ use crate::report::Report;
 use crate::source::{Batch, Batches, Cut, Speculation};
 use rayon::Yield;
 use std::collections::VecDeque;
-use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, TryRecvError};
-use std::sync::Arc;
+use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Walk the records of `batch`, decoding each and handing it to `f` with the
@@ -139,23 +139,26 @@ where
     rayon::in_place_scope(|scope| {
         // Each job sends its result on its own channel, then a wake-up here.
         let (wake, woken) = channel::<()>();
-        let mut cuts: VecDeque<Receiver<Option<Cut>>> = VecDeque::with_capacity(window);
-        let mut decodes: VecDeque<(u64, Receiver<T>)> = VecDeque::with_capacity(window);
+        let mut cuts: VecDeque<(Receiver<Option<Cut>>, Slot<'_>)> = VecDeque::with_capacity(window);
+        let mut decodes: VecDeque<(u64, Receiver<T>, Slot<'_>)> = VecDeque::with_capacity(window);
         let (mut launched, mut verified) = (0usize, 0usize);
         loop {
             while launched < count && cuts.len() < window {
                 let job = spec.job(launched);
                 let (tx, rx) = sync_channel(1);
                 let wake = wake.clone();
-                scope.spawn(move |_| {
-                    let _ = tx.send(job());
-                    let _ = wake.send(());
-                });
-                cuts.push_back(rx);
+                let slot = spawn_claimable(
+                    scope,
+                    Box::new(move || {
+                        let _ = tx.send(job());
+                        let _ = wake.send(());
+                    }),
+                );
+                cuts.push_back((rx, slot));
                 launched += 1;
             }
             // The oldest decode, when done, goes to the sink.
-            if let Some((end, rx)) = decodes.front() {
+            if let Some((end, rx, _)) = decodes.front() {
                 match rx.try_recv() {
                     Ok(r) => {
                         let end = *end;
@@ -171,13 +174,22 @@ where
             }
             // The oldest cut, when done, is verified and its batch decoded.
             if decodes.len() < window {
-                if let Some(rx) = cuts.front() {
+                if let Some((rx, _)) = cuts.front() {
                     match rx.try_recv() {
                         Ok(cut) => {
                             cuts.pop_front();
                             if let Some(batch) = spec.accept(verified, cut) {
                                 let end = batch.offset + batch.data.len() as u64;
-                                decodes.push_back((end, spawn_decode(scope, f, batch, &wake)));
+                                let (tx, rx) = sync_channel(1);
+                                let wake = wake.clone();
+                                let slot = spawn_claimable(
+                                    scope,
+                                    Box::new(move || {
+                                        let _ = tx.send(f(&batch));
+                                        let _ = wake.send(());
+                                    }),
+                                );
+                                decodes.push_back((end, rx, slot));
                             }
                             verified += 1;
                             continue;
@@ -199,27 +211,56 @@ where
                     let _ = woken.recv_timeout(Duration::from_micros(200));
                 }
                 None => {
-                    let _ = woken.recv_timeout(Duration::from_millis(5));
+                    // Outside the pool, this thread takes a job no worker
+                    // has started: the decode the sink waits for first,
+                    // then the cuts that feed the decodes, then the rest.
+                    let claimed = decodes.front().is_some_and(|d| claim(&d.2))
+                        || cuts.iter().any(|c| claim(&c.1))
+                        || decodes.iter().any(|d| claim(&d.2));
+                    if !claimed {
+                        let _ = woken.recv_timeout(Duration::from_millis(5));
+                    }
                 }
             }
         }
     })
 }
 
-/// Spawn `f(&batch)` on `scope`; the result comes on the channel returned,
-/// then a wake-up on `wake`.
-fn spawn_decode<'s, T, F>(scope: &rayon::Scope<'s>, f: &'s F, batch: Batch, wake: &Sender<()>) -> Receiver<T>
-where
-    T: Send + 's,
-    F: Fn(&Batch) -> T + Sync,
-{
-    let (tx, rx) = sync_channel(1);
-    let wake = wake.clone();
+/// A job spawned on the pool that another thread may run instead, if it
+/// takes it first.
+type Slot<'s> = Arc<Mutex<Option<Box<dyn FnOnce() + Send + 's>>>>;
+
+/// Spawn `work` on `scope` as a job that [`claim`] can take over.
+///
+/// # Performance
+/// The calling thread of the CLI is not a pool worker. With batches cut
+/// in order it cut them while the pool decoded, so `--threads 1` kept two
+/// cores busy; with speculative cutting it has little to do but wait, and
+/// taking over jobs keeps it as busy as before (`--threads N` runs on
+/// N + 1 threads).
+fn spawn_claimable<'s>(scope: &rayon::Scope<'s>, work: Box<dyn FnOnce() + Send + 's>) -> Slot<'s> {
+    let slot: Slot<'s> = Arc::new(Mutex::new(Some(work)));
+    let mine = Arc::clone(&slot);
     scope.spawn(move |_| {
-        let _ = tx.send(f(&batch));
-        let _ = wake.send(());
+        claim(&mine);
     });
-    rx
+    slot
+}
+
+/// Run the job in `slot` here unless another thread has taken it; whether
+/// it ran here.
+fn claim(slot: &Slot<'_>) -> bool {
+    let work = match slot.lock() {
+        Ok(mut w) => w.take(),
+        Err(_) => None,
+    };
+    match work {
+        Some(w) => {
+            w();
+            true
+        }
+        None => false,
+    }
 }
 
 /// The value sent on `rx`; a pool worker runs other jobs of its pool while
