@@ -348,3 +348,34 @@ fn snapshot_bytes() {
         }
     }
 }
+
+/// How many batches of `$MRTSNAP_SPEC_FILE` (an uncompressed MRT file) a
+/// wrong guess makes cut again, at the default batch size. Run with
+/// `cargo test --release --test speculation -- --ignored --nocapture`.
+#[test]
+#[ignore = "needs MRTSNAP_SPEC_FILE"]
+fn redone_on_a_file() {
+    let Some(path) = std::env::var_os("MRTSNAP_SPEC_FILE") else {
+        eprintln!("SKIPPED: set MRTSNAP_SPEC_FILE");
+        return;
+    };
+    // SAFETY: a file the person running the test names, not modified while
+    // the test runs.
+    let src = unsafe { Source::open_mmap(&path) }.expect("open");
+    let Ok(mut spec) = src.batches(mrtsnap::source::DEFAULT_BATCH_SIZE).speculation() else {
+        panic!("not an uncompressed file")
+    };
+    let (mut batches, mut records) = (0, 0u64);
+    for k in 0..spec.count() {
+        let cut = spec.job(k)();
+        if let Some(b) = spec.accept(k, cut) {
+            batches += 1;
+            records = b.first_record;
+        }
+    }
+    eprintln!(
+        "{}: {batches} batches, {} redone, last batch from record {records}",
+        path.to_string_lossy(),
+        spec.redone()
+    );
+}
