@@ -95,8 +95,9 @@ fn pipeline(c: &mut Criterion) {
                 if simd == Backend::Scalar && t > 1 && t != max_threads {
                     continue;
                 }
-                // In the pool, the calling worker cuts batches and merges
-                // chunks and decodes while it waits (`map_ordered`).
+                // In the pool, the calling worker verifies cuts and merges
+                // chunks, and cuts and decodes while it waits; from a map,
+                // cutting itself runs on the pool (`map_ordered`).
                 let go = || {
                     let snap = pool.install(|| build(&path, simd));
                     (snap.len(), snap.sources()[0].stats.rib_entries)

@@ -4,11 +4,11 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::mrt::{PeerTable, RawRecord, Record};
 use crate::report::Report;
-use crate::source::{Batch, Batches};
+use crate::source::{Batch, Batches, Cut, Speculation};
 use rayon::Yield;
 use std::collections::VecDeque;
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, TryRecvError};
-use std::sync::Arc;
+use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Walk the records of `batch`, decoding each and handing it to `f` with the
@@ -70,17 +70,28 @@ where
 /// batches in flight, and hand the results to `sink` in input order. Memory
 /// is bounded by the window.
 ///
+/// Batches of an uncompressed input in memory (a map) are cut on the pool
+/// too, speculatively ([`Speculation`]): the batches are the same as a
+/// sequential cutter's, and so is the output. Behind the sink, the pages
+/// of a map that are consumed are released, so that a map's resident
+/// memory stays bounded by the window too.
+///
 /// # Performance
 /// Cutting batches (framing a mapped file: the first touch of each page, a
-/// cache and TLB miss per record header) and the sink (merging chunks) run
-/// on the calling thread *while* the pool decodes: this thread cuts batch
+/// cache and TLB miss per record header) was the serial part of the
+/// pipeline. From a stream (decompression), batches are cut on the
+/// decompressing thread and arrive in order; the sink (merging chunks) runs
+/// on the calling thread *while* the pool decodes: this thread takes batch
 /// `k + window` and sinks the result of batch `k` as soon as it is ready.
-/// Before, windows were cut, decoded and sunk in turn, and with two threads
-/// the snapshot of a mapped file ran no faster than with one (the calling
-/// thread's serial part was 37% of all samples). When the calling thread is
-/// itself a worker of the pool (`pool.install`), it decodes batches while it
-/// waits, so a pool of one thread cannot starve.
-pub fn map_ordered<T, F, S>(mut batches: Batches, window: usize, f: F, mut sink: S) -> Result<()>
+/// From memory, the cutting itself runs as jobs on the pool, each from a
+/// byte offset, and the calling thread only checks that each batch starts
+/// where the one before ended, starts its decoding, and sinks. With two
+/// threads the CLI's snapshot of a mapped file went from 1.2–1.4× one
+/// thread's speed to the figures in `ARCHITECTURE.md` ("Measurements behind
+/// decisions"). When the calling thread is itself a worker of the pool
+/// (`pool.install`), it runs jobs while it waits, so a pool of one thread
+/// cannot starve.
+pub fn map_ordered<T, F, S>(batches: Batches, window: usize, f: F, mut sink: S) -> Result<()>
 where
     T: Send,
     F: Fn(&Batch) -> T + Sync,
@@ -88,6 +99,10 @@ where
 {
     let window = window.max(1);
     let f = &f;
+    let mut batches = match batches.speculation() {
+        Ok(spec) => return map_speculative(spec, window, f, &mut sink),
+        Err(batches) => batches,
+    };
     rayon::in_place_scope(|scope| {
         let mut pending: VecDeque<Receiver<T>> = VecDeque::with_capacity(window);
         loop {
@@ -106,6 +121,146 @@ where
             sink(r)?;
         }
     })
+}
+
+/// [`map_ordered`] over an input in memory: cut jobs (speculative) and
+/// decode jobs on the pool; on the calling thread, each cut is verified in
+/// order ([`Speculation::accept`]), its batch handed to a decode job, and
+/// the results sunk in order. At most `window` cuts and `window` decodes in
+/// flight: memory (results, and pages of a map touched ahead of the sink)
+/// stays bounded by the window.
+fn map_speculative<T, F, S>(mut spec: Speculation, window: usize, f: &F, sink: &mut S) -> Result<()>
+where
+    T: Send,
+    F: Fn(&Batch) -> T + Sync,
+    S: FnMut(T) -> Result<()>,
+{
+    let count = spec.count();
+    rayon::in_place_scope(|scope| {
+        // Each job sends its result on its own channel, then a wake-up here.
+        let (wake, woken) = channel::<()>();
+        let mut cuts: VecDeque<(Receiver<Option<Cut>>, Slot<'_>)> = VecDeque::with_capacity(window);
+        let mut decodes: VecDeque<(u64, Receiver<T>, Slot<'_>)> = VecDeque::with_capacity(window);
+        let (mut launched, mut verified) = (0usize, 0usize);
+        loop {
+            while launched < count && cuts.len() < window {
+                let job = spec.job(launched);
+                let (tx, rx) = sync_channel(1);
+                let wake = wake.clone();
+                let slot = spawn_claimable(
+                    scope,
+                    Box::new(move || {
+                        let _ = tx.send(job());
+                        let _ = wake.send(());
+                    }),
+                );
+                cuts.push_back((rx, slot));
+                launched += 1;
+            }
+            // The oldest decode, when done, goes to the sink.
+            if let Some((end, rx, _)) = decodes.front() {
+                match rx.try_recv() {
+                    Ok(r) => {
+                        let end = *end;
+                        decodes.pop_front();
+                        sink(r)?;
+                        spec.release(end);
+                        continue;
+                    }
+                    // The job panicked: the scope re-raises it.
+                    Err(TryRecvError::Disconnected) => return Ok(()),
+                    Err(TryRecvError::Empty) => {}
+                }
+            }
+            // The oldest cut, when done, is verified and its batch decoded.
+            if decodes.len() < window {
+                if let Some((rx, _)) = cuts.front() {
+                    match rx.try_recv() {
+                        Ok(cut) => {
+                            cuts.pop_front();
+                            if let Some(batch) = spec.accept(verified, cut) {
+                                let end = batch.offset + batch.data.len() as u64;
+                                let (tx, rx) = sync_channel(1);
+                                let wake = wake.clone();
+                                let slot = spawn_claimable(
+                                    scope,
+                                    Box::new(move || {
+                                        let _ = tx.send(f(&batch));
+                                        let _ = wake.send(());
+                                    }),
+                                );
+                                decodes.push_back((end, rx, slot));
+                            }
+                            verified += 1;
+                            continue;
+                        }
+                        Err(TryRecvError::Disconnected) => return Ok(()),
+                        Err(TryRecvError::Empty) => {}
+                    }
+                }
+            }
+            if cuts.is_empty() && decodes.is_empty() && launched >= count {
+                return Ok(());
+            }
+            // Nothing ready: run a job of the pool, or wait for one to end.
+            // The timeout only matters when a job panicked (it sends no
+            // wake-up; its closed channel is seen above).
+            match rayon::yield_now() {
+                Some(Yield::Executed) => {}
+                Some(Yield::Idle) => {
+                    let _ = woken.recv_timeout(Duration::from_micros(200));
+                }
+                None => {
+                    // Outside the pool, this thread takes a job no worker
+                    // has started: the decode the sink waits for first,
+                    // then the cuts that feed the decodes, then the rest.
+                    let claimed = decodes.front().is_some_and(|d| claim(&d.2))
+                        || cuts.iter().any(|c| claim(&c.1))
+                        || decodes.iter().any(|d| claim(&d.2));
+                    if !claimed {
+                        let _ = woken.recv_timeout(Duration::from_millis(5));
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// A job spawned on the pool that another thread may run instead, if it
+/// takes it first.
+type Slot<'s> = Arc<Mutex<Option<Box<dyn FnOnce() + Send + 's>>>>;
+
+/// Spawn `work` on `scope` as a job that [`claim`] can take over.
+///
+/// # Performance
+/// The calling thread of the CLI is not a pool worker. With batches cut
+/// in order it cut them while the pool decoded, so `--threads 1` kept two
+/// cores busy; with speculative cutting it has little to do but wait, and
+/// taking over jobs keeps it as busy as before (`--threads N` runs on
+/// N + 1 threads).
+fn spawn_claimable<'s>(scope: &rayon::Scope<'s>, work: Box<dyn FnOnce() + Send + 's>) -> Slot<'s> {
+    let slot: Slot<'s> = Arc::new(Mutex::new(Some(work)));
+    let mine = Arc::clone(&slot);
+    scope.spawn(move |_| {
+        claim(&mine);
+    });
+    slot
+}
+
+/// Run the job in `slot` here unless another thread has taken it; whether
+/// it ran here.
+fn claim(slot: &Slot<'_>) -> bool {
+    let work = match slot.lock() {
+        Ok(mut w) => w.take(),
+        Err(_) => None,
+    };
+    match work {
+        Some(w) => {
+            w();
+            true
+        }
+        None => false,
+    }
 }
 
 /// The value sent on `rx`; a pool worker runs other jobs of its pool while

@@ -431,6 +431,127 @@ impl<'a> Framer<'a> {
     }
 }
 
+/// How many consecutive headers must chain by their lengths before
+/// [`find_boundary`] takes a position for the start of a record.
+const CHAIN: usize = 4;
+
+/// How many steps [`same_framing`] takes, at most, before it gives up on two
+/// framing states converging.
+const CONVERGE_STEPS: usize = 64;
+
+/// Speculative resynchronisation, for cutting a buffer in memory at a byte
+/// offset chosen without framing what comes before it: the first position
+/// in `from..to` where a record plausibly starts, and the framing state to
+/// assume there.
+///
+/// A position is taken when [`CHAIN`] headers chain from it, each plausible
+/// (known type/subtype, a length the type allows, a timestamp within a day
+/// of the first one's) and each starting where the one before ends (or up
+/// to [`MAX_SLACK`] bytes later: early RIS slack, ET records that leave the
+/// microseconds out of their length), or when the chain ends exactly at the
+/// end of the buffer. The state assumed is the first header's timestamp as
+/// the last good one, and lengths taken as declared.
+///
+/// This is a guess, never trusted alone: the caller checks that the
+/// position and state are where framing from a known position really
+/// arrives (see [`same_framing`]), and frames in order otherwise. A wrong
+/// guess costs time, never output.
+///
+/// # Performance
+/// A guess lands inside a record: scanning to the next boundary costs a
+/// header parse and a type check per byte, about the length of one record.
+pub(crate) fn find_boundary(buf: &[u8], from: usize, to: usize) -> Option<(usize, FrameState)> {
+    let to = to.min(buf.len());
+    let pos = (from..to).find(|&p| chains(buf, p))?;
+    let first = Header::parse(buf.get(pos..)?)?;
+    Some((
+        pos,
+        FrameState {
+            last_ts: Some(first.timestamp),
+            et_short: false,
+        },
+    ))
+}
+
+/// Whether [`CHAIN`] plausible headers chain from `pos` (see
+/// [`find_boundary`]).
+fn chains(buf: &[u8], pos: usize) -> bool {
+    let Some(first) = buf.get(pos..).and_then(Header::parse) else {
+        return false;
+    };
+    let plausible = |h: &Header| {
+        is_known(h.mrt_type, h.subtype)
+            && h.length >= 4
+            && h.length <= Framer::max_len(h.mrt_type)
+            && h.timestamp.abs_diff(first.timestamp) <= TIME_WINDOW
+    };
+    let len = buf.len() as u64;
+    let mut h = first;
+    let mut at = pos as u64;
+    for _ in 0..CHAIN {
+        if !plausible(&h) {
+            return false;
+        }
+        let end = at + HEADER_LEN as u64 + u64::from(h.length);
+        if end == len {
+            return true;
+        }
+        let next = (0..=MAX_SLACK as u64).find_map(|gap| {
+            let q = end.checked_add(gap)?;
+            let n = buf.get(usize::try_from(q).ok()?..).and_then(Header::parse)?;
+            plausible(&n).then_some((q, n))
+        });
+        let Some((q, n)) = next else { return false };
+        (at, h) = (q, n);
+    }
+    true
+}
+
+/// Whether framing `buf` (to the end of the input, its first byte at
+/// absolute offset `base`) from state `a` and from state `b` decides the
+/// same up to a record boundary at or before `limit` where the two states
+/// have become equal. From such a boundary on, the two framings are the
+/// same step for step (a step depends only on the bytes, the position and
+/// the state), so a batch cut from `a` is the batch a cutter in state `b`
+/// would have cut.
+///
+/// Two states differ, in practice, in the last good timestamp: a
+/// speculative cut assumes the first record's own, while in order it is the
+/// record's before. After the first record both are that record's.
+/// Conservative: any framing error before the states meet, more than
+/// [`CONVERGE_STEPS`] steps, or a difference in any decision gives `false`.
+pub(crate) fn same_framing(buf: &[u8], base: u64, a: FrameState, b: FrameState, limit: usize) -> bool {
+    if a == b {
+        return true;
+    }
+    let mut fa = Framer::new(buf, base, 0, a, true);
+    let mut fb = Framer::new(buf, base, 0, b, true);
+    for _ in 0..CONVERGE_STEPS {
+        match (fa.step(), fb.step()) {
+            (Step::Record(x), Step::Record(y)) => {
+                let same = x.offset == y.offset
+                    && x.header == y.header
+                    && x.micros == y.micros
+                    && x.body_offset == y.body_offset
+                    && x.body.len() == y.body.len()
+                    && x.slack.len() == y.slack.len()
+                    && x.body_ext.len() == y.body_ext.len();
+                if !same {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        if fa.pos != fb.pos || fa.index != fb.index || fa.pos > limit {
+            return false;
+        }
+        if fa.state == fb.state {
+            return true;
+        }
+    }
+    false
+}
+
 /// Iterator over the records of a complete buffer. Framing errors are
 /// yielded as `Err` items; iteration goes on after them where possible.
 #[derive(Clone, Debug)]
