@@ -77,14 +77,34 @@ pub const MAX_CANDIDATES: usize = 1 << 20;
 /// [`MAX_CANDIDATES`]; 0 always comes first (the input was recognised as
 /// gzip by its first bytes).
 pub fn candidates(data: &[u8]) -> Vec<usize> {
+    candidates_in_steps(data, usize::MAX, |_| {})
+}
+
+/// [`candidates`], scanning `step` bytes at a time and calling `done(end)`
+/// after each step with the offset scanned up to (the mapped source drops
+/// the pages behind it, so that scanning a large mapped file does not make
+/// all of it resident at once).
+pub fn candidates_in_steps(data: &[u8], step: usize, mut done: impl FnMut(usize)) -> Vec<usize> {
+    const MAGIC: [u8; 3] = [0x1f, 0x8b, 8];
+    let step = step.max(1);
+    let finder = memchr::memmem::Finder::new(&MAGIC);
     let mut out = vec![0];
-    for at in memchr::memmem::find_iter(data, &[0x1f, 0x8b, 8]) {
-        if out.len() >= MAX_CANDIDATES {
-            break;
+    let mut from = 0;
+    while from < data.len() && out.len() < MAX_CANDIDATES {
+        let end = from.saturating_add(step).min(data.len());
+        // A match starting before `end` may run 2 bytes past it.
+        let window = data.get(from..end.saturating_add(MAGIC.len() - 1).min(data.len())).unwrap_or(&[]);
+        for rel in finder.find_iter(window) {
+            let at = from + rel;
+            if out.len() >= MAX_CANDIDATES {
+                break;
+            }
+            if at > 0 && data.get(at..at + 10).is_some_and(plausible) {
+                out.push(at);
+            }
         }
-        if at > 0 && data.get(at..at + 10).is_some_and(plausible) {
-            out.push(at);
-        }
+        done(end);
+        from = end;
     }
     out
 }
@@ -168,6 +188,13 @@ impl MemoryGzip {
             max_in_flight: max_in_flight.max(1),
             done: false,
         }
+    }
+
+    /// Use `cands` (from [`candidates`] or [`candidates_in_steps`] over the
+    /// same data) instead of scanning on first use.
+    pub fn with_candidates(mut self, cands: Vec<usize>) -> MemoryGzip {
+        self.cands = Some(cands);
+        self
     }
 
     /// Members decoded so far: (whole, by libdeflate jobs; streamed).
@@ -257,6 +284,13 @@ impl MemoryGzip {
 }
 
 impl Decode for MemoryGzip {
+    /// The streamed member's read position, else the next member's start:
+    /// jobs only read candidates at or after it.
+    fn input_done_before(&self) -> Option<u64> {
+        let at = self.streamed.as_ref().map_or(self.pos, |s| s.decoder.get_ref().pos);
+        Some(at as u64)
+    }
+
     fn next_chunk(&mut self) -> Option<Result<&[u8], DecodeError>> {
         loop {
             if self.done {
@@ -346,6 +380,12 @@ mod tests {
         let parts: Vec<&[u8]> = vec![&data[..1], &[], &data[1..90_000], &[], &data[90_000..]];
         let c = gz(&parts);
         assert_eq!(candidates(&c).len(), 5);
+        for step in [1, 2, 3, 7, 64, c.len()] {
+            let mut seen = Vec::new();
+            assert_eq!(candidates_in_steps(&c, step, |e| seen.push(e)), candidates(&c), "step {step}");
+            assert_eq!(seen.last(), Some(&c.len()));
+            assert!(seen.windows(2).all(|w| w[0] < w[1]));
+        }
         for cap in [0, 1, 100_000, DEFAULT_MEMBER_CAP] {
             for inflight in [1, 4] {
                 let mut d = MemoryGzip::new(Bytes::from(c.clone()), cap, inflight);

@@ -89,6 +89,15 @@ pub trait Decode: Send {
     /// The next decoded bytes (never empty), an error (after which the
     /// decoder is finished), or `None` at the end of the input.
     fn next_chunk(&mut self) -> Option<Result<&[u8], DecodeError>>;
+
+    /// A compressed offset before which this decoder will not read its input
+    /// again, when it knows one. A source that maps its input releases the
+    /// pages before it (`crate::source`), so that a mapped compressed file's
+    /// resident memory follows the decoder instead of growing to the whole
+    /// file. Only a hint: reading a released page again costs a page fault.
+    fn input_done_before(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Why decompression stopped.

@@ -266,6 +266,18 @@ impl MemoryZstd {
 }
 
 impl Decode for MemoryZstd {
+    /// The streamed frame's read position, else the first frame not handed
+    /// out yet (waiting to be streamed, or the oldest job's), else the walk.
+    fn input_done_before(&self) -> Option<u64> {
+        let at = match (&self.streamed, self.waiting, self.jobs.front()) {
+            (Some((d, _, _)), _, _) => d.get_ref().pos,
+            (None, Some((start, _)), _) => start,
+            (None, None, Some(p)) => p.meta.0,
+            (None, None, None) => self.scan,
+        };
+        Some(at as u64)
+    }
+
     fn next_chunk(&mut self) -> Option<Result<&[u8], DecodeError>> {
         loop {
             if self.done {
