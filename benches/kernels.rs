@@ -33,18 +33,9 @@ fn label(n: usize) -> String {
     }
 }
 
-/// SplitMix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::Rng;
 
 fn group<'a>(c: &'a mut Criterion, name: &str) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
     let mut g = c.benchmark_group(format!("kernels/{name}"));
@@ -178,7 +169,7 @@ fn all_equal(c: &mut Criterion) {
         let mut rng = Rng(1);
         let mut x: Vec<u64> = Vec::with_capacity(size / 8);
         for k in 0..size / 8 / PER_PREFIX {
-            let v = rng.next();
+            let v = rng.next_u64();
             x.extend(std::iter::repeat_n(v, PER_PREFIX));
             if k % 50 == 0 {
                 if let Some(l) = x.last_mut() {
@@ -223,7 +214,7 @@ fn count_in_bitmap(c: &mut Criterion) {
     let bits = [0x5555_aaaa_0f0f_f0f0u64];
     for size in sizes() {
         let mut rng = Rng(2);
-        let ids: Vec<u32> = (0..size / 4).map(|_| (rng.next() % 70) as u32).collect();
+        let ids: Vec<u32> = (0..size / 4).map(|_| (rng.next_u64() % 70) as u32).collect();
         let run = |b: Backend, ids: &[u32]| {
             ids.chunks(PER_PREFIX)
                 .map(|c| simd::count_in_bitmap_with(b, c, &bits))
@@ -250,10 +241,10 @@ fn write_u32(c: &mut Criterion) {
         // ASN-like values: mostly 4 and 5 digits, some 6 to 10 (4-byte ASNs).
         let mut rng = Rng(3);
         let values: Vec<u32> = (0..size / 4)
-            .map(|_| match rng.next() % 8 {
-                0 => (rng.next() % 4_000_000_000) as u32,
-                1 => 196_608 + (rng.next() % 200_000) as u32,
-                _ => 1 + (rng.next() % 65_000) as u32,
+            .map(|_| match rng.next_u64() % 8 {
+                0 => (rng.next_u64() % 4_000_000_000) as u32,
+                1 => 196_608 + (rng.next_u64() % 200_000) as u32,
+                _ => 1 + (rng.next_u64() % 65_000) as u32,
             })
             .collect();
         let want: String = values.iter().map(|v| format!("{v} ")).collect();

@@ -256,18 +256,13 @@ impl Source {
                 let comp = self.compression;
                 let b = b.clone();
                 let map = self.map.clone();
-                Batches::spawn_releasing(batch_size, self.map.clone(), move || match (comp, map) {
-                    (Compression::Gzip, Some(map)) => {
-                        // The member scan reads the whole file: drop the
-                        // pages behind it as it goes (a 1.09 GB gzip table
-                        // peaked at 1.08 GB resident when scanned whole).
-                        let opts = decompress::Options::default();
-                        let mut behind = PageRelease::default();
-                        let cands =
-                            decompress::gzip::candidates_in_steps(&b, 16 << 20, |end| behind.release(Some(&map), end as u64, map.len()));
-                        Box::new(decompress::gzip::MemoryGzip::new(b, opts.gzip_member_cap, opts.max_in_flight).with_candidates(cands))
-                    }
-                    _ => decompress::memory_decoder(comp, b, decompress::Options::default()),
+                Batches::spawn_releasing(batch_size, self.map.clone(), move || {
+                    let mut behind = PageRelease::default();
+                    decompress::memory_decoder_scanned(comp, b, decompress::Options::default(), |end| {
+                        if let Some(m) = &map {
+                            behind.release(m, end as u64);
+                        }
+                    })
                 })
             }
             Kind::File(path, comp) => {
@@ -503,28 +498,6 @@ pub struct Speculation {
 /// past the verified offset it is asked for.
 const RELEASE_GRAIN: usize = 64 << 10;
 
-/// Drop the pages of `map[from..to]` from this process's page tables
-/// (`madvise(MADV_DONTNEED)`); `to` is clamped to the map's length and
-/// should be a multiple of [`RELEASE_GRAIN`] (or the map's end).
-fn drop_pages(map: &memmap2::Mmap, from: usize, to: usize) {
-    let to = to.min(map.len());
-    if from >= to {
-        return;
-    }
-    #[cfg(unix)]
-    {
-        // SAFETY: `from..to` lies inside the map (`to` is at most the map's
-        // length). The map is a read-only `MAP_SHARED` mapping of a file that
-        // must not change while it is mapped (the contract of
-        // `Source::open_mmap`); MADV_DONTNEED on it only drops the page table
-        // entries, and a later access faults the same file bytes back in from
-        // the page cache. So every live `&[u8]` into the range (batches,
-        // `Bytes` slices, a decoder's input) keeps reading the same bytes: no
-        // reference is invalidated.
-        let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from) };
-    }
-}
-
 /// How far a map's pages have been released (`madvise(MADV_DONTNEED)`),
 /// for the speculative cutter of a mapped plain file and for the producer
 /// thread of a mapped compressed one.
@@ -533,15 +506,24 @@ struct PageRelease(usize);
 
 impl PageRelease {
     /// Release the pages of `map` before `upto` (rounded down to
-    /// [`RELEASE_GRAIN`], at most `len`, the map's length) not released yet.
-    fn release(&mut self, map: Option<&memmap2::Mmap>, upto: u64, len: usize) {
-        let upto = usize::try_from(upto).unwrap_or(usize::MAX).min(len).min(map.map_or(0, |m| m.len()));
+    /// [`RELEASE_GRAIN`], at most the map's length) not released yet.
+    fn release(&mut self, map: &memmap2::Mmap, upto: u64) {
+        let upto = usize::try_from(upto).unwrap_or(usize::MAX).min(map.len());
         let end = upto - upto % RELEASE_GRAIN;
         if end <= self.0 {
             return;
         }
-        if let Some(map) = map {
-            drop_pages(map, self.0, end);
+        #[cfg(unix)]
+        {
+            // SAFETY: `self.0..end` lies inside the map (`end` is at most the
+            // map's length). The map is a read-only `MAP_SHARED` mapping of
+            // a file that must not change while it is mapped (the contract
+            // of `Source::open_mmap`); MADV_DONTNEED on it only drops the
+            // page table entries, and a later access faults the same file
+            // bytes back in from the page cache. So every live `&[u8]` into
+            // the range (batches, `Bytes` slices, a decoder's input) keeps
+            // reading the same bytes: no reference is invalidated.
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, self.0, end - self.0) };
         }
         self.0 = end;
     }
@@ -662,7 +644,9 @@ impl Speculation {
     /// `upto`. A speculative job whose guess lies before `upto` and is
     /// still scanning may touch such a page; it only faults it back in.
     pub fn release(&mut self, upto: u64) {
-        self.released.release(self.map.as_deref(), upto, self.data.len());
+        if let Some(m) = &self.map {
+            self.released.release(m, upto);
+        }
     }
 }
 
@@ -745,7 +729,7 @@ impl Batches {
                     }
                 }
                 if let (Some(m), Some(done)) = (&map, decoder.input_done_before()) {
-                    released.release(Some(m), done, m.len());
+                    released.release(m, done);
                 }
                 if buf.is_empty() {
                     if let Some(e) = error.take() {

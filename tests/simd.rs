@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::Rng;
+
 use mrtsnap::bgp::{AsPath, RawAttrs};
 use mrtsnap::dump::BgpdumpWriter;
 use mrtsnap::pipeline::for_each_record;
@@ -31,31 +33,6 @@ fn backends() -> Vec<Backend> {
     let b: Vec<Backend> = Backend::available().collect();
     assert!(b.contains(&Backend::Scalar));
     b
-}
-
-/// SplitMix64: the inputs of a case, from its proptest seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn chance(&mut self, one_in: usize) -> bool {
-        self.below(one_in) == 0
-    }
 }
 
 // ---- naive oracles -------------------------------------------------------
@@ -95,7 +72,7 @@ fn asn(rng: &mut Rng) -> u32 {
     match rng.below(4) {
         0 => rng.below(65536) as u32,
         1 => u32::MAX - rng.below(4) as u32,
-        _ => rng.next() as u32,
+        _ => rng.next_u64() as u32,
     }
 }
 
@@ -157,7 +134,7 @@ fn block(rng: &mut Rng) -> Vec<u8> {
     for code in codes {
         let value = match code {
             2 | 17 => as_path(rng),
-            _ => (0..[0, 1, 4, 4, 8, 12, 300][rng.below(7)]).map(|_| rng.next() as u8).collect(),
+            _ => (0..[0, 1, 4, 4, 8, 12, 300][rng.below(7)]).map(|_| rng.next_u64() as u8).collect(),
         };
         let ext = value.len() > 255 || rng.chance(6);
         let flags = 0x40 | if ext { 0x10 } else { 0 } | if rng.chance(4) { 0x80 } else { 0 };
@@ -176,9 +153,9 @@ fn block(rng: &mut Rng) -> Vec<u8> {
         }
         1 if !b.is_empty() => {
             let at = rng.below(b.len());
-            b[at] = rng.next() as u8;
+            b[at] = rng.next_u64() as u8;
         }
-        2 => b.push(rng.next() as u8),
+        2 => b.push(rng.next_u64() as u8),
         _ => {}
     }
     b
@@ -187,11 +164,11 @@ fn block(rng: &mut Rng) -> Vec<u8> {
 /// `n` entries' blocks laid out in one buffer (with `pad` leading bytes and
 /// random gaps), and their bounds; a few bounds are invalid on purpose.
 fn entries(rng: &mut Rng, n: usize, pad: usize) -> (Vec<u8>, Vec<u32>, Vec<u32>) {
-    let mut buf: Vec<u8> = (0..pad).map(|_| rng.next() as u8).collect();
+    let mut buf: Vec<u8> = (0..pad).map(|_| rng.next_u64() as u8).collect();
     let (mut starts, mut ends) = (Vec::new(), Vec::new());
     for _ in 0..n {
         for _ in 0..rng.below(3) {
-            buf.push(rng.next() as u8);
+            buf.push(rng.next_u64() as u8);
         }
         let b = block(rng);
         let s = buf.len() as u32;
@@ -237,7 +214,7 @@ fn check_all_equal(seed: u64) {
     let mut rng = Rng(seed);
     for len in 0..=MAX_LEN {
         for off in 0..OFFSETS {
-            let v = rng.next();
+            let v = rng.next_u64();
             let mut x: Vec<u64> = vec![v; off + len];
             if len > 0 && !rng.chance(3) {
                 let at = off + rng.below(len);
@@ -287,7 +264,7 @@ fn check_count(seed: u64) {
     let mut rng = Rng(seed);
     for len in 0..=MAX_LEN {
         for off in 0..OFFSETS {
-            let bits: Vec<u64> = (0..rng.below(4)).map(|_| rng.next() & rng.next()).collect();
+            let bits: Vec<u64> = (0..rng.below(4)).map(|_| rng.next_u64() & rng.next_u64()).collect();
             let span = bits.len() * 64 + 70;
             let ids: Vec<u32> = (0..off + len)
                 .map(|_| {
@@ -340,7 +317,7 @@ fn check_write_u32(seed: u64) {
         let t = 10u32.pow(p);
         values.extend([t - 1, t, t.saturating_add(1)]);
     }
-    values.extend((0..200).map(|_| (rng.next() as u32) >> rng.below(32)));
+    values.extend((0..200).map(|_| (rng.next_u64() as u32) >> rng.below(32)));
     let mut out = b"x".to_vec();
     let mut want = String::from("x");
     for &v in &values {
@@ -350,7 +327,7 @@ fn check_write_u32(seed: u64) {
     }
     assert_eq!(String::from_utf8(out).unwrap(), want);
     let mut out = Vec::new();
-    let a = rng.next() as u32;
+    let a = rng.next_u64() as u32;
     mrtsnap::fmt::write_ipv4(&mut out, a);
     assert_eq!(String::from_utf8(out).unwrap(), std::net::Ipv4Addr::from(a).to_string());
 }

@@ -366,14 +366,6 @@ mod tests {
         out
     }
 
-    fn all(d: &mut MemoryGzip) -> Result<Vec<u8>, DecodeError> {
-        let mut out = Vec::new();
-        while let Some(c) = d.next_chunk() {
-            out.extend_from_slice(c?);
-        }
-        Ok(out)
-    }
-
     #[test]
     fn members_of_every_size_and_any_cap() {
         let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 253) as u8 ^ (i >> 9) as u8).collect();
@@ -389,7 +381,10 @@ mod tests {
         for cap in [0, 1, 100_000, DEFAULT_MEMBER_CAP] {
             for inflight in [1, 4] {
                 let mut d = MemoryGzip::new(Bytes::from(c.clone()), cap, inflight);
-                assert!(all(&mut d).unwrap() == data, "cap {cap}, in flight {inflight}");
+                assert!(
+                    crate::decompress::read_to_end(&mut d).unwrap() == data,
+                    "cap {cap}, in flight {inflight}"
+                );
                 let (whole, streamed) = d.members();
                 assert_eq!(whole + streamed, 5);
                 match cap {
@@ -405,7 +400,7 @@ mod tests {
         let c = gz(&[&data[..150_000], &data[150_000..150_001], &data[150_001..]]);
         for inflight in [1, 3] {
             let mut d = MemoryGzip::new(Bytes::from(c.clone()), 100_000, inflight);
-            assert!(all(&mut d).unwrap() == data);
+            assert!(crate::decompress::read_to_end(&mut d).unwrap() == data);
             assert_eq!(d.members(), (2, 1));
         }
     }

@@ -187,8 +187,19 @@ pub fn decoder<'r, R: Read + Send + 'r>(compression: Compression, input: R, opts
 /// current rayon pool (see [`gzip`] and [`zstd`]); the other formats go
 /// through [`decoder`].
 pub fn memory_decoder(compression: Compression, data: bytes::Bytes, opts: Options) -> Box<dyn Decode> {
+    memory_decoder_scanned(compression, data, opts, |_| {})
+}
+
+/// [`memory_decoder`], reporting the progress of the up-front scan of the
+/// whole input that gzip needs (its member candidates): `scanned(end)` after
+/// each 16 MiB, so that a mapped source can drop the pages behind it and a
+/// large file never becomes resident whole.
+pub fn memory_decoder_scanned(compression: Compression, data: bytes::Bytes, opts: Options, scanned: impl FnMut(usize)) -> Box<dyn Decode> {
     match compression {
-        Compression::Gzip => Box::new(gzip::MemoryGzip::new(data, opts.gzip_member_cap, opts.max_in_flight)),
+        Compression::Gzip => {
+            let cands = gzip::candidates_in_steps(&data, 16 << 20, scanned);
+            Box::new(gzip::MemoryGzip::new(data, opts.gzip_member_cap, opts.max_in_flight).with_candidates(cands))
+        }
         Compression::Zstd => Box::new(zstd::MemoryZstd::new(
             data,
             opts.max_in_flight,
@@ -198,9 +209,8 @@ pub fn memory_decoder(compression: Compression, data: bytes::Bytes, opts: Option
     }
 }
 
-/// Decode all of `data` into memory through [`memory_decoder`].
-pub fn decompress_all_in_memory(compression: Compression, data: &[u8], opts: Options) -> Result<Vec<u8>, DecodeError> {
-    let mut d = memory_decoder(compression, bytes::Bytes::copy_from_slice(data), opts);
+/// Everything `d` decodes, or its first error.
+pub fn read_to_end(d: &mut dyn Decode) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::new();
     while let Some(c) = d.next_chunk() {
         out.extend_from_slice(c?);
@@ -208,14 +218,14 @@ pub fn decompress_all_in_memory(compression: Compression, data: &[u8], opts: Opt
     Ok(out)
 }
 
+/// Decode all of `data` into memory through [`memory_decoder`].
+pub fn decompress_all_in_memory(compression: Compression, data: &[u8], opts: Options) -> Result<Vec<u8>, DecodeError> {
+    read_to_end(&mut *memory_decoder(compression, bytes::Bytes::copy_from_slice(data), opts))
+}
+
 /// Decode all of `data` into memory (tests, benches, small inputs).
 pub fn decompress_all(compression: Compression, data: &[u8], opts: Options) -> Result<Vec<u8>, DecodeError> {
-    let mut d = decoder(compression, data, opts);
-    let mut out = Vec::new();
-    while let Some(c) = d.next_chunk() {
-        out.extend_from_slice(c?);
-    }
-    Ok(out)
+    read_to_end(&mut *decoder(compression, data, opts))
 }
 
 struct Failed(Option<std::io::Error>);

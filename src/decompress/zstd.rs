@@ -364,14 +364,6 @@ impl Decode for MemoryZstd {
 mod tests {
     use super::*;
 
-    fn all(d: &mut MemoryZstd) -> Result<Vec<u8>, DecodeError> {
-        let mut out = Vec::new();
-        while let Some(c) = d.next_chunk() {
-            out.extend_from_slice(c?);
-        }
-        Ok(out)
-    }
-
     #[test]
     fn frames_with_and_without_sizes_and_skippable_frames() {
         let data: Vec<u8> = (0..400_000u32).map(|i| (i * 7 % 253) as u8 ^ (i >> 9) as u8).collect();
@@ -391,11 +383,11 @@ mod tests {
         }
         assert_eq!((p, n), (c.len(), 6));
         for inflight in [1, 3] {
-            assert!(all(&mut MemoryZstd::new(Bytes::from(c.clone()), inflight, inflight > 1)).unwrap() == data);
+            assert!(crate::decompress::read_to_end(&mut MemoryZstd::new(Bytes::from(c.clone()), inflight, inflight > 1)).unwrap() == data);
         }
         for cut in [5, 100, c.len() - 3] {
             let mut d = MemoryZstd::new(Bytes::from(c[..cut].to_vec()), 2, true);
-            assert!(all(&mut d).is_err(), "cut at {cut}");
+            assert!(crate::decompress::read_to_end(&mut d).is_err(), "cut at {cut}");
         }
     }
 }
