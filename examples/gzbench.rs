@@ -56,7 +56,25 @@ fn main() {
             }
         });
         let isize = u32::from_le_bytes(data[len - 4..].try_into().unwrap()) as usize;
-        pieces(&data, isize);
+        if std::env::var_os("GZBENCH_INFLATE_ONLY").is_none() {
+            pieces(&data, isize);
+        }
+        let start = decompress::gzip::deflate_start(&data, 0).expect("header");
+        let mut inf = decompress::inflate::Inflater::new(start);
+        best("mrtsnap Inflater alone (pieces, no CRC)", runs, len, || {
+            inf.reset(start);
+            let mut n = 0;
+            loop {
+                let k = inf.next_piece(&data).expect("inflate").len();
+                if k == 0 {
+                    break n;
+                }
+                n += k;
+            }
+        });
+        if std::env::var_os("GZBENCH_INFLATE_ONLY").is_some() {
+            return;
+        }
         let mut out = vec![0u8; isize];
         let mut dd = libdeflater::Decompressor::new();
         best("libdeflate whole member", runs, len, || {

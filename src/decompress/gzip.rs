@@ -1,7 +1,7 @@
 //! gzip from memory (a mapped file or a buffer): members decoded whole by
 //! libdeflate on rayon workers, speculatively and in parallel, and verified
 //! in order; members too large to hold, and wrong guesses, streamed by
-//! zlib-rs on the caller's thread.
+//! [`super::inflate`] on the caller's thread.
 //!
 //! Where a member ends is only known by inflating it, so member starts are
 //! guessed: every `1f 8b 08` followed by a plausible header (reserved flag
@@ -19,8 +19,8 @@
 //! Members are handed out strictly in order. The front job must start where
 //! the previous member ended; when it does not (a candidate that was not a
 //! member start, a member whose ISIZE is above the cap, a damaged member),
-//! that one member is decoded by [`flate2::bufread::GzDecoder`] in 1 MiB
-//! chunks, which finds its true end (or reports the damage with its
+//! that one member is streamed by [`Inflater`] in pieces of up to 1 MiB
+//! (CRC32 and ISIZE checked at its end), which finds its true end (or reports the damage with its
 //! position, after everything decodable before it), and jobs starting
 //! before that end are discarded.
 //!
@@ -39,10 +39,10 @@
 //! the input and never trusted beyond the cap: a corrupt one costs a failed
 //! job, not an allocation. A larger member (a 5 GB table) is streamed.
 
-use super::ordered::{Buffer, BytesReader, Ordered, Pool};
-use super::{Decode, DecodeError, CHUNK};
+use super::inflate::Inflater;
+use super::ordered::{Buffer, Ordered, Pool};
+use super::{Decode, DecodeError};
 use bytes::Bytes;
-use std::io::Read;
 
 /// Largest member (ISIZE) decoded whole, by default.
 pub const DEFAULT_MEMBER_CAP: usize = 256 << 20;
@@ -130,10 +130,48 @@ struct Span {
     end: usize,
 }
 
-/// One member streamed by zlib-rs.
+/// One member streamed by [`Inflater`].
 struct Streamed {
-    decoder: flate2::bufread::GzDecoder<BytesReader>,
+    /// Where the member's header starts.
     start: usize,
+    crc: libdeflater::Crc,
+}
+
+/// Where the deflate data of the member whose header starts at
+/// `data[start..]` begins (RFC 1952: optional extra field, name, comment
+/// and header CRC after the 10 fixed bytes).
+pub fn deflate_start(data: &[u8], start: usize) -> Result<usize, &'static str> {
+    const FHCRC: u8 = 2;
+    const FEXTRA: u8 = 4;
+    const FNAME: u8 = 8;
+    const FCOMMENT: u8 = 16;
+    let h = data.get(start..).unwrap_or(&[]);
+    let flg = match h {
+        [0x1f, 0x8b, 8, flg, ..] if h.len() >= 10 => *flg,
+        [0x1f, 0x8b, _, _, ..] if h.len() >= 10 => return Err("unknown compression method"),
+        _ => return Err("truncated or missing member header"),
+    };
+    if flg & 0xe0 != 0 {
+        return Err("reserved header flags set");
+    }
+    let mut at = 10;
+    if flg & FEXTRA != 0 {
+        let xlen = h.get(at..at + 2).ok_or("truncated extra field")?;
+        at += 2 + usize::from(u16::from_le_bytes([xlen[0], xlen[1]]));
+    }
+    for flag in [FNAME, FCOMMENT] {
+        if flg & flag != 0 {
+            let rest = h.get(at..).ok_or("truncated header")?;
+            at += 1 + memchr::memchr(0, rest).ok_or("unterminated name or comment")?;
+        }
+    }
+    if flg & FHCRC != 0 {
+        at += 2;
+    }
+    if at > h.len() {
+        return Err("truncated header");
+    }
+    Ok(start + at)
 }
 
 /// The in-memory gzip decoder (see the module documentation).
@@ -156,9 +194,10 @@ pub struct MemoryGzip {
     current_len: usize,
     handed: usize,
     streamed: Option<Streamed>,
+    /// The streaming decoder, kept for the next streamed member.
+    inflater: Option<Box<Inflater>>,
     /// Buffers of members handed out, for the next jobs.
     pool: Pool,
-    buf: Vec<u8>,
     cap: usize,
     max_in_flight: usize,
     done: bool,
@@ -182,8 +221,8 @@ impl MemoryGzip {
             current_len: 0,
             handed: 0,
             streamed: None,
+            inflater: None,
             pool: Pool::new(cap),
-            buf: Vec::new(),
             cap,
             max_in_flight: max_in_flight.max(1),
             done: false,
@@ -251,35 +290,58 @@ impl MemoryGzip {
         )
     }
 
-    /// The next chunk of the member being streamed.
+    /// Decode the next piece of the member being streamed: its length
+    /// (0 at the member's end, checked against its trailer), or `None`
+    /// when no member is being streamed.
     fn next_streamed(&mut self) -> Option<Result<usize, DecodeError>> {
         let s = self.streamed.as_mut()?;
-        if self.buf.len() < CHUNK {
-            self.buf.resize(CHUNK, 0);
-        }
-        loop {
-            match s.decoder.read(&mut self.buf) {
-                Ok(0) => {
-                    let end = s.decoder.get_ref().pos;
-                    self.streamed = None;
-                    self.member += 1;
-                    self.streamed_members += 1;
-                    self.pos = end;
-                    // Jobs begun inside this member were wrong guesses.
-                    while self.jobs.front().is_some_and(|p| p.meta.start < end) {
-                        self.jobs.drop_front();
-                    }
-                    return Some(Ok(0));
-                }
-                Ok(n) => return Some(Ok(n)),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let (start, at) = (s.start, s.decoder.get_ref().pos);
-                    self.streamed = None;
-                    return Some(Err(self.error(start, at, e)));
+        let inf = self.inflater.as_mut()?;
+        let result = match inf.next_piece(&self.data) {
+            Ok(piece) if !piece.is_empty() => {
+                s.crc.update(piece);
+                return Some(Ok(piece.len()));
+            }
+            Ok(_) => {
+                let end = inf.position();
+                match (le32(&self.data, end), le32(&self.data, end + 4)) {
+                    (Some(crc), Some(isize)) if crc == s.crc.sum() && isize == inf.total_out() as u32 => Ok(end + 8),
+                    (Some(crc), Some(_)) if crc != s.crc.sum() => Err((end, "CRC32 mismatch".to_string())),
+                    (Some(_), Some(_)) => Err((end + 4, "length (ISIZE) mismatch".to_string())),
+                    _ => Err((end, "truncated trailer".to_string())),
                 }
             }
+            Err(e) => Err((e.at, e.what.to_string())),
+        };
+        let start = s.start;
+        self.streamed = None;
+        match result {
+            Ok(end) => {
+                self.member += 1;
+                self.streamed_members += 1;
+                self.pos = end;
+                // Jobs begun inside this member were wrong guesses.
+                while self.jobs.front().is_some_and(|p| p.meta.start < end) {
+                    self.jobs.drop_front();
+                }
+                Some(Ok(0))
+            }
+            Err((at, what)) => Some(Err(self.error(start, at, what))),
         }
+    }
+
+    /// Start streaming the member at `self.pos`.
+    fn stream(&mut self) -> Result<(), DecodeError> {
+        let start = self.pos;
+        let deflate = deflate_start(&self.data, start).map_err(|what| self.error(start, start, what))?;
+        match &mut self.inflater {
+            Some(inf) => inf.reset(deflate),
+            None => self.inflater = Some(Box::new(Inflater::new(deflate))),
+        }
+        self.streamed = Some(Streamed {
+            start,
+            crc: libdeflater::Crc::new(),
+        });
+        Ok(())
     }
 }
 
@@ -287,7 +349,10 @@ impl Decode for MemoryGzip {
     /// The streamed member's read position, else the next member's start:
     /// jobs only read candidates at or after it.
     fn input_done_before(&self) -> Option<u64> {
-        let at = self.streamed.as_ref().map_or(self.pos, |s| s.decoder.get_ref().pos);
+        let at = match (&self.streamed, &self.inflater) {
+            (Some(_), Some(inf)) => inf.position(),
+            _ => self.pos,
+        };
         Some(at as u64)
     }
 
@@ -311,7 +376,10 @@ impl Decode for MemoryGzip {
             if self.streamed.is_some() {
                 match self.next_streamed() {
                     Some(Ok(0)) | None => continue,
-                    Some(Ok(n)) => return Some(Ok(&self.buf[..n])),
+                    Some(Ok(_)) => {
+                        let piece = self.inflater.as_ref().map_or(&[][..], |inf| inf.last_piece());
+                        return Some(Ok(piece));
+                    }
                     Some(Err(e)) => {
                         self.done = true;
                         return Some(Err(e));
@@ -340,13 +408,10 @@ impl Decode for MemoryGzip {
                 }
             }
             // No job for this member, or a wrong guess: stream it.
-            self.streamed = Some(Streamed {
-                decoder: flate2::bufread::GzDecoder::new(BytesReader {
-                    data: self.data.clone(),
-                    pos: self.pos,
-                }),
-                start: self.pos,
-            });
+            if let Err(e) = self.stream() {
+                self.done = true;
+                return Some(Err(e));
+            }
         }
     }
 }
