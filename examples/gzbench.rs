@@ -72,6 +72,11 @@ fn main() {
                 n += k;
             }
         });
+        best("mrtsnap Inflater, 16-bit symbols (marker mode)", runs, len, || {
+            inf.reset(start);
+            inf.decode_markers(&data, usize::MAX, 0).expect("inflate");
+            inf.markers().len()
+        });
         if std::env::var_os("GZBENCH_INFLATE_ONLY").is_some() {
             return;
         }
@@ -90,6 +95,15 @@ fn main() {
         best(&format!("mrtsnap in-memory decoder (pool of {t})"), runs, len, || {
             pool.install(|| drain(decompress::memory_decoder(comp, bytes.clone(), Options::default())))
         });
+        if comp == Compression::Gzip {
+            best(&format!("mrtsnap gzip in parallel chunks (pool of {t})"), runs, len, || {
+                pool.install(|| {
+                    let opts = Options::default();
+                    let d = decompress::gzip::MemoryGzip::new(bytes.clone(), opts.gzip_member_cap, opts.max_in_flight);
+                    drain(Box::new(d.parallel_chunks(true)))
+                })
+            });
+        }
     }
 }
 

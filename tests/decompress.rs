@@ -558,3 +558,57 @@ fn skippable_frame_magic_is_zstd_only_before_a_frame() {
     assert_eq!(Compression::detect(&pz), Compression::Zstd);
     assert_eq!(Compression::detect(&pz[..10]), Compression::None);
 }
+
+/// A large single member (a RIS bview) decoded in parallel chunks gives
+/// exactly what the streaming decoder gives: the same bytes, and on damage
+/// (truncated, a flipped bit, a bad CRC) the same bytes before the same
+/// error.
+#[test]
+fn one_large_member_decodes_the_same_in_parallel_chunks() {
+    use decompress::gzip::MemoryGzip;
+    use decompress::member::{CHUNK_BYTES, MIN_THREADS};
+    use decompress::Decode;
+    let mut data = Vec::new();
+    write_rib(&RibOptions::route_views2_like().scale(0.02), &mut data).expect("rib");
+    let c = gz_level(&[&data], 6);
+    assert!(c.len() > 3 * CHUNK_BYTES, "{} bytes: several chunks", c.len());
+    let run = |c: &[u8], chunked: bool| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(MIN_THREADS).build().unwrap();
+        pool.install(|| {
+            let mut d = MemoryGzip::new(bytes::Bytes::copy_from_slice(c), 0, 4).parallel_chunks(chunked);
+            let mut out = Vec::new();
+            let err = loop {
+                match d.next_chunk() {
+                    None => break None,
+                    Some(Ok(p)) => out.extend_from_slice(p),
+                    Some(Err(e)) => break Some(e.message),
+                }
+            };
+            (out, err, d.chunks())
+        })
+    };
+    let (out, err, (jobs, stream)) = run(&c, true);
+    assert!(out == data && err.is_none(), "{err:?}");
+    assert_eq!((jobs, stream), (c.len().div_ceil(CHUNK_BYTES) as u64 - 1, 1));
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![("truncated", c[..c.len() * 7 / 10].to_vec())];
+    for at in [c.len() / 3, c.len() * 3 / 5, c.len() - 100] {
+        let mut d = c.clone();
+        d[at] ^= 0x10;
+        cases.push(("flipped bit", d));
+    }
+    let mut d = c.clone();
+    let n = d.len();
+    d[n - 6] ^= 1;
+    cases.push(("bad CRC", d));
+    for (what, d) in cases {
+        let (a, ea, _) = run(&d, true);
+        let (b, eb, _) = run(&d, false);
+        assert!(ea.is_some(), "{what}: an error");
+        assert_eq!(ea, eb, "{what}");
+        assert!(a == b, "{what}: {} and {} bytes", a.len(), b.len());
+        assert!(
+            data.starts_with(&a[..a.len().min(c.len() / 3)]),
+            "{what}: the bytes before the damage"
+        );
+    }
+}

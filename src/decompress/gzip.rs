@@ -40,6 +40,7 @@
 //! job, not an allocation. A larger member (a 5 GB table) is streamed.
 
 use super::inflate::Inflater;
+use super::member;
 use super::ordered::{Buffer, Ordered, Pool};
 use super::{Decode, DecodeError};
 use bytes::Bytes;
@@ -130,11 +131,14 @@ struct Span {
     end: usize,
 }
 
-/// One member streamed by [`Inflater`].
+/// One member streamed by [`Inflater`], or in parallel chunks.
 struct Streamed {
     /// Where the member's header starts.
     start: usize,
     crc: libdeflater::Crc,
+    /// Bytes decoded.
+    total: u64,
+    chunked: Option<member::ChunkedMember>,
 }
 
 /// Where the deflate data of the member whose header starts at
@@ -196,6 +200,11 @@ pub struct MemoryGzip {
     streamed: Option<Streamed>,
     /// The streaming decoder, kept for the next streamed member.
     inflater: Option<Box<Inflater>>,
+    /// Whether large members are decoded in parallel chunks (pools of
+    /// [`member::MIN_THREADS`] or more).
+    parallel_chunks: bool,
+    /// Chunks of such members decoded by jobs and in the stream.
+    chunks: (u64, u64),
     /// Buffers of members handed out, for the next jobs.
     pool: Pool,
     cap: usize,
@@ -222,11 +231,20 @@ impl MemoryGzip {
             handed: 0,
             streamed: None,
             inflater: None,
+            parallel_chunks: rayon::current_num_threads() >= member::MIN_THREADS,
+            chunks: (0, 0),
             pool: Pool::new(cap),
             cap,
             max_in_flight: max_in_flight.max(1),
             done: false,
         }
+    }
+
+    /// Decode members of several chunks in parallel chunks or not,
+    /// whatever the pool's size ([`super::member`]).
+    pub fn parallel_chunks(mut self, on: bool) -> MemoryGzip {
+        self.parallel_chunks = on;
+        self
     }
 
     /// Use `cands` (from [`candidates`] or [`candidates_in_steps`] over the
@@ -295,24 +313,41 @@ impl MemoryGzip {
     /// when no member is being streamed.
     fn next_streamed(&mut self) -> Option<Result<usize, DecodeError>> {
         let s = self.streamed.as_mut()?;
-        let inf = self.inflater.as_mut()?;
-        let result = match inf.next_piece(&self.data) {
-            Ok(piece) if !piece.is_empty() => {
+        let piece = match &mut s.chunked {
+            Some(m) => m.next_piece(),
+            None => {
+                let inf = self.inflater.as_mut()?;
+                inf.next_piece(&self.data)
+                    .map(|p| (!p.is_empty()).then_some(p))
+                    .map_err(|e| (e.at, e.what.to_string()))
+            }
+        };
+        let result = match piece {
+            Ok(Some(piece)) => {
                 s.crc.update(piece);
+                s.total += piece.len() as u64;
                 return Some(Ok(piece.len()));
             }
-            Ok(_) => {
-                let end = inf.position();
+            Ok(None) => {
+                let end = match &s.chunked {
+                    Some(m) => m.end().unwrap_or(self.data.len()),
+                    None => self.inflater.as_ref().map_or(self.data.len(), |inf| inf.position()),
+                };
                 match (le32(&self.data, end), le32(&self.data, end + 4)) {
-                    (Some(crc), Some(isize)) if crc == s.crc.sum() && isize == inf.total_out() as u32 => Ok(end + 8),
+                    (Some(crc), Some(isize)) if crc == s.crc.sum() && isize == s.total as u32 => Ok(end + 8),
                     (Some(crc), Some(_)) if crc != s.crc.sum() => Err((end, "CRC32 mismatch".to_string())),
                     (Some(_), Some(_)) => Err((end + 4, "length (ISIZE) mismatch".to_string())),
                     _ => Err((end, "truncated trailer".to_string())),
                 }
             }
-            Err(e) => Err((e.at, e.what.to_string())),
+            Err(e) => Err(e),
         };
         let start = s.start;
+        if let Some(m) = &s.chunked {
+            let (jobs, stream) = m.chunks_taken();
+            self.chunks.0 += jobs;
+            self.chunks.1 += stream;
+        }
         self.streamed = None;
         match result {
             Ok(end) => {
@@ -329,17 +364,43 @@ impl MemoryGzip {
         }
     }
 
-    /// Start streaming the member at `self.pos`.
+    /// The bytes of the last piece [`MemoryGzip::next_streamed`] gave.
+    fn streamed_piece(&self) -> &[u8] {
+        match self.streamed.as_ref().and_then(|s| s.chunked.as_ref()) {
+            Some(m) => m.last_piece(),
+            None => self.inflater.as_ref().map_or(&[][..], |inf| inf.last_piece()),
+        }
+    }
+
+    /// Chunks of large members decoded by parallel jobs and in the stream
+    /// ([`super::member`]).
+    pub fn chunks(&self) -> (u64, u64) {
+        self.chunks
+    }
+
+    /// Start streaming the member at `self.pos`: in parallel chunks when it
+    /// may span several and the pool has more than one thread.
     fn stream(&mut self) -> Result<(), DecodeError> {
         let start = self.pos;
         let deflate = deflate_start(&self.data, start).map_err(|what| self.error(start, start, what))?;
-        match &mut self.inflater {
-            Some(inf) => inf.reset(deflate),
-            None => self.inflater = Some(Box::new(Inflater::new(deflate))),
+        let span_end = self
+            .cands
+            .as_ref()
+            .and_then(|c| c.iter().find(|&&c| c > start).copied())
+            .unwrap_or(self.data.len());
+        let chunked = (self.parallel_chunks && span_end - deflate >= 2 * member::CHUNK_BYTES)
+            .then(|| member::ChunkedMember::new(self.data.clone(), deflate, span_end, rayon::current_num_threads() + 1));
+        if chunked.is_none() {
+            match &mut self.inflater {
+                Some(inf) => inf.reset(deflate),
+                None => self.inflater = Some(Box::new(Inflater::new(deflate))),
+            }
         }
         self.streamed = Some(Streamed {
             start,
             crc: libdeflater::Crc::new(),
+            total: 0,
+            chunked,
         });
         Ok(())
     }
@@ -350,6 +411,7 @@ impl Decode for MemoryGzip {
     /// jobs only read candidates at or after it.
     fn input_done_before(&self) -> Option<u64> {
         let at = match (&self.streamed, &self.inflater) {
+            (Some(Streamed { chunked: Some(m), .. }), _) => m.input_done_before(),
             (Some(_), Some(inf)) => inf.position(),
             _ => self.pos,
         };
@@ -376,10 +438,7 @@ impl Decode for MemoryGzip {
             if self.streamed.is_some() {
                 match self.next_streamed() {
                     Some(Ok(0)) | None => continue,
-                    Some(Ok(_)) => {
-                        let piece = self.inflater.as_ref().map_or(&[][..], |inf| inf.last_piece());
-                        return Some(Ok(piece));
-                    }
+                    Some(Ok(_)) => return Some(Ok(self.streamed_piece())),
                     Some(Err(e)) => {
                         self.done = true;
                         return Some(Err(e));

@@ -33,6 +33,77 @@ use std::fmt;
 /// History a deflate stream may refer back to.
 pub const WINDOW: usize = 32 << 10;
 
+/// Symbols of [`Inflater::decode_markers`] from this value up stand for
+/// bytes of the unknown window before the start.
+pub const MARKER: u16 = 256;
+
+/// Replace the markers of `symbols` (from [`Inflater::decode_markers`]) by
+/// the bytes of `window` (the bytes before the start, its last [`WINDOW`]
+/// or all there are), appending to `out`. `false` when a marker refers to
+/// a byte before the stream's start (the start was not a real one, or the
+/// stream is damaged).
+pub fn resolve_markers(symbols: &[u16], window: &[u8], out: &mut Vec<u8>) -> bool {
+    let window = &window[window.len().saturating_sub(WINDOW)..];
+    if window.len() < WINDOW {
+        // A stream shorter than the window so far: a marker before its
+        // start is an error.
+        let first = MARKER + (WINDOW - window.len()) as u16;
+        if symbols.iter().any(|&v| (MARKER..first).contains(&v)) {
+            return false;
+        }
+    }
+    // One table for both: symbol v is lut[v] (a 33 KiB table, in L1).
+    let mut lut = vec![0u8; usize::from(MARKER) + WINDOW];
+    for (i, l) in lut[..256].iter_mut().enumerate() {
+        *l = i as u8;
+    }
+    lut[usize::from(MARKER) + WINDOW - window.len()..].copy_from_slice(window);
+    out.extend(symbols.iter().map(|&v| lut.get(usize::from(v)).copied().unwrap_or(0)));
+    true
+}
+
+/// The first bit in `from_bit..to_bit` of `input` where a non-final
+/// dynamic Huffman block header parses without fault: block type 2, at
+/// most 286 and 30 symbols, a complete code length code, code lengths that
+/// fit the symbol counts, a complete literal/length code with an
+/// end-of-block code, a valid distance code. `scratch` is used to parse
+/// (its state is lost). Checked cheaply first from one 128-bit read (type,
+/// counts, the Kraft sum of the code length code), which all but about one
+/// bit position in several thousand fail; a false positive remains
+/// possible, and callers verify by decoding.
+pub fn find_block(input: &[u8], from_bit: usize, to_bit: usize, scratch: &mut Inflater) -> Option<usize> {
+    for bit in from_bit..to_bit {
+        let Some(w) = input.get(bit / 8..bit / 8 + 16) else { break };
+        let x = u128::from_le_bytes(w.try_into().unwrap_or([0; 16])) >> (bit % 8);
+        if x & 7 != 4 || (x >> 3) & 31 > 29 || (x >> 8) & 31 > 29 {
+            continue;
+        }
+        let hclen = ((x >> 13) & 15) as usize + 4;
+        let mut kraft = 0u32;
+        for i in 0..hclen {
+            let l = ((x >> (17 + 3 * i)) & 7) as u32;
+            if l != 0 {
+                kraft += 128 >> l;
+            }
+        }
+        if kraft != 128 {
+            continue;
+        }
+        scratch.reset_at_bit(bit);
+        let skip = scratch.skip;
+        scratch.skip = 0;
+        if scratch.bits(input, skip).is_ok()
+            && scratch.header(input).is_ok()
+            && scratch.block == Block::Huffman
+            && !scratch.last_block
+            && !scratch.fixed_tables
+        {
+            return Some(bit);
+        }
+    }
+    None
+}
+
 /// Decoded bytes produced per call of [`Inflater::next_piece`] at most.
 pub const PIECE: usize = 1 << 20;
 
@@ -261,12 +332,28 @@ pub struct Inflater {
     /// An error met after decoding part of a piece: returned by the next
     /// call, after that part.
     failed: Option<InflateError>,
+    /// Bits to skip before the first block header (a start inside a byte).
+    skip: u32,
+    /// Stop at the first block boundary at or after this bit.
+    stop_bit: usize,
+    /// Where it stopped there.
+    stopped: Option<usize>,
+    /// Keep all output in the buffer (grown as needed) instead of only the
+    /// window.
+    keep_all: bool,
+    /// Output of [`Inflater::decode_markers`], after [`WINDOW`] markers.
+    marks: Vec<u16>,
+    marks_end: usize,
 }
 
 impl Inflater {
     /// A decoder for the deflate stream starting at byte `start` of the
     /// input.
     pub fn new(start: usize) -> Inflater {
+        Inflater::new_with(start, vec![0u8; WINDOW + PIECE + MARGIN])
+    }
+
+    fn new_with(start: usize, buf: Vec<u8>) -> Inflater {
         Inflater {
             pos: start,
             bitbuf: 0,
@@ -277,12 +364,18 @@ impl Inflater {
             fixed_tables: false,
             litlen: vec![0u32; LITLEN_SIZE].into_boxed_slice().try_into().expect("size"),
             dist: vec![0u32; DIST_SIZE].into_boxed_slice().try_into().expect("size"),
-            buf: vec![0u8; WINDOW + PIECE + MARGIN],
-            piece: 0,
-            op: 0,
-            hist: 0,
+            buf,
+            piece: WINDOW,
+            op: WINDOW,
+            hist: WINDOW,
             total: 0,
             failed: None,
+            skip: 0,
+            stop_bit: usize::MAX,
+            stopped: None,
+            keep_all: false,
+            marks: Vec::new(),
+            marks_end: 0,
         }
     }
 
@@ -295,11 +388,78 @@ impl Inflater {
         self.overrun = 0;
         self.block = Block::Header;
         self.last_block = false;
-        self.piece = 0;
-        self.op = 0;
-        self.hist = 0;
+        self.piece = WINDOW;
+        self.op = WINDOW;
+        self.hist = WINDOW;
         self.total = 0;
         self.failed = None;
+        self.skip = 0;
+        self.stop_bit = usize::MAX;
+        self.stopped = None;
+    }
+
+    /// [`Inflater::reset`] to a stream (or a block of one) starting at bit
+    /// `bit` of the input (bits counted from the least significant bit of
+    /// byte 0).
+    pub fn reset_at_bit(&mut self, bit: usize) {
+        self.reset(bit / 8);
+        self.skip = (bit % 8) as u32;
+    }
+
+    /// Stop at the first block boundary at or after bit `bit` of the input
+    /// instead of decoding on ([`Inflater::stopped_at`] then says where).
+    pub fn stop_at_bit(&mut self, bit: usize) {
+        self.stop_bit = bit;
+    }
+
+    /// The block boundary (a bit offset) where the decoder stopped, when it
+    /// did (see [`Inflater::stop_at_bit`]).
+    pub fn stopped_at(&self) -> Option<usize> {
+        self.stopped
+    }
+
+    /// Give the stream history (the last up to [`WINDOW`] bytes of `w`) for
+    /// a start inside a stream, before decoding anything.
+    pub fn set_window(&mut self, w: &[u8]) {
+        let w = &w[w.len().saturating_sub(WINDOW)..];
+        self.buf[WINDOW - w.len()..WINDOW].copy_from_slice(w);
+        self.hist = WINDOW - w.len();
+    }
+
+    /// Keep every decoded byte (the buffer grows) instead of reusing the
+    /// buffer after each piece: see [`Inflater::output`].
+    pub fn keep_all(&mut self, on: bool) {
+        self.keep_all = on;
+    }
+
+    /// All bytes decoded since the last reset (with [`Inflater::keep_all`]).
+    pub fn output(&self) -> &[u8] {
+        &self.buf[WINDOW.min(self.op)..self.op]
+    }
+
+    /// The last up to [`WINDOW`] bytes decoded (and given as history).
+    pub fn window(&self) -> &[u8] {
+        &self.buf[self.hist.max(self.op.saturating_sub(WINDOW))..self.op]
+    }
+
+    /// The decoder's output buffer, for reuse by another decoder
+    /// ([`Inflater::with_buffer`]).
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
+    }
+
+    /// [`Inflater::new`] with `buf` (from [`Inflater::into_buffer`]) as the
+    /// output buffer.
+    pub fn with_buffer(start: usize, mut buf: Vec<u8>) -> Inflater {
+        let mut inf = Inflater::new_with(start, Vec::new());
+        buf.resize(buf.len().max(WINDOW + PIECE + MARGIN), 0);
+        inf.buf = buf;
+        inf
+    }
+
+    /// Bits of the input consumed so far.
+    pub fn bit_position(&self) -> usize {
+        self.pos * 8 - self.bitsleft as usize + self.skip as usize
     }
 
     /// The bytes the last call of [`Inflater::next_piece`] returned.
@@ -330,46 +490,125 @@ impl Inflater {
     /// The next decoded bytes (at most [`PIECE`]), or an empty slice at the
     /// end of the stream.
     pub fn next_piece(&mut self, input: &[u8]) -> Result<&[u8], InflateError> {
-        // Keep the last WINDOW bytes in front of the next piece.
-        if self.op > WINDOW {
-            let keep = self.op - self.hist.max(self.op - WINDOW);
-            self.buf.copy_within(self.op - keep..self.op, WINDOW - keep);
-            self.hist = WINDOW - keep;
-            self.op = WINDOW;
-        }
         if let Some(e) = self.failed.take() {
             self.piece = self.op;
             self.block = Block::Done;
             return Err(e);
         }
-        self.piece = self.op;
-        let limit = self.op + PIECE;
-        while self.op < limit {
-            let step = match self.block {
-                Block::Done => {
-                    if self.overran() {
-                        Err(self.err("truncated deflate data"))
-                    } else {
-                        break;
-                    }
-                }
-                Block::Header => self.header(input),
-                Block::Stored(n) => self.stored(input, n, limit),
-                Block::Huffman => self.huffman(input, limit),
-            };
-            if let Err(e) = step {
-                // Hand out what was decoded before the damage first.
-                if self.op == self.piece {
-                    self.block = Block::Done;
-                    return Err(e);
-                }
-                self.failed = Some(e);
-                break;
+        self.apply_skip(input)?;
+        if self.keep_all {
+            let need = self.op + PIECE + MARGIN;
+            if self.buf.len() < need {
+                self.buf.resize(need.max(self.buf.len() * 2), 0);
             }
+        } else if self.op > WINDOW {
+            // Keep the last WINDOW bytes in front of the next piece.
+            let keep = self.op - self.hist.max(self.op - WINDOW);
+            self.buf.copy_within(self.op - keep..self.op, WINDOW - keep);
+            self.hist = WINDOW - keep;
+            self.op = WINDOW;
+        }
+        self.piece = self.op;
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut op = self.op;
+        let limit = op + PIECE;
+        let step = self.run(input, &mut buf, &mut op, self.hist, limit);
+        self.buf = buf;
+        self.op = op;
+        if let Err(e) = step {
+            // Hand out what was decoded before the damage first.
+            if self.op == self.piece {
+                self.block = Block::Done;
+                return Err(e);
+            }
+            self.failed = Some(e);
         }
         let (from, to) = (self.piece, self.op);
         self.total += (to - from) as u64;
         Ok(&self.buf[from..to])
+    }
+
+    /// Decode from a start whose history is unknown (a block start found
+    /// inside a stream, [`find_block`]) to the stop bit or the end of the
+    /// final block, as 16-bit symbols ([`Inflater::markers`]): bytes as
+    /// themselves, bytes copied from the unknown window before the start
+    /// as [`MARKER`]` + i` for byte `i` of the [`WINDOW`] bytes before it
+    /// ([`resolve_markers`] puts the bytes in once they are known). More
+    /// than `cap` symbols is an error.
+    pub fn decode_markers(&mut self, input: &[u8], cap: usize, expect: usize) -> Result<(), InflateError> {
+        self.apply_skip(input)?;
+        let mut marks = std::mem::take(&mut self.marks);
+        // The buffer keeps its length between calls (filling fresh memory
+        // costs as much as decoding into it): only the window is rewritten.
+        // It starts at the size the caller expects, so that it is not
+        // copied as it grows.
+        let first = WINDOW + expect.min(cap) + PIECE + MARGIN;
+        if marks.len() < first {
+            marks.resize(first, 0);
+        }
+        for (i, m) in marks[..WINDOW].iter_mut().enumerate() {
+            *m = MARKER + i as u16;
+        }
+        let mut op = WINDOW;
+        let result = loop {
+            if self.block == Block::Done {
+                break Ok(());
+            }
+            if op - WINDOW > cap {
+                break Err(self.err("decoded chunk too large"));
+            }
+            if marks.len() < op + PIECE + MARGIN {
+                marks.resize((op + PIECE + MARGIN).max(marks.len() * 2), 0);
+            }
+            let limit = op + PIECE;
+            if let Err(e) = self.run(input, &mut marks, &mut op, 0, limit) {
+                break Err(e);
+            }
+        };
+        self.marks = marks;
+        self.marks_end = op;
+        result
+    }
+
+    /// The symbols of the last [`Inflater::decode_markers`].
+    pub fn markers(&self) -> &[u16] {
+        self.marks.get(WINDOW..self.marks_end).unwrap_or(&[])
+    }
+
+    fn apply_skip(&mut self, input: &[u8]) -> Result<(), InflateError> {
+        if self.skip != 0 {
+            let skip = self.skip;
+            self.skip = 0;
+            self.bits(input, skip)?;
+        }
+        Ok(())
+    }
+
+    /// Decode blocks into `buf` from `op` up to `limit` (a symbol may run
+    /// past it, into the margin), with history back to `buf[hist]`.
+    fn run<T: Symbol>(&mut self, input: &[u8], buf: &mut [T], op: &mut usize, hist: usize, limit: usize) -> Result<(), InflateError> {
+        while *op < limit {
+            match self.block {
+                Block::Done => {
+                    if self.overran() {
+                        return Err(self.err("truncated deflate data"));
+                    }
+                    break;
+                }
+                Block::Header => self.header(input)?,
+                Block::Stored(n) => self.stored(input, buf, op, n, limit)?,
+                Block::Huffman => {
+                    // Most of the stream is decoded where the input has room
+                    // for every refill of an iteration, without the checks
+                    // for its end.
+                    self.huffman_loop::<T, false>(input, buf, op, hist, limit)?;
+                    if self.block == Block::Huffman && *op < limit {
+                        self.huffman_loop::<T, true>(input, buf, op, hist, limit)?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Make at least 56 bits available (the bits past the input's end are
@@ -422,6 +661,12 @@ impl Inflater {
     fn header(&mut self, input: &[u8]) -> Result<(), InflateError> {
         if self.last_block {
             self.block = Block::Done;
+            return Ok(());
+        }
+        let at = self.bit_position();
+        if at >= self.stop_bit {
+            self.block = Block::Done;
+            self.stopped = Some(at);
             return Ok(());
         }
         let h = self.bits(input, 3)?;
@@ -523,12 +768,12 @@ impl Inflater {
     }
 
     /// Copy up to `n` bytes of a stored block, stopping at `limit`.
-    fn stored(&mut self, input: &[u8], n: usize, limit: usize) -> Result<(), InflateError> {
+    fn stored<T: Symbol>(&mut self, input: &[u8], buf: &mut [T], op: &mut usize, n: usize, limit: usize) -> Result<(), InflateError> {
         // Whole bytes still in the bit buffer come first.
         let mut n = n;
-        while n > 0 && self.bitsleft >= 8 && self.op < limit {
-            self.buf[self.op] = self.bits(input, 8)? as u8;
-            self.op += 1;
+        while n > 0 && self.bitsleft >= 8 && *op < limit {
+            buf[*op] = T::literal(self.bits(input, 8)? as u8);
+            *op += 1;
             n -= 1;
         }
         if self.bitsleft < 8 {
@@ -536,12 +781,14 @@ impl Inflater {
             self.pos -= (self.bitsleft / 8) as usize;
             self.bitbuf = 0;
             self.bitsleft = 0;
-            let take = n.min(limit - self.op);
+            let take = n.min(limit - *op);
             let Some(src) = input.get(self.pos..self.pos + take) else {
                 return Err(self.err("truncated stored block"));
             };
-            self.buf[self.op..self.op + take].copy_from_slice(src);
-            self.op += take;
+            for (d, &b) in buf[*op..*op + take].iter_mut().zip(src) {
+                *d = T::literal(b);
+            }
+            *op += take;
             self.pos += take;
             n -= take;
         }
@@ -550,36 +797,29 @@ impl Inflater {
     }
 
     /// Decode Huffman symbols until the block ends or the output reaches
-    /// `limit`.
+    /// `limit`; `TAIL` when the input may end within the next 32 bytes.
+    /// Without `TAIL` the loop stops there.
     ///
     /// The loop keeps the entry of the next symbol looked up ahead: after a
     /// match's distance is decoded, the bit buffer is refilled and the next
     /// entry loaded before the match is copied, so that the table load
-    /// overlaps the copy (measured on the 222 MB table: 306 -> see
-    /// `BENCHMARKS.md`).
-    fn huffman(&mut self, input: &[u8], limit: usize) -> Result<(), InflateError> {
-        // Most of the stream is decoded where the input has room for every
-        // refill of an iteration, without the checks for its end.
-        self.huffman_loop::<false>(input, limit)?;
-        if self.block == Block::Huffman && self.op < limit {
-            self.huffman_loop::<true>(input, limit)?;
-        }
-        Ok(())
-    }
-
-    /// The symbol loop of [`Inflater::huffman`]; `TAIL` when the input may
-    /// end within the next 32 bytes. Without `TAIL` the loop stops there.
+    /// overlaps the copy (306 -> 257 ms on the 222 MB table).
     #[inline(always)]
-    fn huffman_loop<const TAIL: bool>(&mut self, input: &[u8], limit: usize) -> Result<(), InflateError> {
+    fn huffman_loop<T: Symbol, const TAIL: bool>(
+        &mut self,
+        input: &[u8],
+        buf: &mut [T],
+        op_out: &mut usize,
+        hist: usize,
+        limit: usize,
+    ) -> Result<(), InflateError> {
         let litlen = &*self.litlen;
         let dist = &*self.dist;
-        let buf = &mut self.buf[..];
-        let end = limit.min(buf.len() - MARGIN);
+        let end = limit.min(buf.len().saturating_sub(MARGIN));
         // Each iteration refills twice at most, 8 bytes each.
         let in_end = if TAIL { usize::MAX } else { input.len().saturating_sub(32) };
         let (mut pos, mut bb, mut bl, mut overrun) = (self.pos, self.bitbuf, self.bitsleft, self.overrun);
-        let mut op = self.op;
-        let hist = self.hist;
+        let mut op = *op_out;
         let mut failure = None;
         // Output before the symbol(s) of the last iteration, to take back a
         // symbol that turns out to have read past the end of the input.
@@ -602,7 +842,7 @@ impl Inflater {
                 // Up to three literals per refill (15 bits at most each).
                 bb >>= e & 31;
                 bl -= e & 31;
-                buf[op] = (e >> 16) as u8;
+                buf[op] = T::literal((e >> 16) as u8);
                 op += 1;
                 e = lookup(litlen, bb);
                 if TAIL {
@@ -614,13 +854,13 @@ impl Inflater {
                 if e & LITERAL != 0 {
                     bb >>= e & 31;
                     bl -= e & 31;
-                    buf[op] = (e >> 16) as u8;
+                    buf[op] = T::literal((e >> 16) as u8);
                     op += 1;
                     e = lookup(litlen, bb);
                     if e & LITERAL != 0 {
                         bb >>= e & 31;
                         bl -= e & 31;
-                        buf[op] = (e >> 16) as u8;
+                        buf[op] = T::literal((e >> 16) as u8);
                         op += 1;
                         Self::refill::<TAIL>(input, &mut pos, &mut bb, &mut bl, &mut overrun);
                         e = lookup(litlen, bb);
@@ -674,14 +914,11 @@ impl Inflater {
             if distance >= 8 {
                 // Two words cover most matches; longer ones loop. Words
                 // written past the match's end are overwritten later.
-                let w0 = word(buf, src);
-                put_word(buf, op, w0);
-                let w1 = word(buf, src + 8);
-                put_word(buf, op + 8, w1);
+                copy8(buf, src, op);
+                copy8(buf, src + 8, op + 8);
                 let (mut s, mut o) = (src + 16, op + 16);
                 while o < op + len {
-                    let w = word(buf, s);
-                    put_word(buf, o, w);
+                    copy8(buf, s, o);
                     s += 8;
                     o += 8;
                 }
@@ -701,7 +938,7 @@ impl Inflater {
         self.bitbuf = bb;
         self.bitsleft = bl;
         self.overrun = overrun;
-        self.op = op;
+        *op_out = op;
         match failure {
             Some(what) => Err(self.err(what)),
             None => Ok(()),
@@ -721,14 +958,30 @@ fn lookup<const N: usize>(table: &[u32; N], bb: u64) -> u32 {
     table[(e >> 16) as usize + low(bb >> bits, e & 31) as usize]
 }
 
+/// Copy 8 symbols from `buf[from..]` to `buf[to..]` (`from + 8 <= to`).
 #[inline(always)]
-fn word(buf: &[u8], at: usize) -> u64 {
-    u64::from_ne_bytes(buf[at..at + 8].try_into().unwrap_or([0; 8]))
+fn copy8<T: Symbol>(buf: &mut [T], from: usize, to: usize) {
+    let w: [T; 8] = buf[from..from + 8].try_into().unwrap_or([T::default(); 8]);
+    buf[to..to + 8].copy_from_slice(&w);
 }
 
-#[inline(always)]
-fn put_word(buf: &mut [u8], at: usize, w: u64) {
-    buf[at..at + 8].copy_from_slice(&w.to_ne_bytes());
+/// What the decoder writes: bytes, or 16-bit symbols with window markers.
+trait Symbol: Copy + Default {
+    fn literal(b: u8) -> Self;
+}
+
+impl Symbol for u8 {
+    #[inline(always)]
+    fn literal(b: u8) -> u8 {
+        b
+    }
+}
+
+impl Symbol for u16 {
+    #[inline(always)]
+    fn literal(b: u8) -> u16 {
+        u16::from(b)
+    }
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ pub mod block;
 pub mod bzip2;
 pub mod gzip;
 pub mod inflate;
+pub mod member;
 mod ordered;
 pub mod scan;
 pub mod zstd;
