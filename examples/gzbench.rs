@@ -42,6 +42,34 @@ fn main() {
     let data = std::fs::read(path).expect("read");
     let comp = Compression::detect(&data);
     let len = data.len();
+    // One decoder alone (for instruction counts under callgrind).
+    match std::env::var("GZBENCH_ONLY").as_deref() {
+        Ok("libdeflate") => {
+            let isize = u32::from_le_bytes(data[len - 4..].try_into().unwrap()) as usize;
+            let mut out = vec![0u8; isize];
+            best("libdeflate whole member", runs, len, || {
+                libdeflater::Decompressor::new().gzip_decompress(&data, &mut out).expect("libdeflate")
+            });
+            return;
+        }
+        Ok("inflate") => {
+            let start = decompress::gzip::deflate_start(&data, 0).expect("header");
+            let mut inf = decompress::inflate::Inflater::new(start);
+            best("mrtsnap Inflater alone", runs, len, || {
+                inf.reset(start);
+                let mut n = 0;
+                loop {
+                    let k = inf.next_piece(&data).expect("inflate").len();
+                    if k == 0 {
+                        break n;
+                    }
+                    n += k;
+                }
+            });
+            return;
+        }
+        _ => {}
+    }
     if comp == Compression::Gzip {
         best("flate2+zlib-rs MultiGzDecoder, 1 MiB reads", runs, len, || {
             let mut d = flate2::bufread::MultiGzDecoder::new(&data[..]);

@@ -149,7 +149,7 @@ const DIST_EXTRA: [u8; 30] = [
 /// The order in which the code length code's lengths are sent.
 const PRE_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-fn litlen_entry(sym: usize) -> u32 {
+const fn litlen_entry(sym: usize) -> u32 {
     match sym {
         0..=255 => ((sym as u32) << 16) | LITERAL,
         256 => END_OF_BLOCK,
@@ -158,16 +158,34 @@ fn litlen_entry(sym: usize) -> u32 {
     }
 }
 
-fn dist_entry(sym: usize) -> u32 {
+const fn dist_entry(sym: usize) -> u32 {
     match sym {
         0..=29 => ((DIST_BASE[sym] as u32) << 16) | DIST_EXTRA[sym] as u32,
         _ => INVALID,
     }
 }
 
-fn pre_entry(sym: usize) -> u32 {
+const fn pre_entry(sym: usize) -> u32 {
     (sym as u32) << 16
 }
+
+/// Table entries by symbol, before the codeword length is added: value,
+/// flags and count of extra bits (see [`build`]).
+macro_rules! entries {
+    ($f:ident, $n:expr) => {{
+        let mut t = [0u32; $n];
+        let mut i = 0;
+        while i < $n {
+            t[i] = $f(i);
+            i += 1;
+        }
+        t
+    }};
+}
+
+static LITLEN_ENTRIES: [u32; 288] = entries!(litlen_entry, 288);
+static DIST_ENTRIES: [u32; 32] = entries!(dist_entry, 32);
+static PRE_ENTRIES: [u32; 19] = entries!(pre_entry, 19);
 
 /// Why a deflate stream could not be decoded, and where: `at` is the
 /// compressed byte (relative to the input given) where the decoder was.
@@ -200,7 +218,7 @@ enum Completeness {
 /// Fill `table` (the main part of `1 << bits` entries, then subtables) for
 /// the canonical code with lengths `lens` (each at most 15); `entry` gives
 /// a symbol's value, flags and extra-bit count.
-fn build(table: &mut [u32], bits: u32, lens: &[u8], entry: fn(usize) -> u32, completeness: Completeness) -> Result<(), &'static str> {
+fn build(table: &mut [u32], bits: u32, lens: &[u8], entry: &[u32], completeness: Completeness) -> Result<(), &'static str> {
     let mut count = [0u16; 16];
     for &l in lens {
         count[usize::from(l & 15)] += 1;
@@ -221,7 +239,6 @@ fn build(table: &mut [u32], bits: u32, lens: &[u8], entry: fn(usize) -> u32, com
         if !allowed {
             return Err("incomplete Huffman code");
         }
-        table[..main].fill(INVALID);
     }
     // Symbols sorted by codeword length (canonical order), by counting.
     let mut offset = [0u16; 16];
@@ -243,6 +260,21 @@ fn build(table: &mut [u32], bits: u32, lens: &[u8], entry: fn(usize) -> u32, com
     let mut code: u32 = 0;
     let mut len: u32 = 1;
     let mut left_at_len = count[1];
+    // The main table is filled by doubling: before the codes of length L
+    // are written, its first 2^(L-1) entries (the shorter codes, each
+    // repeated wherever its bits match, and INVALID where no code does)
+    // are copied after themselves. Every entry is written about once,
+    // mostly by memcpy, where writing each short code at all its places
+    // took a fifth of the decoder's instructions (callgrind, a 30 MB
+    // table of 20 kB blocks: 1,500 tables).
+    table[0] = INVALID;
+    let mut filled = 1usize;
+    let grow = |table: &mut [u32], filled: &mut usize, to: usize| {
+        while *filled < to {
+            table.copy_within(..*filled, *filled);
+            *filled *= 2;
+        }
+    };
     for &sym in &sorted[..usize::from(used)] {
         while left_at_len == 0 {
             code <<= 1;
@@ -251,15 +283,12 @@ fn build(table: &mut [u32], bits: u32, lens: &[u8], entry: fn(usize) -> u32, com
         }
         let sym = usize::from(sym);
         let rev = (code.reverse_bits() >> (32 - len)) as usize;
-        let e = entry(sym);
+        let e = entry.get(sym).copied().unwrap_or(INVALID) + len + (len << 8);
         if len <= bits {
-            let e = e + len + (len << 8);
-            let mut i = rev;
-            while i < main {
-                table[i] = e;
-                i += 1 << len;
-            }
+            grow(table, &mut filled, 1 << len);
+            table[rev] = e;
         } else {
+            grow(table, &mut filled, main);
             let prefix = rev & (main - 1);
             if prefix != cur_prefix {
                 cur_prefix = prefix;
@@ -270,7 +299,6 @@ fn build(table: &mut [u32], bits: u32, lens: &[u8], entry: fn(usize) -> u32, com
                 }
                 table[prefix] = ((cur_start as u32) << 16) | SUBTABLE | sub_bits;
             }
-            let e = e + len + (len << 8);
             let step = 1usize << (len - bits);
             let mut i = rev >> bits;
             while i < 1 << sub_bits {
@@ -281,6 +309,7 @@ fn build(table: &mut [u32], bits: u32, lens: &[u8], entry: fn(usize) -> u32, com
         code += 1;
         left_at_len -= 1;
     }
+    grow(table, &mut filled, main);
     Ok(())
 }
 
@@ -690,8 +719,8 @@ impl Inflater {
                     lens[144..256].fill(9);
                     lens[256..280].fill(7);
                     lens[280..].fill(8);
-                    build(&mut self.litlen[..], LITLEN_BITS, &lens, litlen_entry, Completeness::Complete).map_err(|w| self.err(w))?;
-                    build(&mut self.dist[..], DIST_BITS, &[5u8; 32], dist_entry, Completeness::Complete).map_err(|w| self.err(w))?;
+                    build(&mut self.litlen[..], LITLEN_BITS, &lens, &LITLEN_ENTRIES, Completeness::Complete).map_err(|w| self.err(w))?;
+                    build(&mut self.dist[..], DIST_BITS, &[5u8; 32], &DIST_ENTRIES, Completeness::Complete).map_err(|w| self.err(w))?;
                     self.fixed_tables = true;
                 }
                 self.block = Block::Huffman;
@@ -719,33 +748,35 @@ impl Inflater {
             pre_lens[i] = self.bits(input, 3)? as u8;
         }
         let mut pre = [0u32; PRE_SIZE];
-        build(&mut pre, PRE_BITS, &pre_lens, pre_entry, Completeness::Complete).map_err(|w| self.err(w))?;
+        build(&mut pre, PRE_BITS, &pre_lens, &PRE_ENTRIES, Completeness::Complete).map_err(|w| self.err(w))?;
         let mut lens = [0u8; 286 + 30];
         let n = hlit + hdist;
         let mut i = 0;
         while i < n {
-            if self.bitsleft < PRE_BITS {
+            // A code length symbol (7 bits at most) and its extra bits (7).
+            if self.bitsleft < PRE_BITS + 7 {
                 Self::refill::<true>(input, &mut self.pos, &mut self.bitbuf, &mut self.bitsleft, &mut self.overrun);
             }
             let e = pre[low(self.bitbuf, PRE_BITS) as usize];
             let clen = e & 31;
-            self.bitbuf >>= clen;
-            self.bitsleft -= clen;
-            if self.overran() {
-                return Err(self.err("truncated deflate data"));
-            }
             let sym = (e >> 16) as u8;
-            let (value, repeat) = match sym {
-                0..=15 => (sym, 1),
+            let (value, repeat, extra) = match sym {
+                0..=15 => (sym, 1, 0),
                 16 => {
                     let Some(&prev) = i.checked_sub(1).and_then(|p| lens.get(p)) else {
                         return Err(self.err("code length repeat with no previous length"));
                     };
-                    (prev, 3 + self.bits(input, 2)? as usize)
+                    (prev, 3, 2)
                 }
-                17 => (0, 3 + self.bits(input, 3)? as usize),
-                _ => (0, 11 + self.bits(input, 7)? as usize),
+                17 => (0, 3, 3),
+                _ => (0, 11, 7),
             };
+            let repeat = repeat + (low(self.bitbuf >> clen, extra)) as usize;
+            self.bitbuf >>= clen + extra;
+            self.bitsleft -= clen + extra;
+            if self.overrun != 0 && self.overran() {
+                return Err(self.err("truncated deflate data"));
+            }
             if i + repeat > n {
                 return Err(self.err("code lengths overflow the symbol count"));
             }
@@ -759,11 +790,11 @@ impl Inflater {
             &mut self.litlen[..],
             LITLEN_BITS,
             &lens[..hlit],
-            litlen_entry,
+            &LITLEN_ENTRIES,
             Completeness::Complete,
         )
         .map_err(|w| self.err(w))?;
-        build(&mut self.dist[..], DIST_BITS, &lens[hlit..n], dist_entry, Completeness::Distances).map_err(|w| self.err(w))?;
+        build(&mut self.dist[..], DIST_BITS, &lens[hlit..n], &DIST_ENTRIES, Completeness::Distances).map_err(|w| self.err(w))?;
         Ok(())
     }
 
@@ -867,12 +898,13 @@ impl Inflater {
                         continue;
                     }
                 }
+                // A length, the end of the block, or an invalid code after
+                // one or two literals: refill, so that the length (20 bits
+                // at most with its extra bits) and the distance (28) need no
+                // refill in between. The entry was looked up with enough
+                // bits. Straight from the top of the loop, 56 bits are there.
+                Self::refill::<TAIL>(input, &mut pos, &mut bb, &mut bl, &mut overrun);
             }
-            // A length, the end of the block, or an invalid code, after up
-            // to two literals: refill, so that the length (20 bits at most
-            // with its extra bits) and the distance (28) need no refill in
-            // between. The entry was looked up with enough bits.
-            Self::refill::<TAIL>(input, &mut pos, &mut bb, &mut bl, &mut overrun);
             if e & EXCEPTIONAL != 0 {
                 if e & END_OF_BLOCK != 0 {
                     bb >>= e & 31;
@@ -908,8 +940,18 @@ impl Inflater {
                 failure = Some("distance too far back");
                 break;
             }
-            Self::refill::<TAIL>(input, &mut pos, &mut bb, &mut bl, &mut overrun);
-            e = lookup(litlen, bb);
+            // The next entry is looked up before the refill, off its
+            // dependency chain: the bit buffer still holds 64 minus the
+            // bits consumed since the last 8-byte refill (48 at most), at
+            // least the 15 a lookup reads. Near the end of the input the
+            // refill may have loaded fewer: refill first there.
+            if TAIL {
+                Self::refill::<TAIL>(input, &mut pos, &mut bb, &mut bl, &mut overrun);
+                e = lookup(litlen, bb);
+            } else {
+                e = lookup(litlen, bb);
+                Self::refill::<TAIL>(input, &mut pos, &mut bb, &mut bl, &mut overrun);
+            }
             let src = op - distance;
             if distance >= 8 {
                 // Two words cover most matches; longer ones loop. Words
@@ -1113,11 +1155,11 @@ mod tests {
     fn huffman_tables_match_canonical_codes() {
         // Over-subscribed and incomplete codes are refused.
         let mut t = vec![0u32; LITLEN_SIZE];
-        assert!(build(&mut t, 11, &[1, 1, 1], litlen_entry, Completeness::Complete).is_err());
-        assert!(build(&mut t, 11, &[1, 2], litlen_entry, Completeness::Complete).is_err());
-        assert!(build(&mut t, 8, &[1, 0], dist_entry, Completeness::Distances).is_ok());
-        assert!(build(&mut t, 8, &[0, 0], dist_entry, Completeness::Distances).is_ok());
-        assert!(build(&mut t, 8, &[2, 0], dist_entry, Completeness::Distances).is_err());
+        assert!(build(&mut t, 11, &[1, 1, 1], &LITLEN_ENTRIES, Completeness::Complete).is_err());
+        assert!(build(&mut t, 11, &[1, 2], &LITLEN_ENTRIES, Completeness::Complete).is_err());
+        assert!(build(&mut t, 8, &[1, 0], &DIST_ENTRIES, Completeness::Distances).is_ok());
+        assert!(build(&mut t, 8, &[0, 0], &DIST_ENTRIES, Completeness::Distances).is_ok());
+        assert!(build(&mut t, 8, &[2, 0], &DIST_ENTRIES, Completeness::Distances).is_err());
         // A code with lengths up to 15 (subtables): every codeword decodes
         // to its symbol with its length.
         let mut lens = vec![0u8; 20];
@@ -1125,7 +1167,7 @@ mod tests {
             *l = i as u8 + 1;
         }
         lens[15] = 15;
-        build(&mut t, 11, &lens, pre_entry, Completeness::Complete).unwrap();
+        build(&mut t, 11, &lens, &PRE_ENTRIES, Completeness::Complete).unwrap();
         let mut code = 0u32;
         for (sym, &len) in lens.iter().enumerate().filter(|(_, &l)| l > 0) {
             let len = u32::from(len);
