@@ -48,7 +48,9 @@ fn main() {
             let isize = u32::from_le_bytes(data[len - 4..].try_into().unwrap()) as usize;
             let mut out = vec![0u8; isize];
             best("libdeflate whole member", runs, len, || {
-                libdeflater::Decompressor::new().gzip_decompress(&data, &mut out).expect("libdeflate")
+                libdeflater::Decompressor::new()
+                    .gzip_decompress(&data, &mut out)
+                    .expect("libdeflate")
             });
             return;
         }

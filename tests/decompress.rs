@@ -589,7 +589,10 @@ fn one_large_member_decodes_the_same_in_parallel_chunks() {
     };
     let (out, err, (jobs, stream)) = run(&c, true);
     assert!(out == data && err.is_none(), "{err:?}");
-    assert_eq!((jobs, stream), (c.len().div_ceil(CHUNK_BYTES) as u64 - 1, 1));
+    // How many chunks workers decode, and how many the caller's thread
+    // takes back before a worker starts them, depends on timing; the
+    // chunks' jobs alone are tested in `decompress::member`.
+    assert_eq!(jobs + stream, c.len().div_ceil(CHUNK_BYTES) as u64);
     let mut cases: Vec<(&str, Vec<u8>)> = vec![("truncated", c[..c.len() * 7 / 10].to_vec())];
     for at in [c.len() / 3, c.len() * 3 / 5, c.len() - 100] {
         let mut d = c.clone();

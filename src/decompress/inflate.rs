@@ -794,7 +794,14 @@ impl Inflater {
             Completeness::Complete,
         )
         .map_err(|w| self.err(w))?;
-        build(&mut self.dist[..], DIST_BITS, &lens[hlit..n], &DIST_ENTRIES, Completeness::Distances).map_err(|w| self.err(w))?;
+        build(
+            &mut self.dist[..],
+            DIST_BITS,
+            &lens[hlit..n],
+            &DIST_ENTRIES,
+            Completeness::Distances,
+        )
+        .map_err(|w| self.err(w))?;
         Ok(())
     }
 

@@ -29,11 +29,14 @@
 //!   also the bound on bytes in flight), verified in order (CRC32, ISIZE,
 //!   and the member ending exactly where the next guess starts); members
 //!   above the cap and wrong guesses are streamed by [`inflate`], a
-//!   deflate decoder laid out like libdeflate's (0.87 GB/s on one member
+//!   deflate decoder laid out like libdeflate's (0.94 GB/s on one member
 //!   of the 222 MB table against 0.66 GB/s for zlib-rs through flate2 and
-//!   1.09 GB/s for libdeflate decoding the member whole; snapshot of that
+//!   1.11 GB/s for libdeflate decoding the member whole; snapshot of that
 //!   file 398 -> 321 ms; unchecked indexing in its loop measured 2%
-//!   faster, so it has no `unsafe`). Measured on a
+//!   faster, so it has no `unsafe`); on pools of three threads or more a
+//!   member of several 2 MiB chunks is decoded in parallel chunks
+//!   ([`member`]: 212 ms for that member on two threads, where it was not
+//!   faster end to end). Measured on a
 //!   222 MB table (`BENCHMARKS.md`, "gzip and zstd"): zlib-rs through
 //!   flate2 decodes one member at 0.69 GB/s, libdeflate at 1.09 GB/s
 //!   (0.77 GB/s into fresh 4 KiB pages, hence huge-page buffers, reused);
