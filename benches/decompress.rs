@@ -243,6 +243,22 @@ fn bench_gzip(c: &mut Criterion) {
             assert_eq!(drain(d).0, inp.plain.len());
         })
     });
+    let start = decompress::gzip::deflate_start(&inp.gz, 0).expect("header");
+    let mut inf = decompress::inflate::Inflater::new(start);
+    g.bench_function("mrtsnap-inflate-streaming", |b| {
+        b.iter(|| {
+            inf.reset(start);
+            let mut n = 0;
+            loop {
+                let k = inf.next_piece(black_box(&inp.gz)).expect("inflate").len();
+                if k == 0 {
+                    break;
+                }
+                n += k;
+            }
+            assert_eq!(n, inp.plain.len());
+        })
+    });
     let mut out = vec![0u8; inp.plain.len()];
     let mut d = libdeflater::Decompressor::new();
     assert_eq!(d.gzip_decompress(&inp.gz, &mut out).ok(), Some(inp.plain.len()));
@@ -299,6 +315,16 @@ fn bench_in_memory_threads(c: &mut Criterion) {
                     })
                 })
             });
+            if name == "gzip-1-member" && data.len() >= 2 * decompress::member::CHUNK_BYTES {
+                // One member in parallel chunks, whatever the pool size
+                // (the CLI uses them from three threads up).
+                let decoder = || Box::new(decompress::gzip::MemoryGzip::new(bytes.clone(), 0, 4).parallel_chunks(true));
+                let all = pool.install(|| decompress::read_to_end(&mut *decoder()).map(|v| fnv(&v)).ok());
+                assert_eq!(all, Some(expect), "{name} in chunks");
+                g.bench_with_input(BenchmarkId::new(format!("{name}/chunks"), threads), &threads, |b, _| {
+                    b.iter(|| assert_eq!(pool.install(|| drain(decoder()).0), inp.plain.len()))
+                });
+            }
             threads *= 2;
         }
     }
