@@ -203,6 +203,9 @@ pub struct MemoryGzip {
     /// Whether large members are decoded in parallel chunks (pools of
     /// [`member::MIN_THREADS`] or more).
     parallel_chunks: bool,
+    /// Members of at least this many compressed bytes are decoded in
+    /// chunks (when `parallel_chunks`).
+    chunked_from: usize,
     /// Chunks of such members decoded by jobs and in the stream.
     chunks: (u64, u64),
     /// Buffers of members handed out, for the next jobs.
@@ -232,6 +235,7 @@ impl MemoryGzip {
             streamed: None,
             inflater: None,
             parallel_chunks: rayon::current_num_threads() >= member::MIN_THREADS,
+            chunked_from: member::MIN_CHUNKS * member::CHUNK_BYTES,
             chunks: (0, 0),
             pool: Pool::new(cap),
             cap,
@@ -242,8 +246,11 @@ impl MemoryGzip {
 
     /// Decode members of several chunks in parallel chunks or not,
     /// whatever the pool's size ([`super::member`]).
+    /// (With `true`, members of two chunks or more, not only of
+    /// [`member::MIN_CHUNKS`].)
     pub fn parallel_chunks(mut self, on: bool) -> MemoryGzip {
         self.parallel_chunks = on;
+        self.chunked_from = 2 * member::CHUNK_BYTES;
         self
     }
 
@@ -388,7 +395,7 @@ impl MemoryGzip {
             .as_ref()
             .and_then(|c| c.iter().find(|&&c| c > start).copied())
             .unwrap_or(self.data.len());
-        let chunked = (self.parallel_chunks && span_end - deflate >= 2 * member::CHUNK_BYTES)
+        let chunked = (self.parallel_chunks && span_end - deflate >= self.chunked_from)
             .then(|| member::ChunkedMember::new(self.data.clone(), deflate, span_end, rayon::current_num_threads() + 1));
         if chunked.is_none() {
             match &mut self.inflater {
