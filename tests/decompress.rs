@@ -11,6 +11,8 @@
 //! frames; damaged members and frames (truncated, bad CRC, flipped bit,
 //! garbage after the end) are named with their compressed offsets.
 
+mod common;
+
 use mrtsnap::decompress::{self, Options};
 use mrtsnap::dump::BgpdumpWriter;
 use mrtsnap::pipeline::for_each_record;
@@ -614,4 +616,58 @@ fn one_large_member_decodes_the_same_in_parallel_chunks() {
             "{what}: the bytes before the damage"
         );
     }
+}
+
+/// Every gzip file of the shared corpus (MRT archives and reference
+/// outputs, written by several gzip implementations) decodes to what zlib
+/// gives: streamed member by member by mrtsnap's own deflate decoder, and
+/// cut into 16 KiB chunks decoded in parallel (block starts found, markers
+/// resolved) on a pool of three threads.
+#[test]
+fn every_corpus_gzip_file_decodes_as_zlib_does_streamed_and_in_chunks() {
+    use decompress::gzip::MemoryGzip;
+    use decompress::Decode;
+    use std::io::Read;
+    let Some(dir) = common::corpus_dir() else { return };
+    let mut files = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "gz") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 50, "{} gzip files", files.len());
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+    let run = |d: &mut dyn Decode| {
+        let mut out = Vec::new();
+        while let Some(c) = d.next_chunk() {
+            match c {
+                Ok(c) => out.extend_from_slice(c),
+                Err(_) => return (out, false),
+            }
+        }
+        (out, true)
+    };
+    let (mut by_jobs, mut chunks) = (0, 0);
+    for path in &files {
+        let c = std::fs::read(path).unwrap();
+        let mut want = Vec::new();
+        let ok = flate2::read::MultiGzDecoder::new(&c[..]).read_to_end(&mut want).is_ok();
+        let bytes = bytes::Bytes::from(c);
+        let streamed = run(&mut MemoryGzip::new(bytes.clone(), 0, 4));
+        assert!(streamed == (want.clone(), ok), "{}: streamed", path.display());
+        let mut d = MemoryGzip::new(bytes, 0, 4).chunk_bytes(16 << 10).parallel_chunks(true);
+        let chunked = pool.install(|| run(&mut d));
+        assert!(chunked == (want, ok), "{}: in chunks", path.display());
+        by_jobs += d.chunks().0;
+        chunks += d.chunks().0 + d.chunks().1;
+    }
+    eprintln!("{} files, {chunks} chunks, {by_jobs} decoded by jobs", files.len());
+    assert!(chunks > 500 && by_jobs > 0, "{chunks} chunks, {by_jobs} by jobs");
 }

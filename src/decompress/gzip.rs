@@ -206,6 +206,8 @@ pub struct MemoryGzip {
     /// Members of at least this many compressed bytes are decoded in
     /// chunks (when `parallel_chunks`).
     chunked_from: usize,
+    /// Compressed bytes per chunk.
+    chunk_bytes: usize,
     /// Chunks of such members decoded by jobs and in the stream.
     chunks: (u64, u64),
     /// Buffers of members handed out, for the next jobs.
@@ -236,6 +238,7 @@ impl MemoryGzip {
             inflater: None,
             parallel_chunks: rayon::current_num_threads() >= member::MIN_THREADS,
             chunked_from: member::MIN_CHUNKS * member::CHUNK_BYTES,
+            chunk_bytes: member::CHUNK_BYTES,
             chunks: (0, 0),
             pool: Pool::new(cap),
             cap,
@@ -250,7 +253,16 @@ impl MemoryGzip {
     /// [`member::MIN_CHUNKS`].)
     pub fn parallel_chunks(mut self, on: bool) -> MemoryGzip {
         self.parallel_chunks = on;
-        self.chunked_from = 2 * member::CHUNK_BYTES;
+        self.chunked_from = 2 * self.chunk_bytes;
+        self
+    }
+
+    /// Chunks of `n` compressed bytes (at least 1 KiB) instead of
+    /// [`member::CHUNK_BYTES`], with [`MemoryGzip::parallel_chunks`]: tests
+    /// cut small real files into many chunks with it.
+    pub fn chunk_bytes(mut self, n: usize) -> MemoryGzip {
+        self.chunk_bytes = n.max(1 << 10);
+        self.chunked_from = 2 * self.chunk_bytes;
         self
     }
 
@@ -395,8 +407,10 @@ impl MemoryGzip {
             .as_ref()
             .and_then(|c| c.iter().find(|&&c| c > start).copied())
             .unwrap_or(self.data.len());
-        let chunked = (self.parallel_chunks && span_end - deflate >= self.chunked_from)
-            .then(|| member::ChunkedMember::new(self.data.clone(), deflate, span_end, rayon::current_num_threads() + 1));
+        let chunked = (self.parallel_chunks && span_end - deflate >= self.chunked_from).then(|| {
+            let jobs = rayon::current_num_threads() + 1;
+            member::ChunkedMember::with_chunk_bytes(self.data.clone(), deflate, span_end, jobs, self.chunk_bytes)
+        });
         if chunked.is_none() {
             match &mut self.inflater {
                 Some(inf) => inf.reset(deflate),

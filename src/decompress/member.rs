@@ -88,6 +88,7 @@ struct Chunk {
 /// Decode the chunk of `data` whose blocks start in `from_bit..to_bit`
 /// (see the module documentation), or `None` when no start there decodes.
 fn decode_chunk(data: &[u8], from_bit: usize, to_bit: usize, mut body: Inflater) -> Option<Chunk> {
+    let expect = 4 * (to_bit - from_bit) / 8;
     let mut bit = from_bit;
     loop {
         let start = inflate::find_block(data, bit, to_bit, &mut body)?;
@@ -95,7 +96,7 @@ fn decode_chunk(data: &[u8], from_bit: usize, to_bit: usize, mut body: Inflater)
         body.reset_at_bit(start);
         body.stop_at_bit(to_bit);
         // MRT tables compress 3 to 5 times; the buffer grows if needed.
-        if body.decode_markers(data, CHUNK_OUTPUT_CAP, 4 * CHUNK_BYTES).is_ok() {
+        if body.decode_markers(data, CHUNK_OUTPUT_CAP, expect).is_ok() {
             let end_bit = body.stopped_at();
             return Some(Chunk {
                 start_bit: start,
@@ -131,6 +132,8 @@ pub type MemberError = (usize, String);
 /// the trailer at [`ChunkedMember::end`].
 pub struct ChunkedMember {
     data: Bytes,
+    /// Compressed bytes per chunk.
+    chunk_bytes: usize,
     /// The first bit of the deflate data, and the end of the chunks.
     base_bit: usize,
     limit_bit: usize,
@@ -165,11 +168,20 @@ impl ChunkedMember {
     /// ends before `span_end`, with at most `max_jobs` chunks decoding at
     /// once.
     pub fn new(data: Bytes, deflate_start: usize, span_end: usize, max_jobs: usize) -> ChunkedMember {
+        ChunkedMember::with_chunk_bytes(data, deflate_start, span_end, max_jobs, CHUNK_BYTES)
+    }
+
+    /// [`ChunkedMember::new`] with chunks of `chunk_bytes` compressed bytes
+    /// (at least 1 KiB) instead of [`CHUNK_BYTES`] (tests use small ones to
+    /// cut real files into many chunks).
+    pub fn with_chunk_bytes(data: Bytes, deflate_start: usize, span_end: usize, max_jobs: usize, chunk_bytes: usize) -> ChunkedMember {
+        let chunk_bytes = chunk_bytes.max(1 << 10);
         let base_bit = deflate_start * 8;
         let limit_bit = span_end.max(deflate_start) * 8;
-        let chunks = (limit_bit - base_bit).div_ceil(CHUNK_BYTES * 8).max(1);
+        let chunks = (limit_bit - base_bit).div_ceil(chunk_bytes * 8).max(1);
         ChunkedMember {
             data,
+            chunk_bytes,
             base_bit,
             limit_bit,
             chunks,
@@ -213,7 +225,7 @@ impl ChunkedMember {
         match k {
             0 => self.base_bit,
             k if k >= self.chunks => self.limit_bit,
-            k => self.base_bit + k * CHUNK_BYTES * 8,
+            k => self.base_bit + k * self.chunk_bytes * 8,
         }
     }
 
