@@ -4,7 +4,9 @@
 //! A batch is one contiguous buffer that starts and ends on record
 //! boundaries. From a map it is a zero-copy slice of the map (a [`Bytes`]
 //! that keeps the map alive); from a decompressor it is a freshly filled
-//! buffer, the partial record at its end carried into the next one. Memory
+//! buffer, the partial record at its end carried into the next one. Either
+//! way it keeps the bytes after it that the cutter saw, as read-only
+//! look-ahead for framing (see [`Batch::records`]). Memory
 //! stays bounded by a few batches whatever the file size: decompression runs
 //! on its own thread and hands batches over a bounded channel, so parsing
 //! overlaps decompression and a slow consumer holds the producer back.
@@ -301,18 +303,37 @@ pub struct Batch {
     /// An error that ended the input after this batch (a damaged or
     /// truncated compressed stream, an I/O error).
     pub error: Option<Error>,
+    /// `data` followed by the bytes after it that the cutter framed it with:
+    /// the rest of an input in memory (a slice of the same buffer), the
+    /// rest of the decoded buffer of a stream (the buffer the batch keeps
+    /// anyway). Read-only look-ahead for [`Batch::records`].
+    window: Bytes,
+    /// `window` runs to the end of the input.
+    window_ends_input: bool,
 }
 
 impl Batch {
-    /// The records of the batch.
+    /// The records of the batch: exactly those (and the framing errors) of
+    /// one walk over the whole input. Where a record ends may depend on the
+    /// bytes after the batch (the next header, or a candidate header and the
+    /// record after it when resynchronising), so they are framed over the
+    /// batch's look-ahead as well, as the cutter framed them
+    /// ([`crate::mrt::Records::batch`]).
     pub fn records(&self) -> crate::mrt::Records<'_> {
-        if self.last {
-            crate::mrt::Records::new(&self.data, self.offset, self.first_record, self.state)
-        } else {
-            crate::mrt::Records::batch(&self.data, self.offset, self.first_record, self.state)
-        }
+        crate::mrt::Records::batch(
+            &self.window,
+            self.data.len(),
+            self.window_ends_input,
+            self.offset,
+            self.first_record,
+            self.state,
+        )
     }
 }
+
+/// The framing state, next record index and PEER_INDEX_TABLE in effect
+/// after a batch.
+type After = (FrameState, u64, Option<Arc<PeerTable>>);
 
 /// Sequential batch-cutting state shared by the map and stream paths.
 struct Cutter {
@@ -363,7 +384,10 @@ impl Cutter {
         (cut, state, index, peers)
     }
 
-    fn make(&mut self, data: Bytes, state: FrameState, index: u64, peers: Option<Arc<PeerTable>>) -> Batch {
+    /// The batch of the first `len` bytes of `window`, the buffer just cut
+    /// (`at_end`: it runs to the end of the input), and the cutter moved
+    /// past it.
+    fn make(&mut self, window: Bytes, len: usize, at_end: bool, (state, index, peers): After) -> Batch {
         let b = Batch {
             offset: self.offset,
             first_record: self.index,
@@ -371,7 +395,9 @@ impl Cutter {
             peers: self.peers.clone(),
             error: None,
             last: false,
-            data,
+            data: window.slice(..len),
+            window,
+            window_ends_input: at_end,
         };
         self.offset += b.data.len() as u64;
         self.index = index;
@@ -396,9 +422,9 @@ impl MemoryCutter {
         }
         let (cut, state, index, peers) = self.cutter.cut(rest, true);
         let cut = cut.max(1).min(rest.len());
-        let data = self.data.slice(self.pos..self.pos + cut);
+        let window = self.data.slice(self.pos..);
         self.pos += cut;
-        let mut b = self.cutter.make(data, state, index, peers);
+        let mut b = self.cutter.make(window, cut, true, (state, index, peers));
         b.last = self.pos >= self.data.len();
         Some(b)
     }
@@ -614,6 +640,8 @@ impl Speculation {
         };
         let batch = Batch {
             data: self.data.slice(cut.start..cut.end),
+            window: self.data.slice(cut.start..),
+            window_ends_input: true,
             offset: cut.start as u64,
             first_record: self.index,
             state: self.state,
@@ -733,7 +761,8 @@ impl Batches {
                 }
                 if buf.is_empty() {
                     if let Some(e) = error.take() {
-                        let mut b = cutter.make(Bytes::new(), cutter.state, cutter.index, cutter.peers.clone());
+                        let after = (cutter.state, cutter.index, cutter.peers.clone());
+                        let mut b = cutter.make(Bytes::new(), 0, true, after);
                         b.error = Some(e);
                         b.last = true;
                         let _ = tx.send(b);
@@ -751,8 +780,12 @@ impl Batches {
                     }
                 }
                 want = fill;
-                let data = buf.split_to(cut).freeze();
-                let mut b = cutter.make(data, state, index, peers);
+                // The batch keeps the whole buffer, the bytes after the cut
+                // as its look-ahead; they are copied to start the next one.
+                let window = buf.split().freeze();
+                buf = BytesMut::with_capacity(batch_size + 2 * CUT_SLACK);
+                buf.extend_from_slice(&window[cut..]);
+                let mut b = cutter.make(window, cut, eof, (state, index, peers));
                 if eof && buf.is_empty() {
                     b.error = error.take();
                     b.last = true;

@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::{walk, walk_from, RecordSummary, Rng, Start, Walk};
+use common::{batch_frame_steps, frame_steps, walk, walk_from, RecordSummary, Rng, Start, Walk};
 use mrtsnap::mrt::{FrameState, PeerTable, Record, Records};
 use mrtsnap::pipeline::for_each_record;
 use mrtsnap::report::Report;
@@ -649,13 +649,110 @@ fn unknown_type_record_ending_at_a_batch_boundary() {
     assert_eq!(report.total_errors(), 0);
 }
 
+/// A BGP4MP STATE_CHANGE record (36 bytes) stamped `ts`.
+fn state_change(ts: u32) -> Vec<u8> {
+    let mut v = ts.to_be_bytes().to_vec();
+    v.extend_from_slice(&[0, 16, 0, 5, 0, 0, 0, 24]);
+    v.extend_from_slice(&[
+        0, 0, 0xfd, 0xe8, 0, 0, 0xfd, 0xe9, 0, 0, 0, 1, 192, 0, 2, 1, 192, 0, 2, 2, 0, 1, 0, 2,
+    ]);
+    v
+}
+
+/// Batches of 1 KiB of `data`, walked alone by each cutter: the same
+/// framing steps as the whole input, and the first batch `first` bytes.
+fn check_batch_steps(data: &[u8], first: usize) {
+    let whole = frame_steps(Records::from_bytes(data));
+    for (how, steps) in batch_frame_steps(data, 1024, true) {
+        assert_eq!(steps, whole, "{how}");
+    }
+    let batches: Vec<usize> = Source::from_bytes("b", data.to_vec()).batches(1024).map(|b| b.data.len()).collect();
+    assert_eq!(batches[0], first, "{batches:?}");
+}
+
+/// Found by the `mrt_framing` fuzz target (regression-4). A torn header at
+/// 936 claims a record that ends at 1028, exactly where two real records
+/// that start inside it end; stray bytes follow. With the whole input the
+/// framer finds no plausible header at 1028 (nor a few bytes later), so
+/// the header is garbage up to the real record at 956; the cutter does the
+/// same and ends the first batch after the second real record, at 1028.
+/// Walked alone, that batch used to take its own end as a confirmed record
+/// boundary and keep the torn header as a record, losing the two real ones
+/// inside it. A batch is now framed with the bytes after it as look-ahead.
+#[test]
+fn torn_header_ending_where_a_batch_ends() {
+    let ts = 1_400_000_000;
+    let mut data = Vec::new();
+    for i in 0..26 {
+        data.extend(state_change(ts + i));
+    }
+    // A header claiming 80 bytes, 8 bytes of junk, then the real records.
+    data.extend_from_slice(&(ts + 26).to_be_bytes());
+    data.extend_from_slice(&[0, 16, 0, 5, 0, 0, 0, 80]);
+    data.extend_from_slice(&[0xee; 8]);
+    data.extend(state_change(ts + 26));
+    data.extend(state_change(ts + 27));
+    assert_eq!(data.len(), 936 + 12 + 80);
+    data.extend_from_slice(&[0xee; 20]);
+    for i in 0..10 {
+        data.extend(state_change(ts + 100 + i));
+    }
+    let w = walk(&data);
+    assert_eq!(w.records.len(), 38, "{:?}", w.errors);
+    let garbage: Vec<_> = w.errors.iter().map(|e| (e.offset(), e.kind().name())).collect();
+    assert_eq!(garbage, [(936, "garbage"), (1028, "garbage")]);
+    assert_eq!((w.records[26].offset, w.records[27].end), (956, 1028));
+    check_batch_steps(&data, 1028);
+}
+
+/// Found by the `mrt_framing` fuzz target (regression-5). A torn header at
+/// 936 claims a record that ends 4 bytes before 1028, where the first batch
+/// ends (after two real records that start inside it). Four stray bytes
+/// after a record may be its slack, if a record the framer can confirm
+/// starts there: the whole input checks the record at 1028 and the header
+/// after it, finds junk there, and takes the torn header for garbage up to
+/// the real record at 956. Walked alone, the batch used to confirm the
+/// candidate at its own end unseen, keep the torn header with 4 bytes of
+/// slack, and lose the two real records.
+#[test]
+fn slack_candidate_where_a_batch_ends() {
+    let ts = 1_400_000_000;
+    let mut data = Vec::new();
+    for i in 0..26 {
+        data.extend(state_change(ts + i));
+    }
+    // A header claiming 76 bytes, 8 bytes of junk, then the real records.
+    data.extend_from_slice(&(ts + 26).to_be_bytes());
+    data.extend_from_slice(&[0, 16, 0, 5, 0, 0, 0, 76]);
+    data.extend_from_slice(&[0xee; 8]);
+    data.extend(state_change(ts + 26));
+    data.extend(state_change(ts + 27));
+    assert_eq!(data.len(), 936 + 12 + 76 + 4);
+    // The candidate: a record followed by junk.
+    data.extend(state_change(ts + 28));
+    data.extend_from_slice(&[0xee; 20]);
+    for i in 0..10 {
+        data.extend(state_change(ts + 100 + i));
+    }
+    let w = walk(&data);
+    assert_eq!(w.records.len(), 39, "{:?}", w.errors);
+    let garbage: Vec<_> = w.errors.iter().map(|e| (e.offset(), e.kind().name())).collect();
+    assert_eq!(garbage, [(936, "garbage"), (1064, "garbage")]);
+    assert_eq!((w.records[26].offset, w.records[28].offset), (956, 1028));
+    assert!(w.records.iter().all(|r| r.end - r.offset == 36));
+    check_batch_steps(&data, 1028);
+}
+
 /// Batches of 1 KiB frame the same records, by type, as one walk over the
 /// whole input (what the `mrt_framing` fuzz target checks), for the files
-/// of `dir` whose names start with `prefix`. Returns how many there were.
+/// of `dir` whose names start with `prefix`; and every cutter gives the
+/// very same framing steps (records with their offsets, errors). Returns
+/// how many files there were (none where `dir` does not exist).
 fn check_batches_frame_alike(dir: &str, prefix: &str) -> usize {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let Ok(entries) = std::fs::read_dir(&dir) else { return 0 };
     let mut n = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+    for entry in entries {
         let path = entry.expect("directory entry").path();
         if !path.file_name().is_some_and(|f| f.to_string_lossy().starts_with(prefix)) {
             continue;
@@ -667,6 +764,10 @@ fn check_batches_frame_alike(dir: &str, prefix: &str) -> usize {
             for_each_record(&batch, &mut report, false, |_, _, _| {}).expect("not strict");
         }
         assert_eq!(report.records, w.by_type, "{}", path.display());
+        let whole = frame_steps(Records::from_bytes(&data));
+        for (how, steps) in batch_frame_steps(&data, 1024, true) {
+            assert_eq!(steps, whole, "{}: {how}", path.display());
+        }
         n += 1;
     }
     n
@@ -675,14 +776,13 @@ fn check_batches_frame_alike(dir: &str, prefix: &str) -> usize {
 /// The inputs of the fuzz findings fixed so far (kept as fuzz seeds).
 #[test]
 fn fuzz_regressions_frame_alike() {
-    assert_eq!(check_batches_frame_alike("fuzz/corpus/mrt_framing", "regression-"), 3);
+    assert_eq!(check_batches_frame_alike("fuzz/corpus/mrt_framing", "regression-"), 5);
 }
 
-/// Open findings of the `mrt_framing` fuzz target (heavily mutated inputs
-/// where the framer's look-ahead across a batch boundary still decides
-/// differently from the whole-input walk); see fuzz/README.md.
+/// Open findings of the `mrt_framing` fuzz target, kept in
+/// `fuzz/known-failures/mrt_framing/` until fixed (none at present; see
+/// fuzz/README.md).
 #[test]
-#[ignore = "open: batch cutting and whole-input framing disagree on these fuzzed inputs"]
 fn fuzz_open_findings_frame_alike() {
-    assert_eq!(check_batches_frame_alike("fuzz/known-failures/mrt_framing", ""), 2);
+    check_batches_frame_alike("fuzz/known-failures/mrt_framing", "");
 }

@@ -4,12 +4,15 @@
 //! walked (RIB and TABLE_DUMP entries with their attributes, BGP messages,
 //! prefixes) and written with the bgpdump writer. Uncompressed inputs are
 //! also cut into 1 KiB batches by [`mrtsnap::Source`] and decoded through the
-//! pipeline, which must frame exactly the same records (set
-//! `MRTSNAP_FUZZ_NO_BATCH_CHECK=1` to leave that comparison out and fuzz for
-//! robustness only).
+//! pipeline, which must frame exactly the same records; and the batches of
+//! the in-order and the speculative cutter, walked alone, must give the very
+//! same framing steps (records with their offsets, errors) as the whole
+//! input (set `MRTSNAP_FUZZ_NO_BATCH_CHECK=1` to leave these comparisons out
+//! and fuzz for robustness only).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use mrtsnap::mrt::Records;
 use mrtsnap::pipeline::for_each_record;
 use mrtsnap::report::Report;
 use mrtsnap::{Compression, Source};
@@ -39,5 +42,9 @@ fuzz_target!(|data: &[u8]| {
             for_each_record(&batch, &mut report, false, |_, _, _| {}).expect("not strict");
         }
         assert_eq!(report.records, w.by_type, "batches and whole-input framing disagree");
+        let whole = common::frame_steps(Records::from_bytes(data));
+        for (how, steps) in common::batch_frame_steps(data, 1024, false) {
+            assert_eq!(steps, whole, "{how} batches and whole-input framing disagree");
+        }
     }
 });

@@ -18,7 +18,11 @@
 //!
 //! The same [`Framer`] both cuts batches out of a stream (with
 //! `at_end = false`, stopping where it would need bytes it has not seen) and
-//! walks the records of a batch, so both make identical decisions.
+//! walks the records of a batch, so both make identical decisions. A batch
+//! is walked over the same bytes the cutter framed it with, those after its
+//! end included ([`Records::batch`]): deciding where a record ends may take
+//! the next header, the record after a candidate header, or more, and a
+//! batch cut off at its end decided differently from the whole input.
 
 use super::header::{is_known, Header, HEADER_LEN};
 use crate::error::{Error, ErrorKind, Result};
@@ -87,9 +91,6 @@ pub struct Framer<'a> {
     index: u64,
     state: FrameState,
     at_end: bool,
-    /// The buffer's end is the end of the input (not a batch boundary,
-    /// which the cutter has already confirmed to be a record boundary).
-    eof: bool,
 }
 
 impl<'a> Framer<'a> {
@@ -104,15 +105,7 @@ impl<'a> Framer<'a> {
             index: first_index,
             state,
             at_end,
-            eof: at_end,
         }
-    }
-
-    /// Say that the end of the buffer is a confirmed record boundary rather
-    /// than the end of the input (a batch cut by the batch cutter).
-    pub fn batch_end(mut self) -> Self {
-        self.eof = false;
-        self
     }
 
     /// Position in the buffer of the next unframed byte.
@@ -178,7 +171,7 @@ impl<'a> Framer<'a> {
     /// of values it can still take).
     fn torn_header(&self, pos: usize, ts: u32) -> bool {
         let Some(tail) = self.buf.get(pos..) else { return false };
-        if !self.eof || tail.is_empty() || tail.len() >= HEADER_LEN {
+        if !self.at_end || tail.is_empty() || tail.len() >= HEADER_LEN {
             return false;
         }
         let (mut lo, mut hi) = ([0u8; HEADER_LEN], [0xffu8; HEADER_LEN]);
@@ -228,7 +221,7 @@ impl<'a> Framer<'a> {
     /// it as truncated.
     fn confirmed(&self, pos: usize, cut: Option<u32>) -> Option<bool> {
         if pos == self.buf.len() && self.at_end {
-            return Some(!self.eof);
+            return Some(false);
         }
         let Some(h) = self.header_at(pos) else {
             return if self.at_end {
@@ -242,7 +235,7 @@ impl<'a> Framer<'a> {
         }
         let end = pos as u64 + self.frame_len(&h);
         if end > self.buf.len() as u64 {
-            return if self.at_end { Some(cut.is_some() && self.eof) } else { None };
+            return if self.at_end { Some(cut.is_some()) } else { None };
         }
         // The next header may itself follow a few bytes of slack.
         for gap in 0..=MAX_SLACK as u64 {
@@ -320,10 +313,7 @@ impl<'a> Framer<'a> {
         let total = self.frame_len(&h);
         let mut end = pos as u64 + total;
         if end > self.buf.len() as u64 {
-            // Nor can a record run past the end of a batch, a record
-            // boundary the cutter confirmed: the header is damage there, as
-            // the cutter found with the bytes that follow.
-            if !known || !self.plausible(&h) || (self.at_end && !self.eof) {
+            if !known || !self.plausible(&h) {
                 return self.resync(pos + 1);
             }
             if !self.at_end {
@@ -365,7 +355,7 @@ impl<'a> Framer<'a> {
         let end = end as usize;
         let mut slack: &'a [u8] = &[];
         let next_bad = end < self.buf.len() && self.next_ok(end as u64, h.timestamp) == Some(false);
-        if self.eof && next_bad && self.buf.len() - end < HEADER_LEN.min(MAX_SLACK + 1) {
+        if self.at_end && next_bad && self.buf.len() - end < HEADER_LEN.min(MAX_SLACK + 1) {
             // A few bytes after the last record cannot be a record: slack,
             // up to where a header torn by the end of the input starts
             // (reported by the next step).
@@ -557,22 +547,34 @@ pub(crate) fn same_framing(buf: &[u8], base: u64, a: FrameState, b: FrameState, 
 #[derive(Clone, Debug)]
 pub struct Records<'a> {
     framer: Framer<'a>,
+    /// Framing stops at this position in the buffer.
+    stop: usize,
 }
 
 impl<'a> Records<'a> {
-    /// Records of `buf`, a whole input (or a batch) starting at absolute
-    /// offset `base` with record index `first_index`.
+    /// Records of `buf`, a whole input (or the last part of one) starting at
+    /// absolute offset `base` with record index `first_index`.
     pub fn new(buf: &'a [u8], base: u64, first_index: u64, state: FrameState) -> Self {
         Records {
             framer: Framer::new(buf, base, first_index, state, true),
+            stop: buf.len(),
         }
     }
 
-    /// Records of a batch that does not end the input: its end is a record
-    /// boundary already confirmed by the batch cutter.
-    pub fn batch(buf: &'a [u8], base: u64, first_index: u64, state: FrameState) -> Self {
+    /// Records of a batch: the first `len` bytes of `buf`, a record boundary
+    /// the batch cutter found framing all of `buf` (`at_end`: `buf` runs to
+    /// the end of the input). The bytes after the batch are read-only
+    /// look-ahead: framing reads them to decide as the cutter did, so
+    /// records, errors and slack are those of one walk over the whole
+    /// input, and none is yielded from past `len`.
+    ///
+    /// # Performance
+    /// One comparison per record; look-ahead past the batch costs a header
+    /// read on well-formed input, as it does inside the batch.
+    pub fn batch(buf: &'a [u8], len: usize, at_end: bool, base: u64, first_index: u64, state: FrameState) -> Self {
         Records {
-            framer: Framer::new(buf, base, first_index, state, true).batch_end(),
+            framer: Framer::new(buf, base, first_index, state, at_end),
+            stop: len.min(buf.len()),
         }
     }
 
@@ -587,6 +589,9 @@ impl<'a> Iterator for Records<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        if self.framer.pos >= self.stop {
+            return None;
+        }
         match self.framer.step() {
             Step::Record(r) => Some(Ok(r)),
             Step::Damage(e) => Some(Err(e)),

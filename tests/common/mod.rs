@@ -464,6 +464,60 @@ pub fn walk_from(data: &[u8], start: Start) -> Walk {
     w
 }
 
+/// One framing step, as cutters are compared: a record's index, offset,
+/// end (slack included) and type/subtype, or a framing error's offset,
+/// record index and message.
+pub type FrameStep = std::result::Result<(u64, u64, u64, (u16, u16)), (u64, Option<u64>, String)>;
+
+/// The framing steps of `records`.
+pub fn frame_steps<'a>(records: impl Iterator<Item = mrtsnap::Result<RawRecord<'a>>>) -> Vec<FrameStep> {
+    records
+        .map(|r| match r {
+            Ok(r) => Ok((
+                r.index,
+                r.offset,
+                r.body_offset + (r.body.len() + r.slack.len()) as u64,
+                (r.header.mrt_type, r.header.subtype),
+            )),
+            Err(e) => Err((e.offset(), e.record(), e.to_string())),
+        })
+        .collect()
+}
+
+/// The framing steps of `data` (an uncompressed input) cut into batches of
+/// `batch_size` bytes (at least 1 KiB) and walked batch by batch, by each
+/// cutter: in order over the bytes in memory, speculatively
+/// ([`mrtsnap::source::Speculation`], its jobs run in order on this
+/// thread) and, with `stream`, on the decompressing thread of the input
+/// gzip-compressed. Each must give the steps of one walk over the whole
+/// input.
+pub fn batch_frame_steps(data: &[u8], batch_size: usize, stream: bool) -> Vec<(&'static str, Vec<FrameStep>)> {
+    use mrtsnap::Source;
+    let mut out = Vec::new();
+    let src = Source::from_bytes("memory", data.to_vec());
+    let in_order = src.batches(batch_size).flat_map(|b| frame_steps(b.records())).collect();
+    out.push(("in order", in_order));
+    if let Ok(mut spec) = src.batches(batch_size).speculation() {
+        let mut steps = Vec::new();
+        for k in 0..spec.count() {
+            let cut = spec.job(k)();
+            if let Some(b) = spec.accept(k, cut) {
+                steps.extend(frame_steps(b.records()));
+            }
+        }
+        out.push(("speculative", steps));
+    }
+    if stream {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(data).expect("gzip");
+        let src = Source::from_bytes("gzip", gz.finish().expect("gzip"));
+        let streamed = src.batches(batch_size).flat_map(|b| frame_steps(b.records())).collect();
+        out.push(("stream", streamed));
+    }
+    out
+}
+
 /// A small deterministic PRNG (SplitMix64), so that sampled tests are
 /// reproducible without a dependency.
 #[derive(Clone, Debug)]
