@@ -37,8 +37,14 @@ fn drain(mut d: Box<dyn Decode + '_>) -> (Vec<u8>, bool) {
 fn reference(comp: Compression, data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let ok = match comp {
-        Compression::Bzip2 => bzip2::read::MultiBzDecoder::new(data).take(CAP as u64).read_to_end(&mut out).is_ok(),
-        Compression::Gzip => flate2::read::MultiGzDecoder::new(data).take(CAP as u64).read_to_end(&mut out).is_ok(),
+        Compression::Bzip2 => bzip2::read::MultiBzDecoder::new(data)
+            .take(CAP as u64)
+            .read_to_end(&mut out)
+            .is_ok(),
+        Compression::Gzip => flate2::read::MultiGzDecoder::new(data)
+            .take(CAP as u64)
+            .read_to_end(&mut out)
+            .is_ok(),
         _ => return None,
     };
     (ok && out.len() < CAP).then_some(out)

@@ -29,7 +29,11 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let mut theirs = Vec::new();
-    let zok = flate2::read::DeflateDecoder::new(data).take(CAP as u64).read_to_end(&mut theirs).is_ok() && theirs.len() < CAP;
+    let zok = flate2::read::DeflateDecoder::new(data)
+        .take(CAP as u64)
+        .read_to_end(&mut theirs)
+        .is_ok()
+        && theirs.len() < CAP;
     if ok || zok {
         assert_eq!(ok, zok, "one decoder accepts what the other refuses");
         assert!(ours == theirs, "different bytes");
