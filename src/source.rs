@@ -472,12 +472,12 @@ fn cut_at(data: &[u8], start: usize, state: FrameState, to: usize) -> Cut {
 /// The input is divided at fixed byte offsets ("guesses", one per batch
 /// size from where cutting starts). The job of guess `k` runs on any
 /// thread: it finds the first plausible record boundary at or after its
-/// offset ([`framing::find_boundary`]) and frames from there to the first
+/// offset (`framing::find_boundary`) and frames from there to the first
 /// boundary at or after the next guess's offset, without knowing anything
 /// about what came before. [`Speculation::accept`], called for each guess
 /// in order, checks that the job started exactly where the batch before
 /// ended, in a framing state that frames the same
-/// ([`framing::same_framing`]); when it did not (damage, a false boundary
+/// (`framing::same_framing`); when it did not (damage, a false boundary
 /// inside a record, a guess inside a record longer than a batch), it cuts
 /// that batch again in order from the verified position. The batches handed
 /// out are thus exactly those of a sequential cutter, only with each

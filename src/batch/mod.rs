@@ -17,7 +17,7 @@
 //! - [`manifest`]: crash-safe journals, compacted into `manifest.csv` and
 //!   `manifest.parquet`.
 //! - [`fingerprint`]: what a rerun compares.
-//! - [`run`]: the executor: files in flight on driver threads, all decoding on
+//! - [`run`](mod@run): the executor: files in flight on driver threads, all decoding on
 //!   the global rayon pool; outputs written to hidden temporary names and
 //!   renamed when complete; a clean stop.
 //!

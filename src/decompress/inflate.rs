@@ -21,6 +21,13 @@
 //!   free at the end of the buffer, with a fill for distance 1 (runs of
 //!   one byte) and a byte loop for the other short distances.
 //!
+//! For [`super::member`] (one member decoded in parallel chunks) it also
+//! starts at any bit ([`Inflater::reset_at_bit`]), stops at the first block
+//! boundary past a given bit ([`Inflater::stop_at_bit`]), decodes into
+//! 16-bit symbols in which bytes copied from an unknown window are markers
+//! ([`Inflater::decode_markers`], [`resolve_markers`]), and finds block
+//! starts ([`find_block`]).
+//!
 //! Bounds are checked (no `unsafe`): every table index is masked to its
 //! table's length, which the compiler can see for the main tables, and
 //! output writes fall inside a buffer whose free margin is checked once per
@@ -379,10 +386,6 @@ impl Inflater {
     /// A decoder for the deflate stream starting at byte `start` of the
     /// input.
     pub fn new(start: usize) -> Inflater {
-        Inflater::new_with(start, vec![0u8; WINDOW + PIECE + MARGIN])
-    }
-
-    fn new_with(start: usize, buf: Vec<u8>) -> Inflater {
         Inflater {
             pos: start,
             bitbuf: 0,
@@ -393,7 +396,7 @@ impl Inflater {
             fixed_tables: false,
             litlen: vec![0u32; LITLEN_SIZE].into_boxed_slice().try_into().expect("size"),
             dist: vec![0u32; DIST_SIZE].into_boxed_slice().try_into().expect("size"),
-            buf,
+            buf: vec![0u8; WINDOW + PIECE + MARGIN],
             piece: WINDOW,
             op: WINDOW,
             hist: WINDOW,
@@ -464,26 +467,6 @@ impl Inflater {
     /// All bytes decoded since the last reset (with [`Inflater::keep_all`]).
     pub fn output(&self) -> &[u8] {
         &self.buf[WINDOW.min(self.op)..self.op]
-    }
-
-    /// The last up to [`WINDOW`] bytes decoded (and given as history).
-    pub fn window(&self) -> &[u8] {
-        &self.buf[self.hist.max(self.op.saturating_sub(WINDOW))..self.op]
-    }
-
-    /// The decoder's output buffer, for reuse by another decoder
-    /// ([`Inflater::with_buffer`]).
-    pub fn into_buffer(self) -> Vec<u8> {
-        self.buf
-    }
-
-    /// [`Inflater::new`] with `buf` (from [`Inflater::into_buffer`]) as the
-    /// output buffer.
-    pub fn with_buffer(start: usize, mut buf: Vec<u8>) -> Inflater {
-        let mut inf = Inflater::new_with(start, Vec::new());
-        buf.resize(buf.len().max(WINDOW + PIECE + MARGIN), 0);
-        inf.buf = buf;
-        inf
     }
 
     /// Bits of the input consumed so far.
