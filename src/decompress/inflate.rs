@@ -570,7 +570,8 @@ impl Inflater {
                 break Err(self.err("decoded chunk too large"));
             }
             if marks.len() < op + PIECE + MARGIN {
-                marks.resize((op + PIECE + MARGIN).max(marks.len() * 2), 0);
+                let most = WINDOW + cap.saturating_add(2 * PIECE + MARGIN);
+                marks.resize((op + PIECE + MARGIN).max(marks.len() * 2).min(most), 0);
             }
             let limit = op + PIECE;
             if let Err(e) = self.run(input, &mut marks, &mut op, 0, limit) {

@@ -67,9 +67,12 @@ pub const MIN_CHUNKS: usize = 8;
 /// do not have.
 pub const MIN_THREADS: usize = 3;
 
-/// Decoded bytes a chunk job may hold; a chunk that decodes to more is
-/// decoded in the stream instead.
-pub const CHUNK_OUTPUT_CAP: usize = 64 << 20;
+/// Decoded bytes (16-bit symbols: twice as many bytes of memory) a chunk
+/// job may hold; a chunk that decodes to more is decoded in the stream
+/// instead. MRT tables compress 3 to 5 times, so a 2 MiB chunk holds about
+/// 8M symbols; the cap bounds what highly compressible data can make a job
+/// hold.
+pub const CHUNK_OUTPUT_CAP: usize = 16 << 20;
 
 /// Decoded bytes handed out at a time.
 const HANDOUT: usize = 4 << 20;
@@ -309,10 +312,11 @@ impl ChunkedMember {
             if self.end.is_some() {
                 return Ok(None);
             }
+            // Past the last chunk when the member's data goes on beyond the
+            // span it was given (a member header look-alike inside its
+            // compressed data ended the span early): the rest is decoded in
+            // the stream, with no stop.
             let k = self.next_take;
-            if k >= self.chunks {
-                return Err((self.limit_bit / 8, "deflate data runs past the member's end".into()));
-            }
             self.next_take += 1;
             self.dispatch();
             // A job not started yet is claimed and its chunk decoded here,
@@ -415,6 +419,27 @@ mod tests {
                     assert!(stream >= 1);
                 }
             }
+        }
+    }
+
+    /// A span that ends before the member does (a member header look-alike
+    /// inside the compressed data): the rest is decoded in the stream.
+    #[test]
+    fn a_span_shorter_than_the_member_is_decoded_to_its_end() {
+        let data = rib();
+        let c = deflate(&data, 6);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        for span in [c.len() / 3, c.len() - 9, 2 << 10] {
+            let mut m = ChunkedMember::with_chunk_bytes(Bytes::copy_from_slice(&c), 0, span, 4, 256 << 10);
+            let out = pool.install(|| {
+                let mut out = Vec::new();
+                while let Some(p) = m.next_piece().unwrap() {
+                    out.extend_from_slice(p);
+                }
+                out
+            });
+            assert!(out == data, "span {span}");
+            assert_eq!(m.end(), Some(c.len()));
         }
     }
 
