@@ -363,8 +363,6 @@ pub struct Inflater {
     /// Bytes of history before `buf[0]`'s stream position that are gone:
     /// distances may reach back to `buf[hist]`.
     hist: usize,
-    /// Total bytes decoded.
-    total: u64,
     /// An error met after decoding part of a piece: returned by the next
     /// call, after that part.
     failed: Option<InflateError>,
@@ -374,9 +372,6 @@ pub struct Inflater {
     stop_bit: usize,
     /// Where it stopped there.
     stopped: Option<usize>,
-    /// Keep all output in the buffer (grown as needed) instead of only the
-    /// window.
-    keep_all: bool,
     /// Output of [`Inflater::decode_markers`], after [`WINDOW`] markers.
     marks: Vec<u16>,
     marks_end: usize,
@@ -400,12 +395,10 @@ impl Inflater {
             piece: WINDOW,
             op: WINDOW,
             hist: WINDOW,
-            total: 0,
             failed: None,
             skip: 0,
             stop_bit: usize::MAX,
             stopped: None,
-            keep_all: false,
             marks: Vec::new(),
             marks_end: 0,
         }
@@ -423,7 +416,6 @@ impl Inflater {
         self.piece = WINDOW;
         self.op = WINDOW;
         self.hist = WINDOW;
-        self.total = 0;
         self.failed = None;
         self.skip = 0;
         self.stop_bit = usize::MAX;
@@ -458,17 +450,6 @@ impl Inflater {
         self.hist = WINDOW - w.len();
     }
 
-    /// Keep every decoded byte (the buffer grows) instead of reusing the
-    /// buffer after each piece: see [`Inflater::output`].
-    pub fn keep_all(&mut self, on: bool) {
-        self.keep_all = on;
-    }
-
-    /// All bytes decoded since the last reset (with [`Inflater::keep_all`]).
-    pub fn output(&self) -> &[u8] {
-        &self.buf[WINDOW.min(self.op)..self.op]
-    }
-
     /// Bits of the input consumed so far.
     pub fn bit_position(&self) -> usize {
         self.pos * 8 - self.bitsleft as usize + self.skip as usize
@@ -483,11 +464,6 @@ impl Inflater {
     /// bytes); after the end of the stream, where what follows it begins.
     pub fn position(&self) -> usize {
         (self.pos * 8 - self.bitsleft as usize).div_ceil(8)
-    }
-
-    /// Bytes decoded so far.
-    pub fn total_out(&self) -> u64 {
-        self.total
     }
 
     /// Whether the final block has been decoded.
@@ -508,12 +484,7 @@ impl Inflater {
             return Err(e);
         }
         self.apply_skip(input)?;
-        if self.keep_all {
-            let need = self.op + PIECE + MARGIN;
-            if self.buf.len() < need {
-                self.buf.resize(need.max(self.buf.len() * 2), 0);
-            }
-        } else if self.op > WINDOW {
+        if self.op > WINDOW {
             // Keep the last WINDOW bytes in front of the next piece.
             let keep = self.op - self.hist.max(self.op - WINDOW);
             self.buf.copy_within(self.op - keep..self.op, WINDOW - keep);
@@ -535,9 +506,7 @@ impl Inflater {
             }
             self.failed = Some(e);
         }
-        let (from, to) = (self.piece, self.op);
-        self.total += (to - from) as u64;
-        Ok(&self.buf[from..to])
+        Ok(&self.buf[self.piece..self.op])
     }
 
     /// Decode from a start whose history is unknown (a block start found
