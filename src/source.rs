@@ -90,10 +90,13 @@ impl Compression {
 enum Kind {
     /// Whole input in memory (a map or a buffer).
     Memory(Bytes),
-    /// A file read through a decompressor.
+    /// A regular file read through a decompressor (opened again for each
+    /// walk).
     File(PathBuf, Compression),
-    /// Standard input.
-    Stdin,
+    /// Standard input, a pipe, a FIFO, a socket or a device: opened once,
+    /// its first bytes (the format sniffed from them) put back in front of
+    /// the rest. It can be walked once.
+    Stream(std::sync::Mutex<Option<Box<dyn Read + Send>>>),
 }
 
 /// An MRT input.
@@ -125,22 +128,39 @@ impl std::fmt::Debug for Source {
     }
 }
 
-fn sniff(path: &Path) -> Result<(Compression, u64)> {
-    let mut f = File::open(path).map_err(|e| Error::io(annotate(e, path)))?;
-    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    // Enough for the magic numbers, and for a short skippable zstd frame
-    // and the magic after it.
-    let mut head = [0u8; 64];
+/// Bytes read to recognise the format: the magic numbers, and a short
+/// skippable zstd frame with the magic after it.
+const SNIFF: usize = 64;
+
+/// Read up to [`SNIFF`] bytes (fewer only at the end of the input).
+fn peek(r: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut head = vec![0u8; SNIFF];
     let mut n = 0;
     while n < head.len() {
-        match f.read(&mut head[n..]) {
+        match r.read(&mut head[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io(annotate(e, path))),
+            Err(e) => return Err(e),
         }
     }
-    Ok((Compression::detect(&head[..n]), size))
+    head.truncate(n);
+    Ok(head)
+}
+
+/// A stream whose first bytes were read to sniff its format: they are
+/// handed out again, then the rest. Nothing is lost, nothing read twice.
+fn stream_source(name: String, mut r: impl Read + Send + 'static, path: &Path) -> Result<Source> {
+    let head = peek(&mut r).map_err(|e| Error::io(annotate(e, path)))?;
+    let compression = Compression::detect(&head);
+    let reader: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head).chain(r));
+    Ok(Source {
+        name,
+        kind: Kind::Stream(std::sync::Mutex::new(Some(reader))),
+        compression,
+        size: None,
+        map: None,
+    })
 }
 
 fn annotate(e: std::io::Error, path: &Path) -> std::io::Error {
@@ -150,31 +170,43 @@ fn annotate(e: std::io::Error, path: &Path) -> std::io::Error {
 impl Source {
     /// Open `path` (or `-` for standard input) without mapping it: plain
     /// files are read in batches, compressed ones decompressed on a thread.
+    ///
+    /// The format is recognised from the first bytes. A regular file is
+    /// opened again for each walk ([`Source::batches`]); standard input, a
+    /// pipe, a FIFO, a socket or a device (`<(zcat ...)`, `/dev/stdin`) is
+    /// opened once and read once: its first bytes are kept and handed out
+    /// again in front of the rest, so nothing is lost, and it can be walked
+    /// only once (a second walk reports an error).
     pub fn open(path: impl AsRef<Path>) -> Result<Source> {
         let path = path.as_ref();
         let name = path.display().to_string();
         if path == Path::new("-") {
-            return Ok(Source {
-                name,
-                kind: Kind::Stdin,
-                compression: Compression::None,
-                size: None,
-                map: None,
-            });
+            return stream_source(name, std::io::stdin(), path);
         }
-        let (compression, size) = sniff(path)?;
+        let mut f = File::open(path).map_err(|e| Error::io(annotate(e, path)))?;
+        let meta = f.metadata().map_err(|e| Error::io(annotate(e, path)))?;
+        if meta.is_dir() {
+            let e = std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory");
+            return Err(Error::io(annotate(e, path)));
+        }
+        if !meta.is_file() {
+            return stream_source(name, f, path);
+        }
+        let head = peek(&mut f).map_err(|e| Error::io(annotate(e, path)))?;
+        let compression = Compression::detect(&head);
         Ok(Source {
             name,
             kind: Kind::File(path.to_path_buf(), compression),
             compression,
-            size: Some(size),
+            size: Some(meta.len()),
             map: None,
         })
     }
 
-    /// Open `path`, memory-mapping it when it is a plain (uncompressed)
-    /// file; falls back to [`Source::open`] when mapping fails or the file
-    /// is compressed.
+    /// Open `path`, memory-mapping it when it is a regular file, plain,
+    /// gzip or zstd; falls back to [`Source::open`] when mapping fails, for
+    /// other compressions, and for inputs that are not regular files
+    /// (standard input, pipes, FIFOs, devices are never mapped).
     ///
     /// # Safety
     /// - The file must not be modified or truncated while the source or any
@@ -274,13 +306,17 @@ impl Source {
                     Err(e) => Box::new(FailedDecoder(Some(DecodeError::io(annotate(e, &path), 0)))),
                 })
             }
-            Kind::Stdin => Batches::spawn(batch_size, || {
-                let mut stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
-                let head = std::io::BufRead::fill_buf(&mut stdin)
-                    .map(Compression::detect)
-                    .unwrap_or(Compression::None);
-                head.decoder(stdin)
-            }),
+            Kind::Stream(reader) => {
+                let taken = reader.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let (comp, name) = (self.compression, self.name.clone());
+                Batches::spawn(batch_size, move || match taken {
+                    Some(r) => comp.decoder(r),
+                    None => {
+                        let e = std::io::Error::other(format!("{name}: a stream (standard input, a pipe) can be read only once"));
+                        Box::new(FailedDecoder(Some(DecodeError::io(e, 0))))
+                    }
+                })
+            }
         }
     }
 }
