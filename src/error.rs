@@ -76,6 +76,12 @@ pub enum ErrorKind {
         /// The decompressor's message.
         message: Arc<str>,
     },
+    /// A path attribute whose value is malformed in a way that makes its
+    /// route treat-as-withdraw (RFC 7606; see [`crate::bgp::attr::Attrs::withdraw`]).
+    MalformedAttribute {
+        /// The attribute type code.
+        code: u8,
+    },
     /// The input is not of the kind the operation needs.
     Unsupported {
         /// What is not supported.
@@ -97,6 +103,7 @@ impl ErrorKind {
             ErrorKind::BadValue { .. } => "bad-value",
             ErrorKind::Garbage { .. } => "garbage",
             ErrorKind::Decompress { .. } => "decompress",
+            ErrorKind::MalformedAttribute { .. } => "malformed-attribute",
             ErrorKind::Unsupported { .. } => "unsupported",
             ErrorKind::Io(_) => "io",
         }
@@ -198,6 +205,10 @@ impl fmt::Display for ErrorKind {
                 write!(f, "{skipped} bytes of garbage between records skipped")
             }
             ErrorKind::Decompress { message } => write!(f, "decompression failed: {message}"),
+            ErrorKind::MalformedAttribute { code } => match crate::bgp::attr::name(*code) {
+                Some(n) => write!(f, "malformed {n} attribute: route treated as withdrawn (RFC 7606)"),
+                None => write!(f, "malformed attribute of type {code}: route treated as withdrawn (RFC 7606)"),
+            },
             ErrorKind::Unsupported { what } => write!(f, "unsupported: {what}"),
             ErrorKind::Io(e) => write!(f, "I/O error: {e}"),
         }

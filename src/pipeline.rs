@@ -66,6 +66,62 @@ where
     Ok(())
 }
 
+/// Damage found inside records that decoded (a broken entry, a prefix
+/// running past its block, a treat-as-withdraw attribute), collected while
+/// [`for_each_record`] walks a batch, whose report it cannot reach.
+/// Every command counts it the same way: the first damage of each record
+/// is an error, like a record skipped, and with `strict` the first one
+/// stops the walk.
+#[derive(Debug)]
+pub struct RecordDamage {
+    strict: bool,
+    report: Report,
+    first: Option<Error>,
+}
+
+impl RecordDamage {
+    /// Nothing noted yet.
+    pub fn new(strict: bool) -> RecordDamage {
+        RecordDamage {
+            strict,
+            report: Report::default(),
+            first: None,
+        }
+    }
+
+    /// Note the first damage of one record, if any.
+    #[inline]
+    pub fn note(&mut self, e: Option<Error>) {
+        if let Some(e) = e {
+            self.noted(e);
+        }
+    }
+
+    #[cold]
+    fn noted(&mut self, e: Error) {
+        if self.strict {
+            self.first.get_or_insert(e);
+        } else {
+            self.report.error(e);
+        }
+    }
+
+    /// Add what was noted to `report` (errors kept in input order) and
+    /// return the walk's result: with `strict`, the first damage noted
+    /// comes before any error the walk stopped at (the walk stops at its
+    /// first error, so every record noted came before it).
+    pub fn finish(self, walk: Result<()>, report: &mut Report) -> Result<()> {
+        if let Some(e) = self.first {
+            return Err(e);
+        }
+        if self.report.total_errors() > 0 {
+            report.merge(self.report);
+            report.first_errors.sort_by_key(Error::offset);
+        }
+        walk
+    }
+}
+
 /// Map `f` over the batches on the current rayon pool, at most `window`
 /// batches in flight, and hand the results to `sink` in input order. Memory
 /// is bounded by the window.

@@ -19,10 +19,14 @@
 //! NLRI of families other than IPv4/IPv6 unicast and multicast (VPN, EVPN,
 //! flowspec, ...) give no routes; [`RecordRoutes::other_families`] counts the
 //! blocks left out. Damage inside a record that decoded (an entry whose
-//! attribute block is broken, a prefix running past its block) drops what it
-//! touches and is reported by [`RecordRoutes::error`]; the whole-input
-//! walkers count it as the warning [`ROUTE_DAMAGE`], not as an error, since
-//! no record was skipped.
+//! attribute block is broken, a prefix running past its block, a RIB entry
+//! naming a peer the table lacks) drops what it touches and is reported by
+//! [`RecordRoutes::error`]; the whole-input walkers count the first of each
+//! record as an error, like a damaged record, and `--strict` stops there.
+//! A route whose attributes are treat-as-withdraw under RFC 7606 (a
+//! malformed AS_PATH, ORIGIN, NEXT_HOP, ...: [`Attrs::withdraw`]) is damage
+//! too: a RIB entry gives no route, an announcement comes out as a
+//! [`RouteKind::Withdraw`], as a BGP speaker would take it.
 //!
 //! Three ways in: [`for_each_route`] over a whole [`Source`],
 //! [`routes_in_batch`] over one [`Batch`] (what parallel callers hand to
@@ -66,7 +70,7 @@ use crate::bgp::message::{Message, Update};
 use crate::bgp::nlri::{Nlri, Prefix, Prefixes};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mrt::{Bgp4mp, Bgp4mpBody, PeerTable, RawRecord, Record, RibEntries, TableDump};
-use crate::pipeline::for_each_record;
+use crate::pipeline::{for_each_record, RecordDamage};
 use crate::report::Report;
 use crate::source::{Batch, Source, DEFAULT_BATCH_SIZE};
 use std::net::IpAddr;
@@ -826,7 +830,7 @@ pub fn routes_of<'a, 'p>(raw: &RawRecord<'a>, rec: &Record<'a>, peers: Option<&'
                 Bgp4mpBody::Message {
                     message: Message::Update(u),
                     ..
-                } => update_state(peer, *u, Bgp4mp::is_add_path(m.subtype)),
+                } => update_state(peer, *u, Bgp4mp::is_add_path(m.subtype), &mut damage, raw.index),
                 Bgp4mpBody::Entry(e) => {
                     let attrs = Attrs::parse(
                         e.attrs,
@@ -837,6 +841,12 @@ pub fn routes_of<'a, 'p>(raw: &RawRecord<'a>, rec: &Record<'a>, peers: Option<&'
                         },
                     );
                     match attrs {
+                        Ok(attrs) if attrs.withdraw.is_some() => {
+                            if let Some(err) = attrs.withdraw_error() {
+                                damage.note(err, raw.index);
+                            }
+                            State::Done
+                        }
                         Ok(attrs) => State::One(Route {
                             timestamp: raw.header.timestamp,
                             micros: raw.micros,
@@ -868,7 +878,7 @@ pub fn routes_of<'a, 'p>(raw: &RawRecord<'a>, rec: &Record<'a>, peers: Option<&'
                     addr: Some(IpAddr::V4(l.peer_ip)),
                     asn: Some(l.peer_as),
                 };
-                update_state(peer, *u, false)
+                update_state(peer, *u, false, &mut damage, raw.index)
             }
             _ => State::Done,
         },
@@ -884,7 +894,10 @@ pub fn routes_of<'a, 'p>(raw: &RawRecord<'a>, rec: &Record<'a>, peers: Option<&'
     }
 }
 
-fn update_state(peer: Peer, update: Update<'_>, add_path: bool) -> State<'_> {
+fn update_state<'a>(peer: Peer, update: Update<'a>, add_path: bool, damage: &mut Damage, record: u64) -> State<'a> {
+    if let Some(err) = update.attrs.withdraw_error() {
+        damage.note(err, record);
+    }
     State::Update {
         peer,
         update,
@@ -933,6 +946,10 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
                                 continue;
                             }
                         };
+                        if let Some(err) = attrs.withdraw_error() {
+                            self.damage.note(err, record);
+                            continue;
+                        }
                         let entry = self.peers.map(|t| (t.get(e.peer_index), t.peers.len()));
                         let (addr, asn) = match entry {
                             Some((Some(p), _)) => (Some(p.addr), Some(p.asn)),
@@ -962,6 +979,11 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
                         self.state = State::Done;
                     }
                     Some(Ok(e)) => match e.parse_attrs() {
+                        Ok(attrs) if attrs.withdraw.is_some() => {
+                            if let Some(err) = attrs.withdraw_error() {
+                                self.damage.note(err, record);
+                            }
+                        }
                         Ok(attrs) => {
                             let peer = Peer {
                                 index: None,
@@ -980,7 +1002,9 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
                     stage,
                     cur,
                 } => {
-                    let kind = if *stage <= Stage::MpUnreach {
+                    // Treat-as-withdraw (RFC 7606): the announced prefixes
+                    // are withdrawn.
+                    let kind = if *stage <= Stage::MpUnreach || update.attrs.withdraw.is_some() {
                         RouteKind::Withdraw
                     } else {
                         RouteKind::Announce
@@ -1052,7 +1076,7 @@ impl Default for Options {
 
 /// Call `f` for every route of `src`, in input order, on the calling
 /// thread. Returns the decode report (records by type, errors and warnings;
-/// records with damaged route data counted as the warning [`ROUTE_DAMAGE`]).
+/// a record with damaged route data counts its first damage as an error).
 ///
 /// # Errors
 /// With `opts.strict`, the first framing or record error. Otherwise errors
@@ -1085,25 +1109,14 @@ where
     Ok(report)
 }
 
-/// The warning under which [`for_each_route`], [`routes_in_batch`] and
-/// [`crate::stats`] count records with damaged route data (see
-/// [`RecordRoutes::error`]): the record decoded and its intact routes came
-/// out, so this is not an error that skips a record (the `dump` command
-/// treats it the same way).
-///
-/// # Example
-/// ```
-/// assert_eq!(mrtsnap::routes::ROUTE_DAMAGE, "route-damage");
-/// ```
-pub const ROUTE_DAMAGE: &str = "route-damage";
-
 /// Call `f` for every route of one batch, counting records, errors and
 /// warnings in `report`; the unit of work parallel callers hand to their
 /// workers (see [`crate::pipeline::map_ordered`]).
 ///
 /// # Errors
-/// With `strict`, the first framing or record error; otherwise none.
-/// Damage inside a decoded record is the warning [`ROUTE_DAMAGE`].
+/// With `strict`, the first framing or record error, or the first damage
+/// inside a decoded record; otherwise none: each is counted in `report`
+/// (a damaged record's first damage, see [`RecordRoutes::error`]).
 ///
 /// # Example
 /// ```
@@ -1129,18 +1142,15 @@ pub fn routes_in_batch<F>(batch: &Batch, report: &mut Report, strict: bool, mut 
 where
     F: FnMut(&Route<'_>),
 {
-    let mut damaged = 0;
+    let mut damage = RecordDamage::new(strict);
     let r = for_each_record(batch, report, strict, |raw, rec, peers| {
         let mut routes = routes_of(raw, rec, peers);
         for route in routes.by_ref() {
             f(&route);
         }
-        if routes.error_count() > 0 {
-            damaged += 1;
-        }
+        damage.note(routes.take_error());
     });
-    report.warn(ROUTE_DAMAGE, damaged);
-    r
+    damage.finish(r, report)
 }
 
 #[cfg(test)]

@@ -31,9 +31,9 @@ use crate::bgp::message::Message;
 use crate::bgp::Prefix;
 use crate::error::{Error, Result};
 use crate::mrt::{subtype_name, Bgp4mpBody, MrtType, Record};
-use crate::pipeline::{for_each_record, map_ordered};
-use crate::report::{Report, KEEP_ERRORS};
-use crate::routes::{routes_of, Peer, RouteKind, ROUTE_DAMAGE};
+use crate::pipeline::{for_each_record, map_ordered, RecordDamage};
+use crate::report::Report;
+use crate::routes::{routes_of, Peer, RouteKind};
 use crate::source::{Batch, Compression, Source, DEFAULT_BATCH_SIZE};
 use rayon::slice::ParallelSliceMut;
 use std::collections::{BTreeMap, HashSet};
@@ -95,8 +95,9 @@ impl FamilyCount {
 #[derive(Clone, Debug, Default)]
 pub struct FileStats {
     /// Records by type and subtype, errors and warnings by kind, the first
-    /// errors of each kind. Records with damaged route data (see
-    /// [`crate::routes::RecordRoutes::error`]) are the warning [`ROUTE_DAMAGE`].
+    /// errors of each kind. A record with damaged route data (see
+    /// [`crate::routes::RecordRoutes::error`]) counts its first damage as an
+    /// error, as every command does.
     pub report: Report,
     /// Compression detected.
     pub compression: Option<Compression>,
@@ -135,9 +136,6 @@ pub struct FileStats {
     /// RFC 7606 conditions in attribute blocks that gave routes (malformed
     /// attributes dropped, duplicates), counted once per block.
     pub attribute_warnings: u64,
-    /// The first records with damaged route data (counted in the report as
-    /// the warning [`ROUTE_DAMAGE`]), at most [`KEEP_ERRORS`].
-    pub route_damage: Vec<Error>,
 }
 
 /// What one batch contributes.
@@ -164,7 +162,7 @@ fn scan(batch: &Batch, strict: bool) -> (Part, Result<()>) {
     let mut part = Part::default();
     part.stats.decompressed_bytes = batch.data.len() as u64;
     let mut report = Report::default();
-    let mut damaged = 0;
+    let mut damage = RecordDamage::new(strict);
     let r = for_each_record(batch, &mut report, strict, |raw, rec, peers| {
         let s = &mut part.stats;
         let ts = raw.header.timestamp;
@@ -226,14 +224,9 @@ fn scan(batch: &Batch, strict: bool) -> (Part, Result<()>) {
         }
         s.other_families += u64::from(routes.other_families());
         s.attribute_warnings += attr_warnings;
-        if let Some(e) = routes.take_error() {
-            damaged += 1;
-            if s.route_damage.len() < KEEP_ERRORS {
-                s.route_damage.push(e);
-            }
-        }
+        damage.note(routes.take_error());
     });
-    report.warn(ROUTE_DAMAGE, damaged);
+    let r = damage.finish(r, &mut report);
     part.stats.report = report;
     // Sorting here, on the worker, leaves the final pass little to do.
     part.prefixes.sort_unstable();
@@ -248,7 +241,8 @@ impl FileStats {
     /// # Errors
     /// With `strict`, the first framing or record error; otherwise errors
     /// are counted in [`FileStats::report`] and reading goes on. Damage
-    /// inside a decoded record is never an error (see [`ROUTE_DAMAGE`]).
+    /// inside a decoded record counts as an error too (the first of each
+    /// record; see [`crate::pipeline::RecordDamage`]).
     ///
     /// # Example
     /// ```
@@ -323,8 +317,6 @@ impl FileStats {
         }
         self.other_families += o.other_families;
         self.attribute_warnings += o.attribute_warnings;
-        let room = KEEP_ERRORS.saturating_sub(self.route_damage.len());
-        self.route_damage.extend(o.route_damage.into_iter().take(room));
     }
 
     /// Write a readable report of the input named `file`.
@@ -423,17 +415,7 @@ impl FileStats {
         } else {
             writeln!(out, "warnings: {}", r.warnings.values().sum::<u64>())?;
             for (kind, n) in &r.warnings {
-                write!(out, "  {kind}: {n}")?;
-                if *kind == ROUTE_DAMAGE && !self.route_damage.is_empty() {
-                    let first: Vec<String> = self.route_damage.iter().take(FIRST_SHOWN).map(|e| e.to_string()).collect();
-                    write!(
-                        out,
-                        " (first: {}{})",
-                        first.join("; "),
-                        if *n as usize > first.len() { "; ..." } else { "" }
-                    )?;
-                }
-                writeln!(out)?;
+                writeln!(out, "  {kind}: {n}")?;
             }
         }
         writeln!(out, "attribute warnings (RFC 7606): {}", self.attribute_warnings)?;
@@ -530,20 +512,7 @@ impl FileStats {
         for (i, (k, v)) in r.warnings.iter().enumerate() {
             write!(o, "{}\"{k}\":{v}", if i > 0 { "," } else { "" })?;
         }
-        o.extend_from_slice(b"},\"route_damage\":[");
-        for (i, e) in self.route_damage.iter().enumerate() {
-            write!(
-                o,
-                "{}{{\"kind\":\"{}\",\"offset\":{},\"record\":{},\"message\":",
-                if i > 0 { "," } else { "" },
-                e.kind().name(),
-                e.offset(),
-                opt(e.record())
-            )?;
-            s(&mut o, &e.kind().to_string());
-            o.push(b'}');
-        }
-        writeln!(o, "],\"attribute_warnings\":{}}}", self.attribute_warnings)?;
+        writeln!(o, "}},\"attribute_warnings\":{}}}", self.attribute_warnings)?;
         out.write_all(&o)
     }
 }
@@ -649,10 +618,12 @@ mod tests {
         assert_eq!(one.rib_prefixes.ipv4, 3000);
         assert_eq!((one.rib_peers, one.peer_table_size), (2, Some(2)));
         assert_eq!(one.time_range, Some((999, 1006)));
-        assert_eq!(one.report.total_errors(), 0);
-        assert_eq!(one.report.warnings.get(ROUTE_DAMAGE), Some(&1));
-        assert_eq!(one.route_damage.len(), 1);
-        assert!(FileStats::collect(&src, true).is_ok());
+        // The broken entry (an ORIGIN attribute claiming 9 bytes of 1) is
+        // the one error: its record decoded, its route is lost.
+        assert_eq!(one.report.errors.get("truncated"), Some(&1));
+        assert_eq!(one.report.total_errors(), 1);
+        assert_eq!(one.report.first_errors[0].record(), Some(3002));
+        assert!(FileStats::collect(&src, true).is_err());
         // The same input cut into many batches (streamed through gzip).
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, &data).unwrap();
@@ -681,6 +652,6 @@ mod tests {
         one.write_text("m", &mut text).unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(text.contains("  TABLE_DUMP_V2(13)/RIB_IPV4_UNICAST(2): 3002\n"), "{text}");
-        assert!(text.contains("  route-damage: 1 (first: record 3002 at byte "), "{text}");
+        assert!(text.contains("  truncated: 1 (first: record 3002 at byte "), "{text}");
     }
 }

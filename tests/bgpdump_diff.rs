@@ -25,7 +25,7 @@ fn ours(bytes: Vec<u8>) -> Vec<u8> {
     let mut w = BgpdumpWriter::new();
     for batch in src.batches(64 << 10) {
         for_each_record(&batch, &mut report, true, |raw, rec, peers| {
-            w.write_record(raw, rec, peers, &mut out)
+            w.write_record(raw, rec, peers, &mut out);
         })
         .unwrap();
     }

@@ -541,3 +541,348 @@ fn jsonl_parses_and_matches_bgpdump_counts() {
     assert!(counted >= 36, "{counted}");
     eprintln!("{counted} files' line counts compared, {parsed} files' JSON lines parsed by python3");
 }
+
+// Nothing lost, nothing destroyed: outputs, inputs that change or come
+// through pipes, and one exit status rule for every command.
+
+/// Whether a directory holds a leftover temporary output.
+fn temp_left(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+/// `-o` naming the input (directly, through a symbolic or a hard link, or
+/// standard output appended to it) is refused with exit 2 before anything
+/// is opened: the input is left byte for byte.
+#[test]
+fn output_that_is_the_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = rib(50);
+    let f = write_temp(&dir, "s.mrt", &data);
+    std::os::unix::fs::symlink(&f, dir.path().join("link.mrt")).unwrap();
+    std::fs::hard_link(&f, dir.path().join("hard.mrt")).unwrap();
+    for out in ["s.mrt", "link.mrt", "hard.mrt"] {
+        let o = dir.path().join(out);
+        for args in [&["dump", "-o"][..], &["snapshot", "--format", "pairs", "-o"], &["snapshot", "-o"]] {
+            let r = mrtsnap().args(args).arg(&o).arg(&f).output().unwrap();
+            let err = String::from_utf8_lossy(&r.stderr);
+            assert_eq!(r.status.code(), Some(2), "{args:?} {out}: {err}");
+            assert!(err.contains("is the input") && err.contains("refusing to overwrite it"), "{err}");
+            assert_eq!(std::fs::read(&f).unwrap(), data, "{args:?} {out}");
+        }
+    }
+    // `mrtsnap dump s.mrt >> s.mrt`.
+    let append = std::fs::OpenOptions::new().append(true).open(&f).unwrap();
+    let r = mrtsnap().arg("dump").arg(&f).stdout(append).output().unwrap();
+    assert_eq!(r.status.code(), Some(2), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("standard output is the input"));
+    assert_eq!(std::fs::read(&f).unwrap(), data);
+    assert!(temp_left(dir.path()).is_empty());
+}
+
+/// An output file appears under its name only when complete: a run that
+/// fails (a missing second input; a write refused as on a full disk, here
+/// by a file size limit) leaves an earlier file of that name as it was and
+/// no temporary file behind, and the message blames the output, not the
+/// input. Devices are written directly. A successful run replaces the
+/// file and keeps its permissions.
+#[test]
+fn outputs_appear_only_when_complete() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let good = write_temp(&dir, "good.mrt", &rib(20_000));
+    let out = dir.path().join("out.txt");
+    std::fs::write(&out, "an earlier output\n").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let missing = dir.path().join("missing.mrt");
+    let r = mrtsnap().args(["dump", "-o"]).arg(&out).arg(&good).arg(&missing).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "an earlier output\n");
+    assert!(temp_left(dir.path()).is_empty(), "{:?}", temp_left(dir.path()));
+
+    // A write refused midway (EFBIG under `ulimit -f`, as ENOSPC on a full disk).
+    for args in ["dump -o", "snapshot --format pairs -o", "snapshot -o"] {
+        let script = format!(
+            "ulimit -f 16; trap '' XFSZ; exec '{}' {args} '{}' '{}'",
+            env!("CARGO_BIN_EXE_mrtsnap"),
+            out.display(),
+            good.display()
+        );
+        let r = Command::new("sh").arg("-c").arg(&script).output().unwrap();
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{args}: {err}");
+        assert!(err.contains(&format!("writing {}", out.display())), "{args}: {err}");
+        assert!(!err.contains("at byte"), "{args}: {err}");
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "an earlier output\n", "{args}");
+        assert!(temp_left(dir.path()).is_empty(), "{args}: {:?}", temp_left(dir.path()));
+    }
+
+    let r = run(&["dump", "-o", "/dev/full"], &[&good]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("writing /dev/full: No space left on device"), "{}", r.stderr);
+    assert_eq!(run(&["dump", "-o", "/dev/null"], &[&good]).code, 0);
+
+    let want = run(&["dump"], &[&good]);
+    let r = run(&["dump", "-o", out.to_str().unwrap()], &[&good]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read(&out).unwrap(), want.stdout);
+    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o640);
+    assert!(temp_left(dir.path()).is_empty());
+}
+
+/// Several inputs whose outputs would share a name in `-o DIR` are refused
+/// with the list, before anything is written.
+#[test]
+fn snapshot_outputs_that_collide_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["a", "b"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    let data = rib(10);
+    let a = write_temp(&dir, "a/x.mrt", &data);
+    let b = write_temp(&dir, "b/x.mrt", &data);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&data).unwrap();
+    let c = write_temp(&dir, "b/x.gz", &gz.finish().unwrap());
+    let out = dir.path().join("out");
+    let r = run(&["snapshot", "--format", "pairs", "-o", out.to_str().unwrap()], &[&a, &b, &c]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("several inputs would write the same output"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("x.pairs.tsv <- {}, {}, {}", a.display(), b.display(), c.display())),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+    // Distinct names are fine.
+    let r = run(&["snapshot", "--format", "pairs", "-o", out.to_str().unwrap()], &[&a, &c]);
+    assert_eq!(r.code, 2, "x.mrt and x.gz both make x.pairs.tsv: {}", r.stderr);
+    let d = write_temp(&dir, "b/y.mrt", &data);
+    let r = run(&["snapshot", "--format", "pairs", "-o", out.to_str().unwrap()], &[&a, &d]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(out.join("x.pairs.tsv")).unwrap(),
+        std::fs::read(out.join("y.pairs.tsv")).unwrap()
+    );
+}
+
+/// A mapped input that shrinks while it is read (another program truncates
+/// it) makes the process fault on the missing pages: the SIGBUS handler
+/// names the file, removes the temporary output and exits with 2; an
+/// earlier output of the same name is untouched. The input is 8 GiB, all
+/// of it a hole after a small RIB, so the reader is still far from its end
+/// when it is cut.
+#[test]
+fn mapped_input_that_shrinks_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = rib(1000);
+    for (args, gz) in [
+        (&["dump", "-o"][..], false),
+        (&["snapshot", "--format", "pairs", "-o"], false),
+        (&["stats", "--json"], false),
+        (&["dump", "-o"], true),
+    ] {
+        let f = dir.path().join("big.mrt");
+        let data = if gz {
+            // A gzip file is mapped too; its stored blocks are read as they come.
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+            e.write_all(&head).unwrap();
+            e.write_all(&vec![0; 64 << 20]).unwrap();
+            e.finish().unwrap()
+        } else {
+            head.clone()
+        };
+        std::fs::write(&f, &data).unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&f).unwrap();
+        file.set_len(8 << 30).unwrap();
+        let out = dir.path().join("out.txt");
+        std::fs::write(&out, "earlier\n").unwrap();
+        let mut cmd = mrtsnap();
+        cmd.args(args);
+        if args.last() == Some(&"-o") {
+            cmd.arg(&out);
+        }
+        let child = cmd.arg(&f).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        file.set_len(data.len() as u64 / 2).unwrap();
+        let r = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{}: changed while being read", f.display())),
+            "{args:?}: {err}"
+        );
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier\n");
+        assert!(temp_left(dir.path()).is_empty(), "{args:?}: {:?}", temp_left(dir.path()));
+    }
+}
+
+/// Pipes, FIFOs and process substitution are read once: the bytes read to
+/// recognise the format are not lost (plain input keeps its
+/// PEER_INDEX_TABLE, bzip2 its stream header).
+#[test]
+fn pipes_are_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = rib(3000);
+    let f = write_temp(&dir, "rib.mrt", &plain);
+    let want = run(&["snapshot", "--format", "pairs", "-o", "-"], &[&f]);
+    assert_eq!((want.code, want.lines()), (0, 3000), "{}", want.stderr);
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    bz.write_all(&plain).unwrap();
+    let bz = bz.finish().unwrap();
+    let through_pipe = |args: &[&str], data: &[u8]| {
+        let mut child = mrtsnap()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let data = data.to_vec();
+        let w = std::thread::spawn(move || stdin.write_all(&data));
+        let out = child.wait_with_output().unwrap();
+        w.join().unwrap().unwrap();
+        (out.status.code(), out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    for data in [&plain, &bz] {
+        for input in ["/dev/stdin", "-"] {
+            let (code, out, err) = through_pipe(&["snapshot", "--format", "pairs", "-o", "-", input], data);
+            assert_eq!((code, err.as_str()), (Some(0), ""), "{input}");
+            assert_eq!(out, want.stdout, "{input}");
+        }
+        let (code, out, err) = through_pipe(&["lookup", "/dev/stdin", "0.0.5.1"], data);
+        assert_eq!((code, err.as_str()), (Some(0), ""));
+        assert_eq!(String::from_utf8(out).unwrap(), "0.0.5.1\t0.0.5.0/24\t65001\t1\t1\n");
+    }
+    // A FIFO.
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let writer = {
+        let (fifo, bz) = (fifo.clone(), bz.clone());
+        std::thread::spawn(move || std::fs::write(fifo, bz))
+    };
+    let r = run(&["snapshot", "--format", "pairs", "-o", "-"], &[&fifo]);
+    writer.join().unwrap().unwrap();
+    assert_eq!((r.code, r.stdout), (0, want.stdout.clone()), "{}", r.stderr);
+}
+
+/// The same damage inside decoded records is reported alike by `dump`
+/// (both formats), `stats`, `snapshot` and `lookup`: exit 1 and the same
+/// error line (record, offset, what), the records around it kept.
+#[test]
+fn damage_inside_records_is_reported_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = rib(10);
+    // Record 5 (the fifth RIB record): 33 bytes of peer table, 43 per RIB record.
+    let body = 33 + 4 * 43 + 12;
+    type Case = (&'static str, fn(&mut [u8]), &'static str);
+    let cases: [Case; 5] = [
+        ("truncated attribute", |b| b[20] = 200, "truncated"),
+        ("attribute length past the record", |b| b[17] = 200, "truncated"),
+        ("peer index past the table", |b| b[11] = 5, "peer index 5 out of range (1 peers)"),
+        ("prefix length 255", |b| b[4] = 255, "invalid prefix length 255"),
+        ("AS_PATH segment of 255 ASNs", |b| b[26] = 255, "malformed AS_PATH attribute"),
+    ];
+    for (what, damage, message) in cases {
+        let mut data = good.clone();
+        damage(&mut data[body..]);
+        let f = write_temp(&dir, "damaged.mrt", &data);
+        let name = f.display().to_string();
+        let mut lines: Vec<(String, String)> = Vec::new();
+        for (args, after) in [
+            (&["dump"][..], &[][..]),
+            (&["dump", "--format", "jsonl"], &[]),
+            (&["stats"], &[]),
+            (&["snapshot", "--format", "pairs", "-o", "-"], &[]),
+            (&["lookup"], &["0.0.9.1"]),
+        ] {
+            let r = mrtsnap().args(args).arg(&f).args(after).output().unwrap();
+            let err = String::from_utf8_lossy(&r.stderr).into_owned();
+            assert_eq!(r.status.code(), Some(1), "{what}: {args:?}: {err}");
+            let line = err
+                .lines()
+                .find(|l| l.starts_with(&format!("mrtsnap: {name}: record 5 at byte ")))
+                .unwrap_or_else(|| panic!("{what}: {args:?}: {err}"))
+                .to_string();
+            assert!(line.contains(message), "{what}: {args:?}: {line}");
+            lines.push((args.join(" "), line));
+        }
+        for (args, line) in &lines {
+            assert_eq!(line, &lines[0].1, "{what}: {args} and {}", lines[0].0);
+        }
+    }
+}
+
+/// Empty inputs and inputs that are not MRT: an empty file is a valid,
+/// empty updates interval for `dump` and `stats` (exit 0, quiet) and no
+/// RIB for `snapshot` and `lookup` (exit 2); a text file or zeros hold no
+/// MRT record (exit 2 with a message, for every command).
+#[test]
+fn empty_and_non_mrt_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write_temp(&dir, "empty.mrt", b"");
+    let text = write_temp(&dir, "notes.txt", b"these are not the routes you are looking for\n");
+    let zeros = write_temp(&dir, "zeros.mrt", &vec![0; 1 << 20]);
+    let r = run(&["dump"], &[&empty]);
+    assert_eq!((r.code, r.stderr.as_str(), r.stdout.len()), (0, "", 0));
+    let r = run(&["stats"], &[&empty]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    for args in [&["snapshot", "-o", "-", "--format", "pairs"][..], &["lookup", "8.8.8.8"]] {
+        let r = mrtsnap().args(&args[..1]).arg(&empty).args(&args[1..]).output().unwrap();
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&r.stderr).contains("empty input: not a RIB dump"),
+            "{args:?}"
+        );
+    }
+    for f in [&text, &zeros] {
+        for args in [
+            &["dump"][..],
+            &["stats"],
+            &["snapshot", "-o", "-", "--format", "pairs"],
+            &["lookup", "8.8.8.8"],
+        ] {
+            let r = mrtsnap().args(&args[..1]).arg(f).args(&args[1..]).output().unwrap();
+            let err = String::from_utf8_lossy(&r.stderr);
+            assert_eq!(r.status.code(), Some(2), "{args:?} {}: {err}", f.display());
+            assert!(err.contains("no MRT record found"), "{args:?}: {err}");
+            if args[0] != "stats" {
+                assert!(r.stdout.is_empty(), "{args:?}");
+            }
+        }
+    }
+}
+
+/// `lookup` rejects malformed queries before reading anything; a
+/// directory as input is one clear message; `--threads` beyond 4 x the
+/// cores is capped with a warning.
+#[test]
+fn bad_arguments_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write_temp(&dir, "rib.mrt", &rib(10));
+    for q in ["8.8.8.8/", "8.8.8.8/33", "::1/129", "banana", "10.0.0.0/x"] {
+        let r = run(&["lookup"], &[&f, Path::new(q)]);
+        assert_eq!(r.code, 2, "{q}");
+        assert!(r.stderr.contains(&format!("bad query {q:?}")), "{q}: {}", r.stderr);
+    }
+    let r = run(&["lookup"], &[&f, Path::new("0.0.5.0/24")]);
+    assert_eq!((r.code, r.text().as_str()), (0, "0.0.5.0/24\t0.0.5.0/24\t65001\t1\t1\n"));
+    for cmd in ["dump", "stats", "snapshot"] {
+        let r = run(&[cmd], &[dir.path()]);
+        assert_eq!(r.code, 2);
+        assert_eq!(
+            r.stderr,
+            format!("mrtsnap: cannot read {}: it is a directory\n", dir.path().display()),
+            "{cmd}"
+        );
+    }
+    let r = run(&["--threads", "100000", "stats"], &[&f]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("--threads 100000 is more than 4 x the"), "{}", r.stderr);
+}

@@ -49,7 +49,7 @@ fn decode_file(path: &Path) -> Decoded {
     for batch in src.batches(BATCH) {
         bytes += batch.data.len() as u64;
         for_each_record(&batch, &mut report, false, |raw, rec, peers| {
-            writer.write_record(raw, rec, peers, &mut dump)
+            writer.write_record(raw, rec, peers, &mut dump);
         })
         .expect("not strict: errors are counted, not returned");
     }

@@ -150,7 +150,10 @@ fn dump(src: &Source, batch: usize) -> (Vec<u8>, Report, u64) {
     let mut bytes = 0;
     for b in src.batches(batch) {
         bytes += b.data.len() as u64;
-        for_each_record(&b, &mut report, false, |raw, rec, peers| w.write_record(raw, rec, peers, &mut out)).unwrap();
+        for_each_record(&b, &mut report, false, |raw, rec, peers| {
+            w.write_record(raw, rec, peers, &mut out);
+        })
+        .unwrap();
     }
     (out, report, bytes)
 }

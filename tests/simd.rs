@@ -468,7 +468,7 @@ fn dump(src: &Source, b: Backend) -> Vec<u8> {
     for batch in src.batches(1 << 20) {
         let mut rep = Report::default();
         let _ = for_each_record(&batch, &mut rep, false, |raw, rec, peers| {
-            w.write_record(raw, rec, peers, &mut text)
+            w.write_record(raw, rec, peers, &mut text);
         });
     }
     text

@@ -3,8 +3,14 @@
 //! [`Attrs::parse`] walks the attribute block once and keeps a borrowed slice
 //! (or a small decoded value) for every attribute the crate knows, without
 //! allocating. Unknown attributes stay reachable through [`RawAttrs`].
-//! Malformed known attributes follow RFC 7606: they are dropped and counted
-//! as warnings, not errors; only a block whose framing is broken is an error.
+//! Malformed known attributes follow RFC 7606 (and RFC 6793 for AS4_PATH and
+//! AS4_AGGREGATOR): most make the route *treat-as-withdraw*
+//! ([`Attrs::withdraw`]: ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF, the
+//! community attributes, ORIGINATOR_ID, CLUSTER_LIST, ONLY_TO_CUSTOMER, and
+//! MP_REACH/MP_UNREACH, whose prefixes cannot be read); only ATOMIC_AGGREGATE,
+//! AGGREGATOR, AS4_AGGREGATOR and AS4_PATH are discarded alone
+//! (*attribute-discard*, counted in [`Attrs::warnings`]). Only a block whose
+//! framing is broken is an error of the parse itself.
 
 use super::as_path::AsPath;
 use super::nlri::{Nlri, AFI_IPV4, AFI_IPV6};
@@ -325,6 +331,64 @@ pub struct Attrs<'a> {
     pub other: u16,
     /// RFC 7606 conditions met (malformed attributes dropped, duplicates).
     pub warnings: u16,
+    /// The first malformed attribute that makes the route treat-as-withdraw
+    /// under RFC 7606: its type code and the absolute offset of its value.
+    /// The attribute itself is dropped (counted in `warnings` too); a
+    /// reader that keeps such a route must treat it as withdrawn
+    /// ([`Attrs::withdraw_error`] is the error to report).
+    pub withdraw: Option<(u8, u64)>,
+}
+
+/// Whether a malformed attribute of type `code` makes its route
+/// treat-as-withdraw (RFC 7606 section 7, RFC 8092, RFC 9234); the others
+/// known to the crate are attribute-discard (ATOMIC_AGGREGATE, AGGREGATOR,
+/// and RFC 6793's AS4_PATH and AS4_AGGREGATOR).
+pub fn treat_as_withdraw(code: u8) -> bool {
+    matches!(
+        code,
+        code::ORIGIN
+            | code::AS_PATH
+            | code::NEXT_HOP
+            | code::MED
+            | code::LOCAL_PREF
+            | code::COMMUNITIES
+            | code::ORIGINATOR_ID
+            | code::CLUSTER_LIST
+            | code::MP_REACH_NLRI
+            | code::MP_UNREACH_NLRI
+            | code::EXTENDED_COMMUNITIES
+            | code::IPV6_EXT_COMMUNITIES
+            | code::LARGE_COMMUNITIES
+            | code::ONLY_TO_CUSTOMER
+    )
+}
+
+/// The name of an attribute type, for messages (`None` for types the crate
+/// does not name).
+pub fn name(c: u8) -> Option<&'static str> {
+    Some(match c {
+        code::ORIGIN => "ORIGIN",
+        code::AS_PATH => "AS_PATH",
+        code::NEXT_HOP => "NEXT_HOP",
+        code::MED => "MULTI_EXIT_DISC",
+        code::LOCAL_PREF => "LOCAL_PREF",
+        code::ATOMIC_AGGREGATE => "ATOMIC_AGGREGATE",
+        code::AGGREGATOR => "AGGREGATOR",
+        code::COMMUNITIES => "COMMUNITIES",
+        code::ORIGINATOR_ID => "ORIGINATOR_ID",
+        code::CLUSTER_LIST => "CLUSTER_LIST",
+        code::MP_REACH_NLRI => "MP_REACH_NLRI",
+        code::MP_UNREACH_NLRI => "MP_UNREACH_NLRI",
+        code::EXTENDED_COMMUNITIES => "EXTENDED_COMMUNITIES",
+        code::AS4_PATH => "AS4_PATH",
+        code::AS4_AGGREGATOR => "AS4_AGGREGATOR",
+        code::IPV6_EXT_COMMUNITIES => "IPV6_EXT_COMMUNITIES",
+        code::AIGP => "AIGP",
+        code::LARGE_COMMUNITIES => "LARGE_COMMUNITY",
+        code::ONLY_TO_CUSTOMER => "ONLY_TO_CUSTOMER",
+        code::ATTR_SET => "ATTR_SET",
+        _ => return None,
+    })
 }
 
 fn be32(v: &[u8]) -> Option<u32> {
@@ -414,9 +478,19 @@ impl<'a> Attrs<'a> {
             };
             if !ok {
                 a.warnings = a.warnings.saturating_add(1);
+                if a.withdraw.is_none() && treat_as_withdraw(attr.code) {
+                    a.withdraw = Some((attr.code, attr.offset));
+                }
             }
         }
         Ok(a)
+    }
+
+    /// The error for a route whose attributes are treat-as-withdraw
+    /// ([`Attrs::withdraw`]), at the malformed attribute.
+    pub fn withdraw_error(&self) -> Option<Error> {
+        self.withdraw
+            .map(|(code, offset)| Error::new(crate::error::ErrorKind::MalformedAttribute { code }, offset))
     }
 
     /// All attributes of the block, raw.

@@ -10,8 +10,10 @@ use crate::bgp::as_path::{PathBuf, AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENC
 use crate::bgp::attr::{next_hop_ip, Attrs};
 use crate::bgp::message::Message;
 use crate::bgp::nlri::Prefix;
+use crate::error::{Error, ErrorKind};
 use crate::fmt::{write_ip, write_ipv4, write_u32};
 use crate::mrt::{Bgp4mp, Bgp4mpBody, LegacyBgp, PeerTable, RawRecord, Record};
+use crate::routes::routes_of;
 use std::net::IpAddr;
 
 /// Per-thread scratch space for the formatter.
@@ -32,6 +34,8 @@ pub struct BgpdumpWriter {
     peer_table: usize,
     /// The current record's lead and prefix.
     lead: Vec<u8>,
+    /// The first damage met in the current record.
+    damage: Option<Error>,
 }
 
 /// How the fixed part of each line reads.
@@ -75,14 +79,41 @@ impl BgpdumpWriter {
 
     /// Append the lines of one record to `out`. `peers` is the PEER_INDEX_TABLE
     /// in effect. Records bgpdump prints nothing for produce nothing.
-    pub fn write_record(&mut self, raw: &RawRecord<'_>, rec: &Record<'_>, peers: Option<&PeerTable>, out: &mut Vec<u8>) {
+    ///
+    /// Returns the first damage met inside the record (what
+    /// [`crate::routes::RecordRoutes::error`] reports for it): a broken
+    /// entry or prefix, whose lines are left out as bgpdump leaves them
+    /// out, an unknown peer index, or a treat-as-withdraw attribute (RFC
+    /// 7606), whose line is kept as bgpdump prints it.
+    pub fn write_record(&mut self, raw: &RawRecord<'_>, rec: &Record<'_>, peers: Option<&PeerTable>, out: &mut Vec<u8>) -> Option<Error> {
+        self.damage = None;
+        self.write_lines(raw, rec, peers, out);
+        self.damage.take().map(|e| e.in_record(raw.index))
+    }
+
+    #[cold]
+    fn note(&mut self, e: Error) {
+        self.damage.get_or_insert(e);
+    }
+
+    fn note_attrs(&mut self, attrs: &Attrs<'_>) {
+        if attrs.withdraw.is_some() {
+            if let Some(e) = attrs.withdraw_error() {
+                self.note(e);
+            }
+        }
+    }
+
+    fn write_lines(&mut self, raw: &RawRecord<'_>, rec: &Record<'_>, peers: Option<&PeerTable>, out: &mut Vec<u8>) {
         let ts = raw.header.timestamp;
         match rec {
             Record::PeerIndexTable(_) => self.peer_table = 0,
             Record::Rib(rib) => {
                 // bgpdump prints the unicast RIB subtypes (and their ADD-PATH
-                // forms) only: nothing for multicast or RIB_GENERIC.
+                // forms) only: nothing for multicast or RIB_GENERIC, whose
+                // damage is still looked for.
                 if !matches!(raw.header.subtype, 2 | 4 | 8 | 10) {
+                    self.note_routes(raw, rec, peers);
                     return;
                 }
                 let (Some(prefix), Some(peers)) = (rib.prefix, peers) else { return };
@@ -96,13 +127,32 @@ impl BgpdumpWriter {
                 prefix.write_to(&mut self.lead);
                 self.lead.push(b'|');
                 for e in rib.entries() {
-                    let Ok(e) = e else { break };
+                    let e = match e {
+                        Ok(e) => e,
+                        Err(err) => {
+                            self.note(err);
+                            break;
+                        }
+                    };
+                    let attrs = match e.parse_attrs(rib.afi) {
+                        Ok(a) => a,
+                        Err(err) => {
+                            self.note(err);
+                            continue;
+                        }
+                    };
                     let i = usize::from(e.peer_index);
                     let (Some(&start), Some(&end)) = (if i == 0 { Some(&0) } else { self.peer_ends.get(i - 1) }, self.peer_ends.get(i))
                     else {
+                        let kind = ErrorKind::PeerIndexOutOfRange {
+                            index: e.peer_index,
+                            peers: u16::try_from(self.peer_ends.len()).unwrap_or(u16::MAX),
+                        };
+                        let entry_len = if e.path_id.is_some() { 12 } else { 8 };
+                        self.note(Error::new(kind, e.attrs_offset.saturating_sub(entry_len)));
                         continue;
                     };
-                    let Ok(attrs) = e.parse_attrs(rib.afi) else { continue };
+                    self.note_attrs(&attrs);
                     let (lead, pfx) = self.lead.split_at(split);
                     out.extend_from_slice(lead);
                     out.extend_from_slice(self.peer_text.get(start..end).unwrap_or(&[]));
@@ -116,8 +166,21 @@ impl BgpdumpWriter {
             }
             Record::TableDump(td) => {
                 for e in td.clone() {
-                    let Ok(e) = e else { break };
-                    let Ok(attrs) = e.parse_attrs() else { continue };
+                    let e = match e {
+                        Ok(e) => e,
+                        Err(err) => {
+                            self.note(err);
+                            break;
+                        }
+                    };
+                    let attrs = match e.parse_attrs() {
+                        Ok(a) => a,
+                        Err(err) => {
+                            self.note(err);
+                            continue;
+                        }
+                    };
+                    self.note_attrs(&attrs);
                     let head = LineHead {
                         kind: b"TABLE_DUMP",
                         ts,
@@ -131,9 +194,25 @@ impl BgpdumpWriter {
                     self.write_attrs(&attrs, e.prefix.is_v6(), true, 2, out);
                 }
             }
-            Record::Bgp4mp(m) => self.write_bgp4mp(raw, m, out),
+            Record::Bgp4mp(m) => {
+                if let Bgp4mpBody::Entry(_) = m.body {
+                    // bgpdump prints no line for it; its damage still counts.
+                    self.note_routes(raw, rec, peers);
+                }
+                self.write_bgp4mp(raw, m, out);
+            }
             Record::LegacyBgp(l) => self.write_legacy(ts, l, out),
             _ => {}
+        }
+    }
+
+    /// Look for damage in a record bgpdump prints no line for.
+    #[cold]
+    fn note_routes(&mut self, raw: &RawRecord<'_>, rec: &Record<'_>, peers: Option<&PeerTable>) {
+        let mut routes = routes_of(raw, rec, peers);
+        routes.by_ref().for_each(drop);
+        if let Some(e) = routes.take_error() {
+            self.note(e);
         }
     }
 
@@ -229,14 +308,25 @@ impl BgpdumpWriter {
             }
             out.push(b'\n');
         };
+        self.note_attrs(attrs);
         for p in u.withdrawn.iter() {
-            let Ok((id, p)) = p else { break };
-            withdraw(p, id, out);
+            match p {
+                Ok((id, p)) => withdraw(p, id, out),
+                Err(e) => {
+                    self.note(e);
+                    break;
+                }
+            }
         }
         if let Some(mp) = attrs.mp_unreach.filter(|m| m.is_ip()) {
             for p in mp.prefixes(add_path_kind).iter() {
-                let Ok((id, p)) = p else { break };
-                withdraw(p, id, out);
+                match p {
+                    Ok((id, p)) => withdraw(p, id, out),
+                    Err(e) => {
+                        self.note(e);
+                        break;
+                    }
+                }
             }
         }
         let announce = |this: &mut Self, p: Prefix, id: Option<u32>, out: &mut Vec<u8>| {
@@ -250,13 +340,23 @@ impl BgpdumpWriter {
             this.write_attrs(attrs, p.is_v6(), !legacy, asn_len, out);
         };
         for p in u.nlri.iter() {
-            let Ok((id, p)) = p else { break };
-            announce(self, p, id, out);
+            match p {
+                Ok((id, p)) => announce(self, p, id, out),
+                Err(e) => {
+                    self.note(e);
+                    break;
+                }
+            }
         }
         if let Some(mp) = attrs.mp_reach.filter(|m| m.is_ip()) {
             for p in mp.prefixes(add_path_kind).iter() {
-                let Ok((id, p)) = p else { break };
-                announce(self, p, id, out);
+                match p {
+                    Ok((id, p)) => announce(self, p, id, out),
+                    Err(e) => {
+                        self.note(e);
+                        break;
+                    }
+                }
             }
         }
     }

@@ -45,11 +45,14 @@
 //! (like `bgpdump -m`) prints nothing: RIB records without a peer table,
 //! BGP4MP ENTRY records. UPDATEs without IPv4/IPv6 prefixes (End-of-RIB,
 //! other families) give no line. Damage inside a record drops what it
-//! touches, as in the bgpdump format; `mrtsnap stats` counts it.
+//! touches, as in the bgpdump format, and [`write_record`] returns it, for
+//! the caller to count as every command does; an announcement whose
+//! attributes are treat-as-withdraw (RFC 7606) is a `withdraw` line.
 
 use crate::bgp::as_path::{AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET};
 use crate::bgp::message::Message;
 use crate::bgp::OriginRef;
+use crate::error::Error;
 use crate::fmt::{write_ip, write_ipv4, write_u32, write_u64};
 use crate::mrt::{subtype_name, Bgp4mpBody, MrtType, PeerTable, RawRecord, Record};
 use crate::routes::{routes_of, Route};
@@ -58,6 +61,8 @@ use std::net::IpAddr;
 /// Append the JSON lines of one record to `out`. `peers` is the
 /// PEER_INDEX_TABLE in effect (as [`crate::pipeline::for_each_record`]
 /// hands it over). See the [module documentation](self) for the lines.
+/// Returns the first damage met inside the record (see
+/// [`crate::routes::RecordRoutes::error`]).
 ///
 /// # Example
 /// ```
@@ -83,13 +88,17 @@ use std::net::IpAddr;
 /// assert!(line.ends_with("}\n"));
 /// # Ok::<(), mrtsnap::Error>(())
 /// ```
-pub fn write_record(raw: &RawRecord<'_>, rec: &Record<'_>, peers: Option<&PeerTable>, out: &mut Vec<u8>) {
+pub fn write_record(raw: &RawRecord<'_>, rec: &Record<'_>, peers: Option<&PeerTable>, out: &mut Vec<u8>) -> Option<Error> {
     match rec {
         Record::Rib(rib) if rib.prefix.is_none() => {
             write_skipped(raw, out, b"RIB_GENERIC of another address family");
+            None
         }
         Record::Rib(_) | Record::TableDump(_) => write_routes(raw, rec, peers, out),
-        Record::PeerIndexTable(t) => write_peer_table(raw, t, out),
+        Record::PeerIndexTable(t) => {
+            write_peer_table(raw, t, out);
+            None
+        }
         Record::Bgp4mp(m) => {
             let side = Sides {
                 peer_ip: m.peering.peer_ip,
@@ -97,7 +106,7 @@ pub fn write_record(raw: &RawRecord<'_>, rec: &Record<'_>, peers: Option<&PeerTa
                 local_ip: m.peering.local_ip,
                 local_as: m.peering.local_as,
             };
-            write_body(raw, rec, &m.body, &side, out);
+            write_body(raw, rec, &m.body, &side, out)
         }
         Record::LegacyBgp(l) => {
             let side = Sides {
@@ -106,10 +115,16 @@ pub fn write_record(raw: &RawRecord<'_>, rec: &Record<'_>, peers: Option<&PeerTa
                 local_ip: IpAddr::V4(l.local_ip),
                 local_as: l.local_as,
             };
-            write_body(raw, rec, &l.body, &side, out);
+            write_body(raw, rec, &l.body, &side, out)
         }
-        Record::GeoPeerTable(_) => write_skipped(raw, out, b"GEO_PEER_TABLE is not decoded"),
-        Record::Skipped => write_skipped(raw, out, b"record type not decoded"),
+        Record::GeoPeerTable(_) => {
+            write_skipped(raw, out, b"GEO_PEER_TABLE is not decoded");
+            None
+        }
+        Record::Skipped => {
+            write_skipped(raw, out, b"record type not decoded");
+            None
+        }
     }
 }
 
@@ -134,7 +149,7 @@ impl Sides {
     }
 }
 
-fn write_body(raw: &RawRecord<'_>, rec: &Record<'_>, body: &Bgp4mpBody<'_>, side: &Sides, out: &mut Vec<u8>) {
+fn write_body(raw: &RawRecord<'_>, rec: &Record<'_>, body: &Bgp4mpBody<'_>, side: &Sides, out: &mut Vec<u8>) -> Option<Error> {
     match body {
         Bgp4mpBody::StateChange { old, new } => {
             head(out, b"state", raw);
@@ -148,14 +163,21 @@ fn write_body(raw: &RawRecord<'_>, rec: &Record<'_>, body: &Bgp4mpBody<'_>, side
             key(out, b"new_state_name");
             opt_name(out, state_name(*new));
             out.extend_from_slice(b"}\n");
+            None
         }
         Bgp4mpBody::Message {
             message: Message::Update(_),
             ..
         }
         | Bgp4mpBody::Entry(_) => write_routes(raw, rec, None, out),
-        Bgp4mpBody::Message { message, .. } => write_message(raw, message, side, out),
-        Bgp4mpBody::Snapshot { .. } => write_skipped(raw, out, b"SNAPSHOT is not decoded"),
+        Bgp4mpBody::Message { message, .. } => {
+            write_message(raw, message, side, out);
+            None
+        }
+        Bgp4mpBody::Snapshot { .. } => {
+            write_skipped(raw, out, b"SNAPSHOT is not decoded");
+            None
+        }
     }
 }
 
@@ -259,10 +281,12 @@ fn write_skipped(raw: &RawRecord<'_>, out: &mut Vec<u8>, reason: &[u8]) {
     out.extend_from_slice(b"}\n");
 }
 
-fn write_routes(raw: &RawRecord<'_>, rec: &Record<'_>, peers: Option<&PeerTable>, out: &mut Vec<u8>) {
-    for r in routes_of(raw, rec, peers) {
+fn write_routes(raw: &RawRecord<'_>, rec: &Record<'_>, peers: Option<&PeerTable>, out: &mut Vec<u8>) -> Option<Error> {
+    let mut routes = routes_of(raw, rec, peers);
+    for r in routes.by_ref() {
         write_route(raw, &r, out);
     }
+    routes.take_error()
 }
 
 /// The common start of every line.

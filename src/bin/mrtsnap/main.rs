@@ -1,4 +1,5 @@
 //! The `mrtsnap` command-line tool.
+#![deny(unsafe_code)]
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -11,7 +12,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 mod batch_cmd;
+mod output;
+mod signals;
 mod snapshot_cmd;
+
+use output::Output;
 
 #[derive(Parser)]
 #[command(
@@ -213,14 +218,66 @@ fn synth(what: SynthCmd) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Open an input. Regular files are mapped (unless `--no-mmap`); other
+/// inputs (standard input, pipes, FIFOs, devices) are read once.
 fn open(path: &str, no_mmap: bool) -> anyhow::Result<Source> {
-    if no_mmap || path == "-" {
-        return Source::open(path).with_context(|| format!("cannot open {path}"));
+    if path != "-" {
+        match std::fs::metadata(path) {
+            Err(e) => anyhow::bail!("cannot open {path}: {e}"),
+            Ok(m) if m.is_dir() => anyhow::bail!("cannot read {path}: it is a directory"),
+            Ok(_) => {}
+        }
     }
-    // SAFETY: archives are not modified while mrtsnap reads them; a file
-    // truncated under the map is the one case that would fault, as with
-    // every mmap-based reader (ripgrep makes the same choice).
-    unsafe { Source::open_mmap(path) }.with_context(|| format!("cannot open {path}"))
+    signals::reading(path);
+    let src = if no_mmap || path == "-" {
+        Source::open(path)
+    } else {
+        open_mapped(path)
+    };
+    src.map_err(|e| match e.kind() {
+        mrtsnap::ErrorKind::Io(io) => anyhow::anyhow!("cannot open {path}: {}", io.kind()),
+        _ => anyhow::anyhow!("cannot open {path}: {e}"),
+    })
+}
+
+#[allow(unsafe_code)]
+fn open_mapped(path: &str) -> mrtsnap::Result<Source> {
+    // SAFETY: a file changed under the map is the one case that would
+    // fault (SIGBUS, as with every mmap-based reader: ripgrep makes the
+    // same choice); the handler of `signals` turns that into a message
+    // naming the file, removes temporary outputs and exits with 2.
+    unsafe { Source::open_mmap(path) }
+}
+
+/// The exit status of a run: 0 when every input decoded cleanly or was
+/// only cut at its end, 1 when damage was skipped, 2 on a fatal error
+/// (which is an `Err` instead).
+#[derive(Clone, Copy, Default)]
+struct Status {
+    damaged: bool,
+}
+
+impl Status {
+    /// Report on one input's decoding and fold it into the run's status.
+    /// An input that is not empty but holds no MRT record at all is fatal:
+    /// nothing was read from it (a text file, a wrong path, a stream
+    /// damaged from its first byte).
+    fn input(&mut self, file: &str, report: &Report, quiet: bool) -> anyhow::Result<()> {
+        print_errors(file, report, quiet);
+        if report.total_records() == 0 && report.total_errors() > 0 {
+            anyhow::bail!("{file}: no MRT record found: not an MRT file, or damaged from its start");
+        }
+        self.damaged |= report.skipped() > 0;
+        Ok(())
+    }
+
+    fn code(self) -> ExitCode {
+        if self.damaged {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 fn print_errors(file: &str, report: &Report, quiet: bool) {
@@ -264,16 +321,15 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// seen so far (bgpdump lines are ~1.9 times a RIB's bytes, JSON lines ~11
 /// times), so a batch rarely grows its buffer.
 fn dump(files: &[String], format: DumpFormat, output: &str, strict: bool, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
+    use mrtsnap::pipeline::RecordDamage;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let threads = rayon::current_num_threads();
     let window = threads * 2;
-    let sink: Box<dyn Write> = if output == "-" {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(std::fs::File::create(output).with_context(|| format!("creating {output}"))?)
-    };
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, sink);
+    output::refuse_inputs_as_outputs(files, &[output])?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, Output::create(output)?);
+    // An error writing the output, told apart from the inputs' errors.
+    let mut write_error: Option<std::io::Error> = None;
     // Output bytes per 16 input bytes, the largest seen (a starting guess).
     let ratio16 = AtomicUsize::new(match format {
         DumpFormat::Bgpdump => 40,
@@ -286,7 +342,7 @@ fn dump(files: &[String], format: DumpFormat, output: &str, strict: bool, quiet:
         v.reserve(want);
         v
     };
-    let mut damaged = false;
+    let mut status = Status::default();
     for file in files {
         let src = open(file, no_mmap)?;
         let mut report = Report::default();
@@ -298,17 +354,25 @@ fn dump(files: &[String], format: DumpFormat, output: &str, strict: bool, quiet:
                 let mut text = take_buffer(n.saturating_mul(ratio16.load(Ordering::Relaxed)) / 16 + 4096);
                 let mut rep = Report::default();
                 let mut w = BgpdumpWriter::new();
-                let r = for_each_record(batch, &mut rep, strict, |raw, rec, peers| match format {
-                    DumpFormat::Bgpdump => w.write_record(raw, rec, peers, &mut text),
-                    DumpFormat::Jsonl => mrtsnap::dump::jsonl::write_record(raw, rec, peers, &mut text),
+                let mut damage = RecordDamage::new(strict);
+                let r = for_each_record(batch, &mut rep, strict, |raw, rec, peers| {
+                    damage.note(match format {
+                        DumpFormat::Bgpdump => w.write_record(raw, rec, peers, &mut text),
+                        DumpFormat::Jsonl => mrtsnap::dump::jsonl::write_record(raw, rec, peers, &mut text),
+                    })
                 });
+                let r = damage.finish(r, &mut rep);
                 if let Some(r) = text.len().saturating_mul(16).checked_div(n) {
                     ratio16.fetch_max(r + 1, Ordering::Relaxed);
                 }
                 (text, rep, r)
             },
             |(text, rep, r)| {
-                out.write_all(&text)?;
+                if let Err(e) = out.write_all(&text) {
+                    let stop = mrtsnap::Error::io(std::io::Error::new(e.kind(), "output"));
+                    write_error = Some(e);
+                    return Err(stop);
+                }
                 let mut f = free.lock().unwrap_or_else(|e| e.into_inner());
                 if f.len() < window + 2 {
                     f.push(text);
@@ -318,20 +382,24 @@ fn dump(files: &[String], format: DumpFormat, output: &str, strict: bool, quiet:
                 r
             },
         );
-        if let Err(e) = &res {
-            if matches!(e.kind(), mrtsnap::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe) {
+        if let Some(e) = write_error {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
                 return Ok(ExitCode::SUCCESS);
             }
+            return Err(anyhow::Error::new(e).context(format!("writing {output}")));
         }
-        print_errors(file, &report, quiet);
         if let Err(e) = res {
-            out.flush()?;
+            print_errors(file, &report, quiet);
             anyhow::bail!("{file}: {e}");
         }
-        damaged |= report.skipped() > 0;
+        status.input(file, &report, quiet)?;
     }
-    out.flush().with_context(|| format!("writing {output}"))?;
-    Ok(if damaged { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    match out.into_inner() {
+        Ok(o) => o.finish()?,
+        Err(e) if e.error().kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(anyhow::Error::new(e.into_error()).context(format!("writing {output}"))),
+    }
+    Ok(status.code())
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -348,8 +416,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         set_backend(b)?;
     }
     if let Some(n) = cli.threads {
-        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().ok();
+        // More threads than this only cost memory and start-up time (10,000
+        // threads took a minute on a 906-byte file).
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cap = cores.saturating_mul(4).max(4);
+        let n = if n > cap {
+            eprintln!("mrtsnap: --threads {n} is more than 4 x the {cores} core(s) here; using {cap}");
+            cap
+        } else {
+            n.max(1)
+        };
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global().ok();
     }
+    signals::install(!matches!(cli.cmd, Cmd::Batch(_)));
     match cli.cmd {
         Cmd::Synth { what } => synth(what),
         Cmd::Snapshot(a) => snapshot_cmd::snapshot(a, cli.strict, cli.quiet, cli.no_mmap),
@@ -357,10 +436,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Batch(a) => batch_cmd::batch(a, cli.strict, cli.quiet),
         Cmd::Dump { files, format, output } => dump(&files, format, &output, cli.strict, cli.quiet, cli.no_mmap),
         Cmd::Stats { files, json } => {
-            let mut damaged = false;
+            let mut status = Status::default();
             for file in &files {
                 let src = open(file, cli.no_mmap)?;
-                let stats = mrtsnap::stats::FileStats::collect(&src, cli.strict).with_context(|| file.clone())?;
+                let stats = mrtsnap::stats::FileStats::collect(&src, cli.strict).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
                 let stdout = std::io::stdout();
                 let mut out = stdout.lock();
                 if json {
@@ -369,10 +448,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     stats.write_text(file, &mut out)?;
                 }
                 out.flush()?;
-                print_errors(file, &stats.report, cli.quiet);
-                damaged |= stats.report.skipped() > 0;
+                status.input(file, &stats.report, cli.quiet)?;
             }
-            Ok(if damaged { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(status.code())
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `mrtsnap snapshot` and `mrtsnap lookup`.
 
+use crate::output::Output;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use mrtsnap::snapshot::{FullFeed, Snapshot, SnapshotOptions};
@@ -7,7 +8,7 @@ use mrtsnap::source::DEFAULT_BATCH_SIZE;
 use mrtsnap::{ErrorKind, Prefix};
 use std::io::{Read, Write};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -74,36 +75,36 @@ pub struct LookupArgs {
     all: bool,
 }
 
-/// Errors other than a missing PEER_INDEX_TABLE (whose routes are kept)
-/// and the input ending early.
-fn damaged(snap: &Snapshot) -> bool {
-    let r = snap.report();
-    let missing = r.errors.get("missing-peer-index-table").copied().unwrap_or(0);
-    r.skipped() > missing
-}
-
-fn build(file: &str, opts: &SnapshotOptions, no_mmap: bool, quiet: bool) -> anyhow::Result<Snapshot> {
+/// Build the snapshot of one input, report its errors and fold them into
+/// `status`. An input without any RIB record (empty, not MRT) is fatal.
+fn build(file: &str, opts: &SnapshotOptions, no_mmap: bool, quiet: bool, status: &mut crate::Status) -> anyhow::Result<Snapshot> {
     let src = crate::open(file, no_mmap)?;
     let snap = match Snapshot::build(&src, opts) {
         Ok(s) => s,
         Err(e) => match e.kind() {
             ErrorKind::Unsupported { what } => bail!("{file}: {what}"),
-            _ => return Err(anyhow::Error::new(e).context(file.to_string())),
+            _ => bail!("{file}: {e}"),
         },
     };
     // RIB records without a PEER_INDEX_TABLE are not skipped: say so apart.
     let mut report = snap.report().clone();
     let missing = report.errors.remove("missing-peer-index-table").unwrap_or(0);
     report.first_errors.retain(|e| e.kind().name() != "missing-peer-index-table");
-    crate::print_errors(file, &report, quiet);
     if missing > 0 {
         eprintln!("mrtsnap: {file}: {missing} RIB record(s) without a PEER_INDEX_TABLE: routes kept, peers known by index only");
+    }
+    status.input(file, &report, quiet)?;
+    if snap.report().total_records() == 0 {
+        bail!("{file}: empty input: not a RIB dump");
     }
     Ok(snap)
 }
 
 /// `rib.20140530.2200.bz2` from route-views.jinx → `route-views.jinx.rib.20140530.2200.parquet`.
-fn default_name(input: &str, collector: &str, format: SnapFormat) -> String {
+/// The collector is the one [`mrtsnap::snapshot::collector_from_path`]
+/// finds (the snapshot's own, for such paths), so names are known before
+/// any input is read.
+fn default_name(input: &str, format: SnapFormat) -> String {
     let base = Path::new(input)
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -113,29 +114,74 @@ fn default_name(input: &str, collector: &str, format: SnapFormat) -> String {
         stem = stem.strip_suffix(ext).unwrap_or(stem);
     }
     let stem = if stem.is_empty() || stem == "-" { "stdin" } else { stem };
-    let known = mrtsnap::snapshot::collector_from_path(input).is_some();
-    if known && !stem.contains(collector) {
-        format!("{collector}.{stem}.{}", format.extension())
-    } else {
-        format!("{stem}.{}", format.extension())
+    match mrtsnap::snapshot::collector_from_path(input) {
+        Some(collector) if !stem.contains(&collector) => format!("{collector}.{stem}.{}", format.extension()),
+        _ => format!("{stem}.{}", format.extension()),
     }
 }
 
+/// Write `snap` to `out` (a temporary file renamed into place when
+/// complete; see [`crate::output`]).
 fn write(snap: &Snapshot, format: SnapFormat, out: &str) -> anyhow::Result<()> {
-    fn to<W: Write + Send>(snap: &Snapshot, format: SnapFormat, w: W) -> anyhow::Result<()> {
-        match format {
-            SnapFormat::Parquet => snap.write_parquet(w)?,
-            SnapFormat::Pfx2as => snap.write_pfx2as(w)?,
-            SnapFormat::Pairs => snap.write_pairs(w)?,
-            SnapFormat::Jsonl => snap.write_jsonl(w)?,
+    let mut o = Output::create(out)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut o);
+    let r = match format {
+        SnapFormat::Parquet => snap.write_parquet(&mut w).map_err(|e| match e.kind() {
+            // Only the output can fail here: say what it said.
+            ErrorKind::Io(io) => anyhow::anyhow!("{io}"),
+            _ => anyhow::Error::new(e),
+        }),
+        SnapFormat::Pfx2as => snap.write_pfx2as(&mut w).map_err(Into::into),
+        SnapFormat::Pairs => snap.write_pairs(&mut w).map_err(Into::into),
+        SnapFormat::Jsonl => snap.write_jsonl(&mut w).map_err(Into::into),
+    };
+    match r.and_then(|()| w.flush().map_err(anyhow::Error::from)) {
+        Err(e) if crate::is_broken_pipe(&e) => Err(e),
+        Err(e) => Err(e.context(format!("writing {out}"))),
+        Ok(()) => {
+            drop(w);
+            o.finish()
         }
-        Ok(())
     }
-    if out == "-" {
-        return to(snap, format, std::io::BufWriter::with_capacity(1 << 20, std::io::stdout()));
+}
+
+/// Where each input's snapshot goes: `None` for the inputs of `--merge`
+/// (one output, returned apart).
+fn output_names(a: &SnapshotArgs) -> anyhow::Result<Vec<String>> {
+    let many = a.files.len() > 1;
+    if a.merge {
+        return Ok(vec![a.output.clone().unwrap_or_else(|| format!("merged.{}", a.format.extension()))]);
     }
-    let f = std::fs::File::create(out).with_context(|| format!("cannot create {out}"))?;
-    to(snap, format, std::io::BufWriter::with_capacity(1 << 20, f)).with_context(|| out.to_string())
+    let names: Vec<String> = match a.output.as_deref() {
+        Some(o) if many && o != "-" => a
+            .files
+            .iter()
+            .map(|f| Path::new(o).join(default_name(f, a.format)).to_string_lossy().into_owned())
+            .collect(),
+        Some(o) => a.files.iter().map(|_| o.to_string()).collect(),
+        None => a.files.iter().map(|f| default_name(f, a.format)).collect(),
+    };
+    // Two inputs must never write one file (`a/x.mrt` and `b/x.gz`); the
+    // same input given twice writes the same file twice.
+    let mut seen: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    for (n, f) in names.iter().zip(&a.files) {
+        let ins = seen.entry(n.as_str()).or_default();
+        if n != "-" && !ins.iter().any(|i| crate::output::same_file(i, f)) {
+            ins.push(f.as_str());
+        }
+    }
+    let clashes: Vec<String> = seen
+        .iter()
+        .filter(|(_, ins)| ins.len() > 1)
+        .map(|(out, ins)| format!("  {out} <- {}", ins.join(", ")))
+        .collect();
+    if !clashes.is_empty() {
+        bail!(
+            "several inputs would write the same output; nothing was written (give them separate -o DIR runs, or --merge):\n{}",
+            clashes.join("\n")
+        );
+    }
+    Ok(names)
 }
 
 pub fn snapshot(a: SnapshotArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
@@ -150,48 +196,67 @@ pub fn snapshot(a: SnapshotArgs, strict: bool, quiet: bool, no_mmap: bool) -> an
     if a.output.as_deref() == Some("-") && a.format == SnapFormat::Parquet && many && !a.merge {
         bail!("several Parquet snapshots cannot share standard output; use --merge or -o DIR");
     }
-    let mut bad = false;
+    let names = output_names(&a)?;
+    crate::output::refuse_inputs_as_outputs(&a.files, &names)?;
+    let mut status = crate::Status::default();
     if a.merge {
         let mut parts = Vec::with_capacity(a.files.len());
         for f in &a.files {
-            let s = build(f, &opts, no_mmap, quiet)?;
-            bad |= damaged(&s);
-            parts.push(s);
+            parts.push(build(f, &opts, no_mmap, quiet, &mut status)?);
         }
         let snap = Snapshot::merge(parts);
-        let out = a.output.unwrap_or_else(|| format!("merged.{}", a.format.extension()));
-        write(&snap, a.format, &out)?;
+        write(&snap, a.format, &names[0])?;
     } else {
-        let dir = match a.output.as_deref() {
-            Some(o) if many && o != "-" => {
-                std::fs::create_dir_all(o).with_context(|| format!("cannot create directory {o}"))?;
-                Some(PathBuf::from(o))
-            }
-            _ => None,
-        };
-        for f in &a.files {
-            let s = build(f, &opts, no_mmap, quiet)?;
-            bad |= damaged(&s);
-            let name = || default_name(f, &s.collector(), a.format);
-            let out = match (&a.output, &dir) {
-                (_, Some(d)) => d.join(name()).to_string_lossy().into_owned(),
-                (Some(o), None) => o.clone(),
-                (None, None) => name(),
-            };
-            write(&s, a.format, &out)?;
+        if let Some(o) = a.output.as_deref().filter(|o| many && *o != "-") {
+            std::fs::create_dir_all(o).with_context(|| format!("cannot create directory {o}"))?;
+        }
+        for (f, out) in a.files.iter().zip(&names) {
+            let s = build(f, &opts, no_mmap, quiet, &mut status)?;
+            write(&s, a.format, out)?;
         }
     }
-    Ok(if bad { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(status.code())
 }
 
+/// Whether `path` is a Parquet file. Only regular files are looked at
+/// (Parquet is read from its end, so it cannot come through a pipe): the
+/// first bytes of a pipe must not be consumed here.
 fn is_parquet(path: &str) -> bool {
     let mut head = [0u8; 4];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"PAR1"
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && &head == b"PAR1"
+}
+
+/// A query of `lookup`: an address (longest match) or a prefix (exact).
+enum Query {
+    Addr(IpAddr),
+    Prefix(Prefix),
+}
+
+fn parse_query(q: &str) -> anyhow::Result<Query> {
+    match q.split_once('/') {
+        None => q
+            .parse()
+            .map(Query::Addr)
+            .map_err(|_| anyhow::anyhow!("bad query {q:?}: not an IP address or PREFIX/LENGTH")),
+        Some((addr, len)) => {
+            if addr.parse::<IpAddr>().is_err() || len.is_empty() || !len.bytes().all(|b| b.is_ascii_digit()) {
+                bail!("bad query {q:?}: not an IP address or PREFIX/LENGTH");
+            }
+            q.parse()
+                .map(Query::Prefix)
+                .map_err(|e: String| anyhow::anyhow!("bad query {q:?}: {e}"))
+        }
+    }
 }
 
 pub fn lookup(a: LookupArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
+    // Every query is checked before the input is read.
+    let queries = a.queries.iter().map(|q| parse_query(q)).collect::<anyhow::Result<Vec<Query>>>()?;
+    let mut status = crate::Status::default();
     let snap = if a.input != "-" && is_parquet(&a.input) {
-        Snapshot::read_parquet(&a.input).with_context(|| a.input.clone())?
+        Snapshot::read_parquet(&a.input).map_err(|e| anyhow::anyhow!("{}: {e}", a.input))?
     } else {
         build(
             &a.input,
@@ -201,21 +266,16 @@ pub fn lookup(a: LookupArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow
             },
             no_mmap,
             quiet,
+            &mut status,
         )?
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for q in &a.queries {
-        let rows = if q.contains('/') {
-            let p: Prefix = q.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-            snap.lookup(p).collect()
-        } else {
-            let addr: IpAddr = q.parse().with_context(|| format!("bad address {q:?}"))?;
-            if a.all {
-                snap.covering(addr)
-            } else {
-                snap.longest_match(addr).collect()
-            }
+    for (q, query) in a.queries.iter().zip(&queries) {
+        let rows = match *query {
+            Query::Prefix(p) => snap.lookup(p).collect(),
+            Query::Addr(addr) if a.all => snap.covering(addr),
+            Query::Addr(addr) => snap.longest_match(addr).collect(),
         };
         if rows.is_empty() {
             writeln!(out, "{q}\t-\t-\t0\t0")?;
@@ -225,7 +285,7 @@ pub fn lookup(a: LookupArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow
         }
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(status.code())
 }
 
 #[cfg(test)]
@@ -236,15 +296,22 @@ mod tests {
     fn names() {
         let jinx = "x/routeviews.route-views.jinx.ribs.1401487200.bz2";
         assert_eq!(
-            default_name(jinx, "route-views.jinx", SnapFormat::Parquet),
+            default_name(jinx, SnapFormat::Parquet),
             "routeviews.route-views.jinx.ribs.1401487200.parquet"
         );
         let rv = "a/route-views.sg/bgpdata/2026.01/RIBS/rib.20260101.0000.bz2";
-        assert_eq!(
-            default_name(rv, "route-views.sg", SnapFormat::Pfx2as),
-            "route-views.sg.rib.20260101.0000.pfx2as"
-        );
-        assert_eq!(default_name("/tmp/rib.mrt", "10.0.0.1", SnapFormat::Pairs), "rib.pairs.tsv");
-        assert_eq!(default_name("-", "unknown", SnapFormat::Jsonl), "stdin.jsonl");
+        assert_eq!(default_name(rv, SnapFormat::Pfx2as), "route-views.sg.rib.20260101.0000.pfx2as");
+        assert_eq!(default_name("/tmp/rib.mrt", SnapFormat::Pairs), "rib.pairs.tsv");
+        assert_eq!(default_name("-", SnapFormat::Jsonl), "stdin.jsonl");
+    }
+
+    #[test]
+    fn queries() {
+        assert!(matches!(parse_query("8.8.8.8"), Ok(Query::Addr(_))));
+        assert!(matches!(parse_query("2001:db8::1"), Ok(Query::Addr(_))));
+        assert!(matches!(parse_query("8.8.8.0/24"), Ok(Query::Prefix(_))));
+        for bad in ["8.8.8.8/", "8.8.8.8/33", "/24", "8.8.8/24", "8.8.8.8/+4", "x", ""] {
+            assert!(parse_query(bad).is_err(), "{bad}");
+        }
     }
 }
