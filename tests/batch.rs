@@ -797,3 +797,303 @@ print("days", days)
     assert_eq!(got, expect, "{text}");
     eprintln!("{}", text.lines().next().unwrap_or(""));
 }
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("batch-cases").join(name);
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).expect("mkdir");
+    d
+}
+
+/// What `mrtsnap snapshot` writes for `path` (the reference for an output).
+fn snapshot_of(path: &std::ffi::OsStr, dir: &Path) -> Vec<u8> {
+    let out = dir.join("single.parquet");
+    let s = mrtsnap().arg("snapshot").arg(path).arg("-o").arg(&out).output().expect("snapshot");
+    assert_eq!(s.status.code(), Some(0), "{}", stderr(&s));
+    fs::read(&out).expect("read")
+}
+
+/// Output of each manifest record, by path.
+fn outputs(dir: &Path) -> BTreeMap<String, String> {
+    manifest(dir).into_iter().map(|(p, r)| (p, r.output)).collect()
+}
+
+/// Run `batch args` again: it has nothing to do, `complete` inputs being
+/// complete.
+fn nothing_to_do(args: &[&str], complete: usize) {
+    let r = batch(args);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let want = format!("0 input(s) to process (0.0 B), {complete} already complete");
+    assert!(stderr(&r).contains(&want), "{args:?}: {}", stderr(&r));
+}
+
+/// The first 8 hex digits of an input's default fingerprint.
+fn fp8(path: &Path) -> String {
+    let f = mrtsnap::batch::fingerprint::fingerprint(path, mrtsnap::batch::fingerprint::Mode::Fast).expect("fingerprint");
+    f.strip_prefix("fast1:").expect("fast1")[..8].to_string()
+}
+
+/// Issue 11, point 3: inputs with the same file name, collector and date,
+/// in separate runs into one `--out`, in one run, and in shards, get
+/// distinct outputs (told apart by their fingerprint, identical copies by
+/// their path too); each output holds its own input's snapshot; reruns
+/// keep the names and write nothing.
+#[test]
+fn same_file_names_never_share_an_output() {
+    let d = scratch("names");
+    let t = d.join("t");
+    let when = utc(2014, 5, 30, 22, 0);
+    let id = Ipv4Addr::new(1, 2, 3, 4);
+    let (a, b) = (rib_bytes(0.05, 31, when, id), rib_bytes(0.05, 32, when, id));
+    assert_ne!(a, b);
+    for (dir, data) in [("a", &a), ("b", &b), ("c", &a), ("d", &a)] {
+        fs::create_dir_all(t.join(dir)).expect("mkdir");
+        fs::write(t.join(dir).join("nolayout.mrt"), data).expect("write");
+    }
+    let input = |k: &str| t.join(k).join("nolayout.mrt");
+    let key = |k: &str| input(k).to_str().expect("utf-8").to_string();
+    let base = "collector=1.2.3.4/date=2014-05-30/nolayout";
+    let (ha, hb) = (fp8(&input("a")), fp8(&input("b")));
+    let pd = format!("{:08x}", mrtsnap::batch::shard::path_hash(&key("d")) as u32);
+    let expect: BTreeMap<String, String> = [
+        (key("a"), format!("{base}.parquet")),
+        (key("b"), format!("{base}-{hb}.parquet")),
+        (key("c"), format!("{base}-{ha}.parquet")),
+        (key("d"), format!("{base}-{ha}-{pd}.parquet")),
+    ]
+    .into_iter()
+    .collect();
+    // Four runs into one directory, one input each.
+    let o = d.join("o");
+    let os = o.to_str().expect("path");
+    for k in ["a", "b", "c", "d"] {
+        let r = batch(&[t.join(k).to_str().expect("path"), "--out", os]);
+        assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    }
+    assert_eq!(outputs(&o), expect);
+    let files = dataset(&o);
+    assert_eq!(
+        files.keys().cloned().collect::<BTreeSet<_>>(),
+        expect.values().cloned().collect::<BTreeSet<_>>()
+    );
+    for (k, out) in &expect {
+        assert_eq!(files[out], snapshot_of(k.as_ref(), &d), "{out} is not the snapshot of {k}");
+        assert_eq!(manifest(&o)[k].status, Status::Ok);
+    }
+    // A rerun of all four keeps every name and writes nothing.
+    nothing_to_do(&[t.to_str().expect("path"), "--out", os], 4);
+    assert!(dataset(&o) == files);
+    assert_eq!(outputs(&o), expect);
+    // One run over all four, and two shards of it, give the same dataset.
+    let one = d.join("one");
+    let r = batch(&[t.to_str().expect("path"), "--out", one.to_str().expect("path")]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    assert_eq!(outputs(&one), expect);
+    assert!(dataset(&one) == files);
+    let sharded = d.join("sharded");
+    for k in ["1/2", "2/2"] {
+        let r = batch(&[t.to_str().expect("path"), "--out", sharded.to_str().expect("path"), "--shard", k]);
+        assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    }
+    assert_eq!(outputs(&sharded), expect);
+    assert!(dataset(&sharded) == files);
+}
+
+/// Issue 11, point 9: file names are bytes. A newline, a byte that is not
+/// UTF-8 and a literal `\x41` are processed, recorded so that they read
+/// back (CSV quoting, `\xHH`), found complete by a rerun and by a rerun
+/// from the manifest as a list, and shown on one line each.
+#[cfg(unix)]
+#[test]
+fn odd_file_names_round_trip() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let d = scratch("odd-names");
+    let t = d.join("in");
+    fs::create_dir_all(&t).expect("mkdir");
+    let names: [(&[u8], u8); 3] = [(b"line\n.mrt", 1), (b"\xff.mrt", 2), (br"lit\x41.mrt", 3)];
+    for (n, i) in names {
+        let data = rib_bytes(0.05, 40 + u64::from(i), utc(2014, 12, 22, 0, 0), Ipv4Addr::new(10, 0, 0, i));
+        fs::write(t.join(OsStr::from_bytes(n)), data).expect("write");
+    }
+    let root = t.to_str().expect("path");
+    let o = d.join("o");
+    let os = o.to_str().expect("path");
+    let r = batch(&[root, "--out", os]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let err = stderr(&r);
+    assert!(err.contains(r"line\x0a.mrt rows="), "{err}");
+    assert_eq!(err.lines().count(), 5, "one line per input: {err}");
+    let got = outputs(&o);
+    let expect: BTreeMap<String, String> = [
+        (format!(r"{root}/\xff.mrt"), "collector=10.0.0.2/date=2014-12-22/f_xff.parquet"),
+        (format!("{root}/line\n.mrt"), "collector=10.0.0.1/date=2014-12-22/line_.parquet"),
+        (
+            format!(r"{root}/lit\\x41.mrt"),
+            "collector=10.0.0.3/date=2014-12-22/lit__x41.parquet",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect();
+    assert_eq!(got, expect);
+    // Each output is its own input's snapshot (built here with the
+    // library: `snapshot` takes UTF-8 arguments only).
+    for r in manifest(&o).values() {
+        let path = mrtsnap::batch::discover::text_path(&r.path);
+        assert!(path.is_file(), "{:?} does not read back", r.path);
+        let src = mrtsnap::source::Source::open(&path).expect("open");
+        let snap = mrtsnap::snapshot::Snapshot::build(&src, &Default::default()).expect("build");
+        let mut want = Vec::new();
+        snap.write_parquet(&mut want).expect("write");
+        assert!(fs::read(o.join(&r.output)).expect("output") == want, "{}", r.output);
+    }
+    // The journal reads back: a rerun has nothing to do.
+    nothing_to_do(&[root, "--out", os], 3);
+    let manifest_csv = o.join("_manifest/manifest.csv");
+    nothing_to_do(&["--files-from", manifest_csv.to_str().expect("path"), "--out", os], 3);
+    // The plan, one line per input.
+    let plan = mrtsnap().args(["batch", "--dry-run", root, "--out", os]).output().expect("dry run");
+    let text = String::from_utf8(plan.stdout).expect("utf-8");
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(text.contains(&format!("line_.parquet\t{root}/line\\x0a.mrt\n")), "{text}");
+}
+
+/// Issue 11, point 9: `--out` equal to the INPUT finds the inputs and
+/// never reads its own manifest or outputs back; `--out` inside the INPUT
+/// is left out.
+#[test]
+fn output_directory_inside_or_equal_to_the_input() {
+    let d = scratch("out-in-input");
+    for (dir, out) in [("same", "same"), ("nested", "nested/snap")] {
+        let t = d.join(dir);
+        for (i, name) in ["x.mrt", "sub/y.mrt"].into_iter().enumerate() {
+            let p = t.join(name);
+            fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            let data = rib_bytes(0.05, 50 + i as u64, utc(2014, 12, 22, 0, 0), Ipv4Addr::new(10, 1, 0, i as u8));
+            fs::write(&p, data).expect("write");
+        }
+        let (ts, o) = (t.to_str().expect("path"), d.join(out));
+        let os = o.to_str().expect("path");
+        let first = batch(&[ts, "--out", os]);
+        assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+        assert!(stderr(&first).contains("2 input(s) to process"), "{dir}: {}", stderr(&first));
+        nothing_to_do(&[ts, "--out", os], 2);
+        assert_eq!(
+            outputs(&o),
+            [
+                (
+                    format!("{ts}/sub/y.mrt"),
+                    "collector=10.1.0.1/date=2014-12-22/y.parquet".to_string()
+                ),
+                (format!("{ts}/x.mrt"), "collector=10.1.0.0/date=2014-12-22/x.parquet".to_string()),
+            ]
+            .into_iter()
+            .collect::<BTreeMap<_, _>>(),
+            "{dir}"
+        );
+    }
+}
+
+/// Issue 11, point 9: the same part cannot run twice at once into one
+/// `--out` (its journal is locked: the second run exits 2 with a message
+/// and touches nothing), while other shards run beside it.
+#[test]
+fn same_part_cannot_run_twice_at_once() {
+    let d = scratch("lock");
+    let t = d.join("in");
+    for i in 0..4u8 {
+        let data = rib_bytes(0.05, 60 + u64::from(i), utc(2014, 12, 22, 0, 0), Ipv4Addr::new(10, 2, 0, i));
+        fs::create_dir_all(&t).expect("mkdir");
+        fs::write(t.join(format!("r{i}.mrt")), data).expect("write");
+    }
+    let o = d.join("o");
+    let (ts, os) = (t.to_str().expect("path"), o.to_str().expect("path"));
+    fs::create_dir_all(o.join("_manifest")).expect("mkdir");
+    // Another process holds part `all` (a lock taken here, as a run takes it).
+    let hold = |part: &str| {
+        let f = fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(o.join(format!("_manifest/journal-{part}.lock")))
+            .expect("lock file");
+        f.try_lock().expect("free");
+        f
+    };
+    let held = hold("all");
+    let refused = batch(&[ts, "--out", os]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("another mrtsnap batch is writing part `all` into"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(dataset(&o).is_empty() && !o.join("_manifest/journal-all.csv").exists());
+    // Shards are other parts: they run.
+    let held2 = hold("shard-2-of-2");
+    let s1 = batch(&[ts, "--out", os, "--shard", "1/2"]);
+    assert_eq!(s1.status.code(), Some(0), "{}", stderr(&s1));
+    let s2 = batch(&[ts, "--out", os, "--shard", "2/2"]);
+    assert_eq!(s2.status.code(), Some(2), "{}", stderr(&s2));
+    let n1 = manifest(&o).len();
+    assert!(n1 > 0 && n1 < 4, "shard 1 of 2 did {n1} of 4");
+    drop((held, held2));
+    let all = batch(&[ts, "--out", os]);
+    assert_eq!(all.status.code(), Some(0), "{}", stderr(&all));
+    assert!(
+        stderr(&all).contains(&format!("{} input(s) to process", 4 - n1)),
+        "{}",
+        stderr(&all)
+    );
+    let m = manifest(&o);
+    assert_eq!(m.len(), 4);
+    assert!(m.values().all(|r| r.status == Status::Ok && o.join(&r.output).is_file()));
+}
+
+/// Issue 11, point 8: an empty updates file (or a compressed stream of
+/// nothing) is a quiet empty interval, recorded `skipped` like any updates
+/// file; an empty RIB, a compressed RIB of nothing and a file that is not
+/// MRT are failed inputs, and the batch exits 1.
+#[test]
+fn empty_and_non_mrt_inputs() {
+    let d = scratch("empty");
+    let t = d.join("rrc00/2014.12");
+    fs::create_dir_all(&t).expect("mkdir");
+    let nothing = |name: &str| put(&t.join(name), b"", Compression::from_path(Path::new(name)));
+    fs::write(t.join("updates.20141222.0000.gz"), b"").expect("write");
+    nothing("updates.20141222.0005.gz");
+    fs::write(t.join("bview.20141222.0000.gz"), b"").expect("write");
+    nothing("bview.20141222.0800.gz");
+    fs::write(t.join("bview.20141222.1600.gz"), "not MRT at all\n".repeat(100)).expect("write");
+    put(
+        &t.join("bview.20141223.0000.gz"),
+        &rib_bytes(0.05, 70, utc(2014, 12, 23, 0, 0), RRC00),
+        Compression::Gzip,
+    );
+    let o = d.join("o");
+    let r = batch(&[d.to_str().expect("path"), "--out", o.to_str().expect("path")]);
+    assert_eq!(r.status.code(), Some(1), "{}", stderr(&r));
+    assert!(stderr(&r).contains("3 input(s) failed"), "{}", stderr(&r));
+    let rows: BTreeMap<String, (Status, String)> = manifest(&o)
+        .into_values()
+        .map(|r| {
+            let name = r.path.rsplit('/').next().unwrap_or("").to_string();
+            let why = r.reason.split(':').next().unwrap_or("").to_string();
+            (name, (r.status, why))
+        })
+        .collect();
+    let expect: BTreeMap<String, (Status, String)> = [
+        ("bview.20141222.0000.gz", Status::Failed, "empty file"),
+        ("bview.20141222.0800.gz", Status::Failed, "empty"),
+        ("bview.20141222.1600.gz", Status::Failed, "not MRT"),
+        ("bview.20141223.0000.gz", Status::Ok, ""),
+        ("updates.20141222.0000.gz", Status::Skipped, "not-a-rib"),
+        ("updates.20141222.0005.gz", Status::Skipped, "not-a-rib"),
+    ]
+    .into_iter()
+    .map(|(n, s, w)| (n.to_string(), (s, w.to_string())))
+    .collect();
+    assert_eq!(rows, expect);
+}

@@ -6,11 +6,14 @@
 //!
 //! - `journal-PART.csv`: the truth. `PART` is `all` for an unsharded run and
 //!   `shard-K-of-N` for a shard, so shards sharing one output tree never
-//!   write the same file. A run appends one CSV line per finished input
-//!   (a single `write` followed by `fdatasync`); a line cut by a crash has no
-//!   final newline and is dropped when read, and the next append starts on a
-//!   new line. Runs compact their own journal (latest record per input,
-//!   written to a temporary file and renamed).
+//!   write the same file. A run appends one CSV record per finished input
+//!   (a single `write` followed by `fdatasync`); a record cut by a crash has
+//!   no final newline (or an open quote) and is dropped when read, and cut
+//!   off when the journal is next opened. Runs compact their own journal
+//!   (latest record per input, written to a temporary file and renamed).
+//! - `journal-PART.lock`: locked (`flock`) by the run writing that journal,
+//!   so that one part never runs twice at once; `manifest.lock`: held while
+//!   the manifest is rebuilt.
 //! - `manifest.csv`, `manifest.parquet`: every journal merged, the latest
 //!   record per (path, format), sorted by path; rewritten (temporary file +
 //!   rename) every 10 minutes during a run and at its end, so either the old
@@ -26,7 +29,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -279,32 +282,55 @@ fn push_csv_field(out: &mut String, f: &str) {
     }
 }
 
-/// Split one CSV line (RFC 4180 quoting; no newlines inside fields).
+/// The CSV records of `data` (RFC 4180: a quoted field may hold commas,
+/// doubled quotes and newlines; `\r\n` ends a record as `\n` does; blank
+/// lines are left out), and how many bytes of `data` they fill: a last
+/// record without its final newline, or with a quote left open, was cut by
+/// a crash and is left out. Fields that are not UTF-8 are read lossily.
 ///
 /// ```
-/// use mrtsnap::batch::manifest::split_csv_line;
-/// assert_eq!(split_csv_line(r#"a,"b,c","d""e",,f"#), ["a", "b,c", "d\"e", "", "f"]);
+/// use mrtsnap::batch::manifest::csv_records;
+/// let text = "a,\"b,c\",\"d\"\"e\",,f\r\n\"line\n.mrt\",x\n\"cut";
+/// let (records, complete) = csv_records(text.as_bytes());
+/// assert_eq!(records, [vec!["a", "b,c", "d\"e", "", "f"], vec!["line\n.mrt", "x"]]);
+/// assert_eq!(complete, text.len() - 4);
 /// ```
-pub fn split_csv_line(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.trim_end_matches(['\r', '\n']).chars().peekable();
-    while let Some(c) = chars.next() {
+pub fn csv_records(data: &[u8]) -> (Vec<Vec<String>>, usize) {
+    let mut records = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    let mut cur: Vec<u8> = Vec::new();
+    let (mut quoted, mut was_quoted) = (false, false);
+    let mut complete = 0;
+    let mut i = 0;
+    let field = |cur: &mut Vec<u8>| String::from_utf8_lossy(&std::mem::take(cur)).into_owned();
+    while let Some(&c) = data.get(i) {
+        i += 1;
         match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
+            (true, b'"') if data.get(i) == Some(&b'"') => {
+                cur.push(b'"');
+                i += 1;
             }
-            (true, '"') => quoted = false,
+            (true, b'"') => quoted = false,
             (true, c) => cur.push(c),
-            (false, '"') if cur.is_empty() => quoted = true,
-            (false, ',') => out.push(std::mem::take(&mut cur)),
+            (false, b'"') if cur.is_empty() && !was_quoted => (quoted, was_quoted) = (true, true),
+            (false, b',') => {
+                fields.push(field(&mut cur));
+                was_quoted = false;
+            }
+            (false, b'\r') if data.get(i) == Some(&b'\n') => {}
+            (false, b'\n') => {
+                fields.push(field(&mut cur));
+                was_quoted = false;
+                if fields.len() > 1 || fields.first().is_some_and(|f| !f.is_empty()) {
+                    records.push(std::mem::take(&mut fields));
+                }
+                fields.clear();
+                complete = i;
+            }
             (false, c) => cur.push(c),
         }
     }
-    out.push(cur);
-    out
+    (records, complete)
 }
 
 fn header_line() -> String {
@@ -313,18 +339,17 @@ fn header_line() -> String {
     s
 }
 
-/// Parse CSV text written by [`Journal`] or [`write_csv`]: whole lines only
-/// (a last line without its newline was cut by a crash and is dropped), and
-/// lines that do not parse are dropped.
+/// Parse CSV text written by [`Journal`] or [`write_csv`]: whole records
+/// only (see [`csv_records`]); records that do not parse are dropped.
 pub fn parse_csv(text: &str) -> Vec<Record> {
-    let complete = match text.rfind('\n') {
-        Some(i) => text.get(..=i).unwrap_or(""),
-        None => "",
-    };
-    let mut lines = complete.lines();
-    let Some(h) = lines.next() else { return Vec::new() };
-    let header = split_csv_line(h);
-    lines.filter_map(|l| Record::from_fields(&header, &split_csv_line(l))).collect()
+    parse_csv_bytes(text.as_bytes())
+}
+
+fn parse_csv_bytes(data: &[u8]) -> Vec<Record> {
+    let (records, _) = csv_records(data);
+    let mut it = records.into_iter();
+    let Some(header) = it.next() else { return Vec::new() };
+    it.filter_map(|f| Record::from_fields(&header, &f)).collect()
 }
 
 /// The journal files in `dir/_manifest`.
@@ -363,43 +388,65 @@ fn latest(records: impl IntoIterator<Item = Record>) -> BTreeMap<(String, String
 pub fn load(out: &Path) -> BTreeMap<(String, String), Record> {
     let mut all = Vec::new();
     for j in journals(out) {
-        if let Ok(text) = fs::read_to_string(&j) {
-            all.extend(parse_csv(&text));
+        if let Ok(data) = fs::read(&j) {
+            all.extend(parse_csv_bytes(&data));
         }
     }
     latest(all)
 }
 
-/// An append-only journal (see the module docs).
+/// An append-only journal (see the module docs), locked for as long as it
+/// is open.
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// `journal-PART.lock`, held (`flock`) until the journal is dropped.
+    _lock: File,
+}
+
+/// Take an exclusive `flock` on `path` (created when missing): at once
+/// (`wait` false: `Err` of kind `WouldBlock` when another process holds
+/// it) or when it is free.
+fn lock_file(path: &Path, wait: bool) -> io::Result<File> {
+    let f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+    if wait {
+        f.lock()?;
+    } else {
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(io::Error::from(io::ErrorKind::WouldBlock)),
+            Err(fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
+    Ok(f)
 }
 
 impl Journal {
-    /// The journal of `part` in `out`, created when missing; a line cut by
-    /// a crash is closed off so that the next record starts a new line.
+    /// The journal of `part` in `out`, created when missing, and locked:
+    /// while it is open, no other process can open the same journal (an
+    /// error of kind `WouldBlock`: the same part is running). A record cut
+    /// by a crash at its end is cut off, so that the next one starts on a
+    /// line of its own.
     ///
     /// # Errors
-    /// When the file cannot be created or written.
+    /// When the file cannot be created, locked or written.
     pub fn open(out: &Path, part: &str) -> io::Result<Journal> {
         let dir = out.join(MANIFEST_DIR);
         fs::create_dir_all(&dir)?;
+        let lock = lock_file(&dir.join(format!("journal-{part}.lock")), false)?;
         let path = dir.join(format!("journal-{part}.csv"));
         let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path)?;
-        let len = file.metadata()?.len();
-        if len == 0 {
+        let mut data = Vec::new();
+        file.read_to_end(&mut data)?;
+        let (_, complete) = csv_records(&data);
+        if complete < data.len() {
+            file.set_len(complete as u64)?;
+        }
+        if complete == 0 {
             file.write_all(header_line().as_bytes())?;
-        } else {
-            let mut last = [0u8; 1];
-            file.seek(SeekFrom::Start(len - 1))?;
-            file.read_exact(&mut last)?;
-            if last[0] != b'\n' {
-                file.write_all(b"\n")?;
-            }
         }
         file.sync_data()?;
-        Ok(Journal { path, file })
+        Ok(Journal { path, file, _lock: lock })
     }
 
     /// Append one record and flush it to disk.
@@ -416,8 +463,7 @@ impl Journal {
     /// # Errors
     /// When the journal cannot be read or rewritten.
     pub fn compact(&mut self) -> io::Result<()> {
-        let text = fs::read_to_string(&self.path)?;
-        let recs = latest(parse_csv(&text));
+        let recs = latest(parse_csv_bytes(&fs::read(&self.path)?));
         let mut s = header_line();
         for r in recs.values() {
             s.push_str(&r.csv_line());
@@ -545,23 +591,26 @@ fn is_nullable(name: &str) -> bool {
 }
 
 /// Rebuild `manifest.csv` and `manifest.parquet` from every journal in
-/// `out` (each written to a temporary file named for `part`, then renamed).
+/// `out` (each written to a temporary file, then renamed), holding
+/// `manifest.lock` meanwhile: runs that end at once take turns, and the
+/// last one reads every journal as it is after its own last record.
 /// Returns the merged records.
 ///
 /// # Errors
 /// When the files cannot be written.
-pub fn compact(out: &Path, part: &str) -> io::Result<BTreeMap<(String, String), Record>> {
-    let merged = load(out);
+pub fn compact(out: &Path) -> io::Result<BTreeMap<(String, String), Record>> {
     let dir = out.join(MANIFEST_DIR);
     fs::create_dir_all(&dir)?;
+    let _lock = lock_file(&dir.join("manifest.lock"), true)?;
+    let merged = load(out);
     let recs: Vec<&Record> = merged.values().collect();
     write_atomic(
-        &dir.join(format!(".manifest.csv.{part}.tmp")),
+        &dir.join(".manifest.csv.tmp"),
         &dir.join("manifest.csv"),
         write_csv(recs.iter().copied()).as_bytes(),
     )?;
     write_atomic(
-        &dir.join(format!(".manifest.parquet.{part}.tmp")),
+        &dir.join(".manifest.parquet.tmp"),
         &dir.join("manifest.parquet"),
         &write_parquet(&recs)?,
     )?;
@@ -604,20 +653,32 @@ mod tests {
         }
     }
 
-    #[test]
-    fn journal_survives_torn_lines_and_compacts() {
-        let d = std::env::temp_dir().join(format!("mrtsnap-manifest-{}", std::process::id()));
+    /// A journal `name` in the temporary directory holding `records`, then
+    /// `cut` (a record cut by a crash); its directory and path.
+    fn cut_journal(name: &str, records: &[Record], cut: &[u8]) -> (PathBuf, PathBuf) {
+        let d = std::env::temp_dir().join(format!("mrtsnap-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         let mut j = Journal::open(&d, "all").unwrap();
-        j.append(&sample("a", Status::Failed, 1)).unwrap();
-        j.append(&sample("b", Status::Ok, 2)).unwrap();
+        for r in records {
+            j.append(r).unwrap();
+        }
         drop(j);
-        // A crash in the middle of a line.
         let jp = d.join(MANIFEST_DIR).join("journal-all.csv");
-        let mut f = OpenOptions::new().append(true).open(&jp).unwrap();
-        f.write_all(b"c,parquet,ok,,rrc").unwrap();
-        drop(f);
+        OpenOptions::new().append(true).open(&jp).unwrap().write_all(cut).unwrap();
+        (d, jp)
+    }
+
+    #[test]
+    fn journal_survives_torn_lines_and_compacts() {
+        let recs = [sample("a", Status::Failed, 1), sample("b", Status::Ok, 2)];
+        let (d, jp) = cut_journal("manifest", &recs, b"c,parquet,ok,,rrc");
         let mut j = Journal::open(&d, "all").unwrap();
+        // The cut record is cut off, not closed by a newline.
+        assert!(!fs::read_to_string(&jp).unwrap().contains("\nc,parquet"));
+        // Locked: the same part cannot be opened twice at once; another can.
+        let again = Journal::open(&d, "all").err().map(|e| e.kind());
+        assert_eq!(again, Some(io::ErrorKind::WouldBlock));
+        drop(Journal::open(&d, "shard-1-of-2").unwrap());
         j.append(&sample("a", Status::Ok, 3)).unwrap();
         let m = load(&d);
         assert_eq!(m.len(), 2);
@@ -627,12 +688,27 @@ mod tests {
         j.append(&sample("d", Status::Skipped, 4)).unwrap();
         let text = fs::read_to_string(&jp).unwrap();
         assert_eq!(text.lines().count(), 4, "{text}");
-        let merged = compact(&d, "all").unwrap();
+        let merged = compact(&d).unwrap();
         assert_eq!(merged.len(), 3);
         let csv = fs::read_to_string(d.join(MANIFEST_DIR).join("manifest.csv")).unwrap();
         assert_eq!(parse_csv(&csv), merged.values().cloned().collect::<Vec<_>>());
         let pq = fs::read(d.join(MANIFEST_DIR).join("manifest.parquet")).unwrap();
         assert_eq!(&pq[..4], b"PAR1");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// A path with a newline, quotes and commas is one record, read back
+    /// whole; a record cut inside its quotes is cut off on the next open
+    /// and the records after it are read.
+    #[test]
+    fn quoted_newlines_round_trip() {
+        let odd = "dir/line\n\"x\",y.mrt";
+        let (d, _) = cut_journal("manifest-nl", &[sample(odd, Status::Ok, 1)], b"\"cut\nin the middle");
+        let mut j = Journal::open(&d, "all").unwrap();
+        j.append(&sample("b", Status::Ok, 2)).unwrap();
+        let m = load(&d);
+        assert_eq!(m.keys().map(|k| k.0.as_str()).collect::<Vec<_>>(), ["b", odd]);
+        assert_eq!(m[&(odd.to_string(), "parquet".to_string())], sample(odd, Status::Ok, 1));
         fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -25,9 +25,15 @@
 //! schema as `mrtsnap snapshot`; or [`Snapshot::write_pfx2as`]), one per
 //! input, at `collector=C/date=YYYY-MM-DD/NAME.EXT` where `date` is the UTC
 //! date of the dump time and `NAME` the input's file name without its
-//! compression extension. Two inputs that would share an output name (the
-//! same file name under two roots) are told apart by a hash of their path:
-//! `NAME-1a2b3c4d.EXT`, decided on all inputs before sharding.
+//! compression extension. An output name belongs to one input: to the one
+//! whose manifest record holds it, else to the first input of the run (in
+//! path order, all shards' inputs) that asks for it. Another input that
+//! would get the same name (the same file name under two roots, in this run
+//! or an earlier one into the same directory) is told apart by the first 8
+//! hex digits of its fingerprint, `NAME-1a2b3c4d.EXT` (identical copies:
+//! then by a hash of their path too, `NAME-1a2b3c4d-5e6f7a8b.EXT`). An input
+//! keeps the name its record holds, so reruns write the same files. Names
+//! are compared ignoring ASCII case (case-insensitive file systems).
 //!
 //! [`Snapshot::write_parquet`]: crate::snapshot::Snapshot::write_parquet
 //! [`Snapshot::write_pfx2as`]: crate::snapshot::Snapshot::write_pfx2as
@@ -46,7 +52,8 @@ use layout::{Kind, Layout};
 use manifest::{Record, Status};
 use select::{Candidate, Selection};
 use shard::Shard;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 pub use run::{run, Event, Summary};
@@ -74,8 +81,8 @@ impl OutputFormat {
 /// What a batch does.
 #[derive(Clone, Debug, Default)]
 pub struct BatchOptions {
-    /// Directories, globs, files, or `@LIST` files.
-    pub inputs: Vec<String>,
+    /// Directories, globs, files, or `@LIST` files (names as bytes).
+    pub inputs: Vec<OsString>,
     /// Lists of paths (one per line, or a CSV with a `path` column).
     pub lists: Vec<PathBuf>,
     /// The output directory.
@@ -158,6 +165,77 @@ pub struct Plan {
     pub selected: usize,
     /// This shard's inputs, in path order.
     pub items: Vec<Item>,
+    /// The output names taken (by the manifest and by the plan): outputs
+    /// only known once an input is read are named from it.
+    pub names: Names,
+}
+
+/// Output names and the inputs they belong to (see the module docs).
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    /// Lower-cased output name → the input (manifest path) it belongs to.
+    owner: HashMap<String, String>,
+}
+
+impl Names {
+    /// The names the outputs of `records` hold; a name two records hold
+    /// (written by an older version) belongs to the later one.
+    pub fn from_records<'a>(records: impl IntoIterator<Item = &'a Record>) -> Names {
+        let mut recs: Vec<&Record> = records
+            .into_iter()
+            .filter(|r| r.status.has_output() && !r.output.is_empty())
+            .collect();
+        recs.sort_by(|a, b| (a.finished_ms, &a.part).cmp(&(b.finished_ms, &b.part)));
+        Names {
+            owner: recs.into_iter().map(|r| (r.output.to_ascii_lowercase(), r.path.clone())).collect(),
+        }
+    }
+
+    /// Whether `name` is free for the input `path` (nobody's, or its own).
+    fn free_for(&self, name: &str, path: &str) -> bool {
+        self.owner.get(&name.to_ascii_lowercase()).is_none_or(|p| p == path)
+    }
+
+    /// The output of the input `path` whose plain name is `base`, taken for
+    /// it: `recorded` (the name its manifest record holds) when that is
+    /// `base` or a told-apart form of it and still its own; else `base`
+    /// when free; else `base` told apart by `fingerprint` (called only
+    /// then; `None`: unreadable), then by the path's hash too, then by a
+    /// count.
+    pub fn take(&mut self, base: &str, path: &str, recorded: Option<&str>, fingerprint: impl FnOnce() -> Option<String>) -> String {
+        let (stem, ext) = base.rsplit_once('.').map_or((base, ""), |(s, e)| (s, e));
+        let is_form = |name: &str| {
+            name == base
+                || name
+                    .strip_suffix(ext)
+                    .and_then(|n| n.strip_suffix('.'))
+                    .and_then(|n| n.strip_prefix(stem))
+                    .and_then(|n| n.strip_prefix('-'))
+                    .is_some_and(|tag| !tag.is_empty() && tag.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-'))
+        };
+        let name = match recorded {
+            Some(r) if is_form(r) && self.free_for(r, path) => r.to_string(),
+            _ if self.free_for(base, path) => base.to_string(),
+            _ => {
+                let fp = fingerprint();
+                let digest = |s: &str| s.split_once(':').map_or(s, |(_, h)| h).get(..8).map(str::to_string);
+                let p8 = format!("{:08x}", shard::path_hash(path) as u32);
+                let h = fp.as_deref().and_then(digest).unwrap_or_else(|| p8.clone());
+                let mut cand = format!("{stem}-{h}.{ext}");
+                if !self.free_for(&cand, path) {
+                    cand = format!("{stem}-{h}-{p8}.{ext}");
+                }
+                let mut n = 2;
+                while !self.free_for(&cand, path) {
+                    cand = format!("{stem}-{h}-{p8}-{n}.{ext}");
+                    n += 1;
+                }
+                cand
+            }
+        };
+        self.owner.insert(name.to_ascii_lowercase(), path.to_string());
+        name
+    }
 }
 
 /// A collector name usable as a partition value.
@@ -245,6 +323,30 @@ fn is_complete(rec: &Record, item: &Item, opts: &BatchOptions) -> bool {
     fingerprint::fingerprint(&item.input.path, mode).is_ok_and(|f| f == rec.fingerprint)
 }
 
+/// Open this run's journal in `opts.out` (creating the directory) and
+/// lock it: taken before [`plan`] and held until [`run`] returns, so that
+/// the same part never runs twice at once into one directory (other
+/// parts, the shards of one job, run beside it).
+///
+/// # Errors
+/// When another process holds the lock (the message says which), or the
+/// directory or journal cannot be written.
+pub fn open_journal(opts: &BatchOptions) -> Result<manifest::Journal, String> {
+    let part = opts.part();
+    let out = opts.out.display();
+    manifest::Journal::open(&opts.out, &part).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::WouldBlock {
+            let lock = opts.out.join(manifest::MANIFEST_DIR).join(format!("journal-{part}.lock"));
+            format!(
+                "another mrtsnap batch is writing part `{part}` into {out} (it holds the lock {}); the same part (the same --shard, or none) runs once at a time",
+                lock.display()
+            )
+        } else {
+            format!("cannot open the journal in {out}: {e}")
+        }
+    })
+}
+
 /// Find, recognise, select and shard the inputs, and check the manifest in
 /// `opts.out` for those already complete.
 ///
@@ -311,27 +413,25 @@ pub fn plan(opts: &BatchOptions) -> Result<Plan, String> {
             selected.push(it);
         }
     }
-    // Outputs, with clashes told apart, on all shards' inputs.
-    let mut taken: HashSet<String> = HashSet::new();
+    // Outputs, on all shards' inputs, told apart from each other and from
+    // those of the manifest's other inputs.
+    let records = manifest::load(&opts.out);
+    let format = opts.format.as_str().to_string();
+    let mut names = Names::from_records(records.values().filter(|r| r.format == format));
     for it in &mut selected {
         if it.kind == Kind::Updates {
             continue;
         }
         let Some(t) = it.time else { continue };
-        let mut o = output_path(&it.input.display, &it.collector, t, opts.format);
-        if taken.contains(&o) {
-            let ext = format!(".{}", opts.format.as_str());
-            let base = o.strip_suffix(&ext).unwrap_or(&o).to_string();
-            let h = shard::path_hash(&it.input.display);
-            o = format!("{base}-{:08x}{ext}", h as u32);
-            let mut n = 2;
-            while taken.contains(&o) {
-                o = format!("{base}-{:08x}-{n}{ext}", h as u32);
-                n += 1;
-            }
-        }
-        taken.insert(o.clone());
-        it.output = Some(o);
+        let base = output_path(&it.input.display, &it.collector, t, opts.format);
+        let recorded = records
+            .get(&(it.input.display.clone(), format.clone()))
+            .filter(|r| r.status.has_output())
+            .map(|r| r.output.as_str());
+        let path = &it.input.path;
+        it.output = Some(names.take(&base, &it.input.display, recorded, || {
+            fingerprint::fingerprint(path, opts.fingerprint).ok()
+        }));
     }
     let n_selected = selected.len();
     let mut mine: Vec<Item> = selected
@@ -339,8 +439,6 @@ pub fn plan(opts: &BatchOptions) -> Result<Plan, String> {
         .filter(|it| opts.shard.is_none_or(|s| s.contains(&it.input.rel)))
         .collect();
     if !opts.force {
-        let records = manifest::load(&opts.out);
-        let format = opts.format.as_str().to_string();
         for it in &mut mine {
             if let Some(rec) = records.get(&(it.input.display.clone(), format.clone())) {
                 it.complete = is_complete(rec, it, opts);
@@ -351,6 +449,7 @@ pub fn plan(opts: &BatchOptions) -> Result<Plan, String> {
         found,
         selected: n_selected,
         items: mine,
+        names,
     })
 }
 

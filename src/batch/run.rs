@@ -18,8 +18,9 @@
 //! written: temporary files are removed, no rename happens after it, and the
 //! run returns at once; driver threads still decoding drop their work.
 
+use super::discover::text_path;
 use super::manifest::{self, Journal, Record, Status};
-use super::{fingerprint, output_path, temp_path, BatchOptions, Item, Plan};
+use super::{fingerprint, output_path, temp_path, BatchOptions, Item, Names, Plan};
 use crate::error::ErrorKind;
 use crate::snapshot::Snapshot;
 use crate::source::Source;
@@ -98,6 +99,7 @@ struct Shared {
     next: AtomicUsize,
     halt: AtomicBool,
     registry: Mutex<Registry>,
+    names: Mutex<Names>,
     opts: BatchOptions,
     part: String,
     options_tag: String,
@@ -185,7 +187,7 @@ fn process(item: &Item, sh: &Shared) -> Outcome {
     if item.input.size == 0 {
         return failed(rec, "empty file");
     }
-    let src = match Source::open(&item.input.display) {
+    let src = match Source::open(text_path(&item.input.display)) {
         Ok(s) => s,
         Err(e) => return failed(rec, format!("unreadable: {e}")),
     };
@@ -222,7 +224,14 @@ fn process(item: &Item, sh: &Shared) -> Outcome {
         rec.first_error = manifest::clean(&first.to_string());
     }
     if st.records == 0 {
-        return failed(rec, "not MRT: no record could be read");
+        // Bytes that are not MRT are reported as damage; none at all means
+        // nothing to read (a compressed stream of nothing).
+        let why = if report.total_errors() == 0 {
+            "empty: no data once decompressed"
+        } else {
+            "not MRT: no record could be read"
+        };
+        return failed(rec, why);
     }
     if st.rib_records == 0 {
         return failed(rec, "no RIB records (not a RIB dump, or too damaged)");
@@ -243,7 +252,11 @@ fn process(item: &Item, sh: &Shared) -> Outcome {
     }
     let output = match (&item.output, rec.dump_time) {
         (Some(o), _) => o.clone(),
-        (None, Some(t)) => output_path(&item.input.display, &item.collector, t, sh.opts.format),
+        (None, Some(t)) => {
+            let base = output_path(&item.input.display, &item.collector, t, sh.opts.format);
+            let mut names = sh.names.lock().unwrap_or_else(|e| e.into_inner());
+            names.take(&base, &item.input.display, None, || Some(rec.fingerprint.clone()))
+        }
         (None, None) => return failed(rec, "no dump time: neither the name nor the records give one"),
     };
     let dest = sh.opts.out.join(&output);
@@ -331,21 +344,27 @@ fn drive(sh: Arc<Shared>, tx: Sender<Record>) {
     }
 }
 
-/// Run `plan`: process every input not complete, append their records to
-/// this part's journal, and rebuild the manifest. `stop` is polled: once it
-/// is set, the run closes the registry (removing the temporary files of
-/// inputs being written), records what finished, and returns with
-/// [`Summary::stopped`] set, without waiting for driver threads.
-/// `on_event` is called on this thread.
+/// Run `plan` with `journal` (this part's, locked by
+/// [`Journal::open`] before planning, so that no other run of this part
+/// can write into `opts.out` meanwhile): process every input not complete,
+/// append their records to the journal, and rebuild the manifest. `stop`
+/// is polled: once it is set, the run closes the registry (removing the
+/// temporary files of inputs being written), records what finished, and
+/// returns with [`Summary::stopped`] set, without waiting for driver
+/// threads. `on_event` is called on this thread.
 ///
 /// # Errors
 /// When the output directory or the journal cannot be written.
-pub fn run(opts: &BatchOptions, plan: Plan, stop: &AtomicBool, on_event: &mut dyn FnMut(Event<'_>)) -> Result<Summary, String> {
+pub fn run(
+    opts: &BatchOptions,
+    plan: Plan,
+    mut journal: Journal,
+    stop: &AtomicBool,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Summary, String> {
     let t0 = Instant::now();
     let out = &opts.out;
-    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let part = opts.part();
-    let mut journal = Journal::open(out, &part).map_err(|e| format!("cannot open the journal in {}: {e}", out.display()))?;
     let planned = plan.items.len();
     let (done, todo): (Vec<Item>, Vec<Item>) = plan.items.into_iter().partition(|it| it.complete);
     let mut sum = Summary {
@@ -378,6 +397,7 @@ pub fn run(opts: &BatchOptions, plan: Plan, stop: &AtomicBool, on_event: &mut dy
         next: AtomicUsize::new(0),
         halt: AtomicBool::new(false),
         registry: Mutex::new(Registry::default()),
+        names: Mutex::new(plan.names),
         options_tag: opts.options_tag(),
         opts: shared_opts,
         part: part.clone(),
@@ -413,7 +433,7 @@ pub fn run(opts: &BatchOptions, plan: Plan, stop: &AtomicBool, on_event: &mut dy
         // A long run refreshes manifest.csv/.parquet now and then (the
         // journal is always current).
         if compacted.elapsed() >= COMPACT_EVERY {
-            manifest::compact(out, &part).map_err(|e| format!("cannot write the manifest: {e}"))?;
+            manifest::compact(out).map_err(|e| format!("cannot write the manifest: {e}"))?;
             compacted = Instant::now();
         }
         match rx.recv_timeout(Duration::from_millis(50)) {
@@ -451,7 +471,7 @@ pub fn run(opts: &BatchOptions, plan: Plan, stop: &AtomicBool, on_event: &mut dy
         }
     }
     journal.compact().map_err(|e| format!("cannot compact the journal: {e}"))?;
-    manifest::compact(out, &part).map_err(|e| format!("cannot write the manifest: {e}"))?;
+    manifest::compact(out).map_err(|e| format!("cannot write the manifest: {e}"))?;
     sum.elapsed_s = t0.elapsed().as_secs_f64();
     Ok(sum)
 }

@@ -1,7 +1,8 @@
 //! Deterministic shards: `--shard K/N` keeps the inputs whose relative path
 //! hashes to K.
 //!
-//! The hash is 64-bit FNV-1a of the relative path's UTF-8 bytes (see
+//! The hash is 64-bit FNV-1a of the relative path's text (UTF-8, bytes that
+//! are not as `\xHH`: [`super::discover::path_text`]; see
 //! [`super::discover`]; `/` separators on every platform), passed through
 //! the SplitMix64 finalizer so that paths differing only in their last
 //! characters spread evenly, then taken modulo N: shard K (1-based) holds

@@ -3,12 +3,14 @@
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mrtsnap::batch::discover::shown;
 use mrtsnap::batch::layout::{utc_datetime, Kind};
 use mrtsnap::batch::manifest::{Record, Status, MANIFEST_DIR};
 use mrtsnap::batch::select::{parse_time, Daily, Selection};
 use mrtsnap::batch::shard::Shard;
 use mrtsnap::batch::{fingerprint, BatchOptions, Event, OutputFormat, Summary};
 use mrtsnap::snapshot::{FullFeed, SnapshotOptions};
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,7 +40,7 @@ pub struct BatchArgs {
     /// ('archive/rrc0*/2014.*/bview.*'), or @LIST (paths one per line, or a
     /// CSV with a `path` column such as a manifest). With none, only rebuild
     /// the manifest of --out from its journals.
-    inputs: Vec<String>,
+    inputs: Vec<OsString>,
     /// Output directory: DIR/collector=C/date=YYYY-MM-DD/NAME.parquet, and
     /// the manifest in DIR/_manifest/.
     #[arg(short, long)]
@@ -167,7 +169,7 @@ fn describe(r: &Record) -> String {
         if r.date.is_empty() { "-" } else { &r.date }
     );
     s.push(' ');
-    s.push_str(&r.path);
+    s.push_str(&shown(&r.path));
     if let Some(rows) = r.rows {
         s.push_str(&format!(" rows={rows}"));
     }
@@ -274,12 +276,19 @@ pub fn batch(a: BatchArgs, strict: bool, quiet: bool) -> anyhow::Result<ExitCode
         if !opts.out.join(MANIFEST_DIR).is_dir() {
             bail!("no input, and {} holds no batch manifest to rebuild", opts.out.display());
         }
-        let m = mrtsnap::batch::manifest::compact(&opts.out, &opts.part())?;
+        let m = mrtsnap::batch::manifest::compact(&opts.out)?;
         eprintln!("mrtsnap batch: manifest rebuilt: {} record(s)", m.len());
         return Ok(ExitCode::SUCCESS);
     }
+    // The journal is locked before planning: a second run of the same part
+    // stops here, before it reads or writes anything.
+    let journal = if a.dry_run {
+        None
+    } else {
+        Some(mrtsnap::batch::open_journal(&opts).map_err(anyhow::Error::msg)?)
+    };
     let plan = mrtsnap::batch::plan(&opts).map_err(anyhow::Error::msg)?;
-    if a.dry_run {
+    let Some(journal) = journal else {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::new(stdout.lock());
         writeln!(w, "action\tcollector\tkind\ttime\toutput\tpath")?;
@@ -287,7 +296,13 @@ pub fn batch(a: BatchArgs, strict: bool, quiet: bool) -> anyhow::Result<ExitCode
             let action = if it.complete { "complete" } else { "todo" };
             let time = it.time.map(utc_datetime).unwrap_or_else(|| "-".into());
             let output = it.output.as_deref().unwrap_or("-");
-            writeln!(w, "{action}\t{}\t{}\t{time}\t{output}\t{}", it.collector, it.kind, it.input.display)?;
+            writeln!(
+                w,
+                "{action}\t{}\t{}\t{time}\t{output}\t{}",
+                it.collector,
+                it.kind,
+                shown(&it.input.display)
+            )?;
         }
         w.flush()?;
         eprintln!(
@@ -297,7 +312,7 @@ pub fn batch(a: BatchArgs, strict: bool, quiet: bool) -> anyhow::Result<ExitCode
             plan.items.len()
         );
         return Ok(ExitCode::SUCCESS);
-    }
+    };
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -327,7 +342,7 @@ pub fn batch(a: BatchArgs, strict: bool, quiet: bool) -> anyhow::Result<ExitCode
         bytes_done: 0,
         bytes_total: 0,
     };
-    let summary = mrtsnap::batch::run(&opts, plan, &stop, &mut |e| progress.event(e)).map_err(anyhow::Error::msg)?;
+    let summary = mrtsnap::batch::run(&opts, plan, journal, &stop, &mut |e| progress.event(e)).map_err(anyhow::Error::msg)?;
     if let Some(bar) = &progress.bar {
         bar.finish_and_clear();
     }
