@@ -1097,3 +1097,24 @@ fn empty_and_non_mrt_inputs() {
     .collect();
     assert_eq!(rows, expect);
 }
+
+/// The exit status follows the rule of every command: an input only cut at
+/// its end is clean (0), damage skipped inside an input makes it 1.
+#[test]
+fn exit_status_counts_damage_skipped() {
+    let d = scratch("exit-status");
+    let rib = rib_bytes(0.2, 5, utc(2014, 5, 30, 0, 0), Ipv4Addr::new(10, 0, 0, 9));
+    let cut = d.join("cut/rib.20140530.0000.mrt");
+    put(&cut, &rib[..rib.len() - 10], Compression::None);
+    let r = batch(&[cut.parent().unwrap().to_str().unwrap(), "--out", d.join("o1").to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    assert_eq!(manifest(&d.join("o1")).values().next().map(|r| r.status), Some(Status::Damaged));
+    let mut bad = rib.clone();
+    let mid = bad.len() / 2;
+    bad[mid..mid + 64].fill(0xee);
+    let damaged = d.join("bad/rib.20140530.0000.mrt");
+    put(&damaged, &bad, Compression::None);
+    let r = batch(&[damaged.parent().unwrap().to_str().unwrap(), "--out", d.join("o2").to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(1), "{}", stderr(&r));
+    assert!(stderr(&r).contains("0 input(s) failed, 1 with damage skipped"), "{}", stderr(&r));
+}

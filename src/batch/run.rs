@@ -39,6 +39,9 @@ pub const NOT_A_RIB: &str = "not-a-rib: an updates file; snapshots need a RIB du
 /// How often a run rebuilds `manifest.csv` and `manifest.parquet`.
 const COMPACT_EVERY: Duration = Duration::from_secs(600);
 
+/// The reason of a damaged input that was only cut at its end.
+const ENDS_EARLY: &str = "input ends early; everything before the cut was decoded";
+
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
@@ -50,6 +53,9 @@ pub struct Summary {
     pub ok: usize,
     /// Inputs with an output but damaged records (or an early end).
     pub damaged: usize,
+    /// Of `damaged`, those where damage inside the input was skipped (not
+    /// only an early end): what makes the exit status 1.
+    pub damage_skipped: usize,
     /// Inputs that failed.
     pub failed: usize,
     /// Updates files recorded as skipped.
@@ -242,7 +248,7 @@ fn process(item: &Item, sh: &Shared) -> Outcome {
         rec.reason = if skipped > 0 {
             format!("{skipped} damaged record(s) or region(s) skipped")
         } else {
-            "input ends early; everything before the cut was decoded".to_string()
+            ENDS_EARLY.to_string()
         };
     }
     rec.status = if damaged { Status::Damaged } else { Status::Ok };
@@ -416,7 +422,10 @@ pub fn run(
         sum.bytes += r.size;
         match r.status {
             Status::Ok => sum.ok += 1,
-            Status::Damaged => sum.damaged += 1,
+            Status::Damaged => {
+                sum.damaged += 1;
+                sum.damage_skipped += usize::from(r.reason != ENDS_EARLY);
+            }
             Status::Failed => sum.failed += 1,
             Status::Skipped => sum.skipped += 1,
         }

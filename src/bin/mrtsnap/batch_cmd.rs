@@ -261,10 +261,11 @@ fn print_summary(s: &Summary, out: &std::path::Path) {
         s.elapsed_s,
         human(rate)
     );
-    if s.failed > 0 {
+    if s.failed + s.damage_skipped > 0 {
         eprintln!(
-            "mrtsnap batch: {} input(s) failed; see {}",
+            "mrtsnap batch: {} input(s) failed, {} with damage skipped; see {}",
             s.failed,
+            s.damage_skipped,
             out.join(MANIFEST_DIR).join("manifest.csv").display()
         );
     }
@@ -352,5 +353,11 @@ pub fn batch(a: BatchArgs, strict: bool, quiet: bool) -> anyhow::Result<ExitCode
         let _ = std::io::stderr().flush();
         std::process::exit(130);
     }
-    Ok(if summary.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    // One rule with the other commands: 1 when an input failed or had
+    // damage skipped inside it (an input only cut at its end is 0).
+    Ok(if summary.failed + summary.damage_skipped > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
