@@ -76,6 +76,13 @@ pub enum ErrorKind {
         /// The decompressor's message.
         message: Arc<str>,
     },
+    /// A route whose attribute is malformed in a way RFC 7606 handles by
+    /// "treat-as-withdraw" (a malformed AS_PATH): the route is dropped, the
+    /// rest of the record kept.
+    TreatAsWithdraw {
+        /// The malformed attribute.
+        what: &'static str,
+    },
     /// The input is not of the kind the operation needs.
     Unsupported {
         /// What is not supported.
@@ -96,6 +103,7 @@ impl ErrorKind {
             ErrorKind::MissingPeerIndexTable => "missing-peer-index-table",
             ErrorKind::BadValue { .. } => "bad-value",
             ErrorKind::Garbage { .. } => "garbage",
+            ErrorKind::TreatAsWithdraw { .. } => "treat-as-withdraw",
             ErrorKind::Decompress { .. } => "decompress",
             ErrorKind::Unsupported { .. } => "unsupported",
             ErrorKind::Io(_) => "io",
@@ -198,6 +206,9 @@ impl fmt::Display for ErrorKind {
                 write!(f, "{skipped} bytes of garbage between records skipped")
             }
             ErrorKind::Decompress { message } => write!(f, "decompression failed: {message}"),
+            ErrorKind::TreatAsWithdraw { what } => {
+                write!(f, "malformed {what}: route treated as withdrawn (RFC 7606)")
+            }
             ErrorKind::Unsupported { what } => write!(f, "unsupported: {what}"),
             ErrorKind::Io(e) => write!(f, "I/O error: {e}"),
         }

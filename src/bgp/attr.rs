@@ -3,8 +3,13 @@
 //! [`Attrs::parse`] walks the attribute block once and keeps a borrowed slice
 //! (or a small decoded value) for every attribute the crate knows, without
 //! allocating. Unknown attributes stay reachable through [`RawAttrs`].
-//! Malformed known attributes follow RFC 7606: they are dropped and counted
-//! as warnings, not errors; only a block whose framing is broken is an error.
+//! A malformed known attribute is left out and counted as a warning, the
+//! rest of the block kept; only a block whose framing is broken is an
+//! error. RFC 7606 discards only a few attributes that way (ATOMIC_AGGREGATE,
+//! AGGREGATOR) and treats the route as withdrawn for most (AS_PATH, ORIGIN,
+//! NEXT_HOP, ...): callers that act on routes decide that (the snapshot's
+//! origin walk, `snapshot::scan`, withdraws a route whose AS_PATH is
+//! malformed), while the bgpdump writer prints what bgpdump prints.
 
 use super::as_path::AsPath;
 use super::nlri::{Nlri, AFI_IPV4, AFI_IPV6};
