@@ -157,12 +157,14 @@ impl<'a> Framer<'a> {
 
     /// Whether a header has the shape of one: a known type/subtype pair and
     /// a length the type allows. Timestamps aside.
+    #[inline]
     fn shaped(h: &Header) -> bool {
         is_known(h.mrt_type, h.subtype) && h.length >= 4 && h.length <= Self::max_len(h.mrt_type)
     }
 
     /// Strict plausibility of the header `h` at `pos` (see
     /// [`Framer::plausible_after`]).
+    #[inline]
     fn plausible(&self, pos: usize, h: &Header) -> Option<bool> {
         self.plausible_after(pos, h, None)
     }
@@ -176,6 +178,7 @@ impl<'a> Framer<'a> {
     /// # Performance
     /// The chain is only walked for a header whose timestamp is out of the
     /// window: on a well-formed input, once per jump in time.
+    #[inline]
     fn plausible_after(&self, pos: usize, h: &Header, after: Option<u32>) -> Option<bool> {
         if !Self::shaped(h) {
             return Some(false);
@@ -196,6 +199,8 @@ impl<'a> Framer<'a> {
     /// ends or up to [`MAX_SLACK`] bytes later, whatever their timestamps;
     /// or fewer whose last record ends the input (up to slack). `None`: more
     /// bytes are needed to tell.
+    #[cold]
+    #[inline(never)]
     fn chain_at(&self, pos: usize) -> Option<bool> {
         let len = self.buf.len() as u64;
         let mut at = pos as u64;
@@ -403,10 +408,14 @@ impl<'a> Framer<'a> {
             self.index += 1;
             return Step::Damage(err);
         }
+        // Whether the header at `end` is plausible, kept for `next_bad`
+        // below (the check is most of framing's time).
+        let mut next_good = true;
         match self.next_ok(end, h.timestamp) {
             None => return Step::NeedMore,
             Some(true) => {}
             Some(false) => {
+                next_good = false;
                 if h.is_et() && !self.state.et_short {
                     // An early ET writer that left the microseconds out of the length?
                     let alt = end + 4;
@@ -415,7 +424,7 @@ impl<'a> Framer<'a> {
                             None => return Step::NeedMore,
                             Some(true) => {
                                 self.state.et_short = true;
-
+                                next_good = true;
                                 end = alt;
                             }
                             Some(false) => {}
@@ -433,7 +442,7 @@ impl<'a> Framer<'a> {
         // claims, or the damage lies after this record.
         let end = end as usize;
         let mut slack: &'a [u8] = &[];
-        let next_bad = end < self.buf.len() && self.next_ok(end as u64, h.timestamp) == Some(false);
+        let next_bad = end < self.buf.len() && !next_good;
         if self.at_end && next_bad && self.buf.len() - end < HEADER_LEN.min(MAX_SLACK + 1) {
             // A few bytes after the last record cannot be a record: slack,
             // up to where a header torn by the end of the input starts
