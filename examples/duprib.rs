@@ -43,15 +43,7 @@ fn main() {
     let repeats: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(60_000);
     let write_only = args.iter().any(|a| a == "--write");
 
-    let opts = RibOptions {
-        ipv4_prefixes: 1000,
-        ipv6_prefixes: 0,
-        full_peers: 1,
-        partial_peers: 0,
-        full_coverage: 1.0,
-        moas_fraction: 0.0,
-        ..RibOptions::small()
-    };
+    let opts = RibOptions::single_peer(1000);
     let mut table = Vec::new();
     let summary = write_rib(&opts, &mut table).expect("generate");
     assert_eq!((summary.records, summary.entries), (1001, 1000));

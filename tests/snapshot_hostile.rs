@@ -17,6 +17,10 @@ fn rib_with_malformed_as_path() -> Vec<u8> {
     rib
 }
 
+fn build(data: Vec<u8>) -> Snapshot {
+    Snapshot::build(&Source::from_bytes("rib", data), &SnapshotOptions::default()).expect("build")
+}
+
 fn pairs(s: &Snapshot) -> String {
     let mut v = Vec::new();
     s.write_pairs(&mut v).expect("write pairs");
@@ -30,17 +34,8 @@ const EXAMPLE_PAIRS: &str = "192.0.0.0/16\t64500\t1\n192.0.2.0/24\t64500\t2\n192
 /// the attribute, every other route kept.
 #[test]
 fn malformed_as_path_withdraws_the_route() {
-    let good = Snapshot::build(
-        &Source::from_bytes("rib", mrtsnap::snapshot::example_rib()),
-        &SnapshotOptions::default(),
-    )
-    .expect("build");
-    assert_eq!(pairs(&good), EXAMPLE_PAIRS);
-    let snap = Snapshot::build(
-        &Source::from_bytes("rib", rib_with_malformed_as_path()),
-        &SnapshotOptions::default(),
-    )
-    .expect("build");
+    assert_eq!(pairs(&build(mrtsnap::snapshot::example_rib())), EXAMPLE_PAIRS);
+    let snap = build(rib_with_malformed_as_path());
     assert_eq!(pairs(&snap), EXAMPLE_PAIRS.replace("198.51.100.0/24\t64502\t1\n", ""));
     let r = snap.report();
     assert_eq!(

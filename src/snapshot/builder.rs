@@ -1305,15 +1305,7 @@ mod tests {
     /// rows (they held one row per entry before).
     #[test]
     fn duplicate_heavy_rib_holds_the_output_only() {
-        let opts = RibOptions {
-            ipv4_prefixes: 1000,
-            ipv6_prefixes: 0,
-            full_peers: 1,
-            partial_peers: 0,
-            full_coverage: 1.0,
-            moas_fraction: 0.0,
-            ..RibOptions::small()
-        };
+        let opts = RibOptions::single_peer(1000);
         let mut table = Vec::new();
         write_rib(&opts, &mut table).expect("generate");
         let pit = Records::from_bytes(&table).next().expect("a record").expect("the peer table");
