@@ -6,11 +6,12 @@
 //! Malformed known attributes follow RFC 7606 (and RFC 6793 for AS4_PATH and
 //! AS4_AGGREGATOR): most make the route *treat-as-withdraw*
 //! ([`Attrs::withdraw`]: ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF, the
-//! community attributes, ORIGINATOR_ID, CLUSTER_LIST, ONLY_TO_CUSTOMER, and
-//! MP_REACH/MP_UNREACH, whose prefixes cannot be read); only ATOMIC_AGGREGATE,
-//! AGGREGATOR, AS4_AGGREGATOR and AS4_PATH are discarded alone
-//! (*attribute-discard*, counted in [`Attrs::warnings`]). Only a block whose
-//! framing is broken is an error of the parse itself.
+//! community attributes, ORIGINATOR_ID, CLUSTER_LIST, ONLY_TO_CUSTOMER);
+//! ATOMIC_AGGREGATE, AGGREGATOR, AS4_AGGREGATOR and AS4_PATH are discarded
+//! alone (*attribute-discard*), and a malformed MP_REACH/MP_UNREACH loses its
+//! prefixes (RFC 7606 resets the session or disables the family there): these
+//! are counted in [`Attrs::warnings`]. Only a block whose framing is broken is
+//! an error of the parse itself.
 
 use super::as_path::AsPath;
 use super::nlri::{Nlri, AFI_IPV4, AFI_IPV6};
@@ -332,7 +333,7 @@ pub struct Attrs<'a> {
     /// RFC 7606 conditions met (malformed attributes dropped, duplicates).
     pub warnings: u16,
     /// The first malformed attribute that makes the route treat-as-withdraw
-    /// under RFC 7606: its type code and the absolute offset of its value.
+    /// under RFC 7606: its type code and the absolute offset of its header.
     /// The attribute itself is dropped (counted in `warnings` too); a
     /// reader that keeps such a route must treat it as withdrawn
     /// ([`Attrs::withdraw_error`] is the error to report).
@@ -342,25 +343,37 @@ pub struct Attrs<'a> {
 /// Whether a malformed attribute of type `code` makes its route
 /// treat-as-withdraw (RFC 7606 section 7, RFC 8092, RFC 9234); the others
 /// known to the crate are attribute-discard (ATOMIC_AGGREGATE, AGGREGATOR,
-/// and RFC 6793's AS4_PATH and AS4_AGGREGATOR).
+/// and RFC 6793's AS4_PATH and AS4_AGGREGATOR) or, for MP_REACH and
+/// MP_UNREACH, lose their prefixes.
 pub fn treat_as_withdraw(code: u8) -> bool {
-    matches!(
-        code,
-        code::ORIGIN
-            | code::AS_PATH
-            | code::NEXT_HOP
-            | code::MED
-            | code::LOCAL_PREF
-            | code::COMMUNITIES
-            | code::ORIGINATOR_ID
-            | code::CLUSTER_LIST
-            | code::MP_REACH_NLRI
-            | code::MP_UNREACH_NLRI
-            | code::EXTENDED_COMMUNITIES
-            | code::IPV6_EXT_COMMUNITIES
-            | code::LARGE_COMMUNITIES
-            | code::ONLY_TO_CUSTOMER
-    )
+    code == code::AS_PATH || length_rule(code).is_some()
+}
+
+/// The length a treat-as-withdraw attribute other than AS_PATH must have:
+/// `(exact, multiple)`, one of them zero. Shared by [`Attrs::parse`] and
+/// the snapshot's origin walk, which checks lengths without decoding.
+const fn length_rule(code: u8) -> Option<(usize, usize)> {
+    match code {
+        code::ORIGIN => Some((1, 0)),
+        code::NEXT_HOP | code::MED | code::LOCAL_PREF | code::ORIGINATOR_ID | code::ONLY_TO_CUSTOMER => Some((4, 0)),
+        code::COMMUNITIES | code::CLUSTER_LIST => Some((0, 4)),
+        code::EXTENDED_COMMUNITIES => Some((0, 8)),
+        code::LARGE_COMMUNITIES => Some((0, 12)),
+        code::IPV6_EXT_COMMUNITIES => Some((0, 20)),
+        _ => None,
+    }
+}
+
+/// Whether an attribute of type `code` whose value is `len` bytes long is
+/// malformed by its length in a way that makes its route treat-as-withdraw
+/// (AS_PATH, which needs its segments walked, is not decided here).
+#[inline]
+pub fn withdraws_by_length(code: u8, len: usize) -> bool {
+    match length_rule(code) {
+        Some((0, m)) => len % m != 0,
+        Some((n, _)) => len != n,
+        None => false,
+    }
 }
 
 /// The name of an attribute type, for messages (`None` for types the crate
@@ -479,7 +492,8 @@ impl<'a> Attrs<'a> {
             if !ok {
                 a.warnings = a.warnings.saturating_add(1);
                 if a.withdraw.is_none() && treat_as_withdraw(attr.code) {
-                    a.withdraw = Some((attr.code, attr.offset));
+                    let header = if attr.flags & FLAG_EXTENDED != 0 { 4 } else { 3 };
+                    a.withdraw = Some((attr.code, attr.offset.saturating_sub(header)));
                 }
             }
         }
@@ -576,6 +590,54 @@ mod tests {
         }
         let e = Attrs::parse(&block[..5], 100, AttrContext { asn_len: 4, rib_afi: None }).unwrap_err();
         assert_eq!(e.offset(), 105);
+    }
+
+    /// RFC 7606 treat-as-withdraw: `Attrs::parse` and the length rule the
+    /// snapshot's walk uses agree on every code and length; the withdraw
+    /// points at the attribute's header; AS_PATH is decided by its segments.
+    #[test]
+    fn treat_as_withdraw_rules() {
+        let ctx = AttrContext { asn_len: 4, rib_afi: None };
+        for code in 0..=255u8 {
+            for len in 0..41usize {
+                let mut block = vec![0x40, 1, 1, 0];
+                block.extend_from_slice(&[0xc0, code, len as u8]);
+                block.extend((0..len).map(|i| i as u8));
+                let a = Attrs::parse(&block, 1000, ctx).unwrap();
+                if matches!(code, code::AS_PATH | code::MP_REACH_NLRI | code::MP_UNREACH_NLRI) {
+                    continue;
+                }
+                let want = withdraws_by_length(code, len);
+                assert_eq!(a.withdraw.is_some(), want, "code {code} length {len}");
+                if want {
+                    assert_eq!(a.withdraw, Some((code, 1004)));
+                    assert!(treat_as_withdraw(code));
+                    assert_eq!(a.withdraw_error().map(|e| e.kind().name()), Some("malformed-attribute"));
+                }
+            }
+        }
+        for code in [
+            code::ATOMIC_AGGREGATE,
+            code::AGGREGATOR,
+            code::AS4_PATH,
+            code::AS4_AGGREGATOR,
+            code::MP_REACH_NLRI,
+        ] {
+            assert!(!treat_as_withdraw(code), "{code}");
+        }
+        // An AS_PATH segment claiming 255 ASNs with one behind it.
+        let block = [0x50, 2, 0, 6, 2, 255, 0, 0, 0xfd, 0xe8];
+        let a = Attrs::parse(&block, 10, ctx).unwrap();
+        assert_eq!((a.as_path.is_none(), a.withdraw), (true, Some((code::AS_PATH, 10))));
+        let e = a.withdraw_error().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "at byte 0xa: malformed AS_PATH attribute: route treated as withdrawn (RFC 7606)"
+        );
+        // A malformed AS4_PATH is only dropped.
+        let block = [0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe8, 0xc0, 17, 3, 2, 9, 0];
+        let a = Attrs::parse(&block, 0, ctx).unwrap();
+        assert_eq!((a.as4_path.is_none(), a.withdraw, a.warnings), (true, None, 1));
     }
 
     #[test]

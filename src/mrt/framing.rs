@@ -10,8 +10,14 @@
 //!   are skipped up to the next *plausible* header, reported once as
 //!   [`ErrorKind::Garbage`] with their offset and size. A header is plausible
 //!   when its type/subtype pair is known, its length fits what the type
-//!   allows, its timestamp lies within a day of the last good record's, and
-//!   the header it points to is plausible too (or the data ends there).
+//!   allows, the header it points to is plausible too (or the data ends
+//!   there), and either its timestamp lies within a day of the last good
+//!   record's or a well-formed chain starts at it: [`CHAIN`] headers of known
+//!   types and allowed lengths, each where the one before ends (or up to
+//!   [`MAX_SLACK`] bytes later), whatever their timestamps, or fewer running
+//!   exactly to the end of the input. So a clock that steps, or files of
+//!   different years concatenated, frame like any other input, and time only
+//!   makes a lone candidate inside damage acceptable on a shorter chain.
 //! * Some early BGP4MP_ET writers left the 4-byte microsecond field out of the
 //!   length. When an ET record's declared end is not a plausible header but
 //!   four bytes further is, the framer reads every later ET record that way.
@@ -28,7 +34,8 @@ use super::header::{is_known, Header, HEADER_LEN};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How far a record's timestamp may stray from the previous one before a
-/// resynchronisation candidate is rejected.
+/// header needs a well-formed chain ([`CHAIN`] headers) behind it to be
+/// trusted.
 const TIME_WINDOW: u32 = 86_400;
 
 /// The most stray bytes after a record that are taken as its slack rather
@@ -148,20 +155,85 @@ impl<'a> Framer<'a> {
         }
     }
 
-    /// Strict plausibility of a header, used when resynchronising.
-    fn plausible(&self, h: &Header) -> bool {
-        self.plausible_after(h, None)
+    /// Whether a header has the shape of one: a known type/subtype pair and
+    /// a length the type allows. Timestamps aside.
+    #[inline]
+    fn shaped(h: &Header) -> bool {
+        is_known(h.mrt_type, h.subtype) && h.length >= 4 && h.length <= Self::max_len(h.mrt_type)
     }
 
-    /// [`Framer::plausible`] for a header that would follow a record stamped
-    /// `after` (the last good record when `None`): its timestamp is checked
-    /// against the one the next step will check it against.
-    fn plausible_after(&self, h: &Header, after: Option<u32>) -> bool {
+    /// Strict plausibility of the header `h` at `pos` (see
+    /// [`Framer::plausible_after`]).
+    #[inline]
+    fn plausible(&self, pos: usize, h: &Header) -> Option<bool> {
+        self.plausible_after(pos, h, None)
+    }
+
+    /// Plausibility of the header `h` at `pos` that would follow a record
+    /// stamped `after` (the last good record when `None`): shaped, and
+    /// stamped within [`TIME_WINDOW`] of that record or at the start of a
+    /// well-formed chain ([`Framer::chain_at`]). `None`: more bytes are
+    /// needed to tell.
+    ///
+    /// # Performance
+    /// The chain is only walked for a header whose timestamp is out of the
+    /// window: on a well-formed input, once per jump in time.
+    #[inline]
+    fn plausible_after(&self, pos: usize, h: &Header, after: Option<u32>) -> Option<bool> {
+        if !Self::shaped(h) {
+            return Some(false);
+        }
         let time_ok = match after {
             Some(ts) => h.timestamp.abs_diff(ts) <= TIME_WINDOW,
             None => self.time_ok(h.timestamp),
         };
-        is_known(h.mrt_type, h.subtype) && h.length >= 4 && h.length <= Self::max_len(h.mrt_type) && time_ok
+        if time_ok {
+            Some(true)
+        } else {
+            self.chain_at(pos)
+        }
+    }
+
+    /// Whether a well-formed chain starts at `pos`: [`CHAIN`] shaped
+    /// headers ([`Framer::shaped`]), each starting where the record before
+    /// ends or up to [`MAX_SLACK`] bytes later, whatever their timestamps;
+    /// or fewer whose last record ends the input (up to slack). `None`: more
+    /// bytes are needed to tell.
+    #[cold]
+    #[inline(never)]
+    fn chain_at(&self, pos: usize) -> Option<bool> {
+        let len = self.buf.len() as u64;
+        let mut at = pos as u64;
+        for _ in 0..CHAIN {
+            let Some(h) = usize::try_from(at).ok().and_then(|a| self.header_at(a)) else {
+                return if self.at_end { Some(false) } else { None };
+            };
+            if !Self::shaped(&h) {
+                return Some(false);
+            }
+            let end = at + self.frame_len(&h);
+            let mut next = None;
+            for gap in 0..=MAX_SLACK as u64 {
+                let q = end + gap;
+                if q >= len {
+                    // The record ends the input (after some slack), or runs
+                    // past it: a chain only when it ends exactly there.
+                    return if !self.at_end { None } else { Some(q == len) };
+                }
+                match usize::try_from(q).ok().and_then(|q| self.header_at(q)) {
+                    Some(n) if Self::shaped(&n) => {
+                        next = Some(q);
+                        break;
+                    }
+                    Some(_) => {}
+                    None if !self.at_end => return None,
+                    None => {}
+                }
+            }
+            let Some(q) = next else { return Some(false) };
+            at = q;
+        }
+        Some(true)
     }
 
     /// Whether the bytes from `pos` to the end of the input, fewer than a
@@ -211,7 +283,7 @@ impl<'a> Framer<'a> {
             };
         }
         let h = self.header_at(pos as usize)?;
-        Some(self.plausible(&h))
+        self.plausible(pos as usize, &h)
     }
 
     /// Whether a candidate header at `pos` and the header after it both look
@@ -230,7 +302,7 @@ impl<'a> Framer<'a> {
                 None
             };
         };
-        if !self.plausible_after(&h, cut) {
+        if !self.plausible_after(pos, &h, cut)? {
             return Some(false);
         }
         let end = pos as u64 + self.frame_len(&h);
@@ -309,11 +381,23 @@ impl<'a> Framer<'a> {
             self.index += 1;
             return Step::Damage(err);
         };
-        let known = is_known(h.mrt_type, h.subtype) && self.time_ok(h.timestamp);
+        // A known header is trusted when it is stamped near the last good
+        // record or a well-formed chain starts at it (a clock step, files of
+        // different years concatenated).
+        let known = is_known(h.mrt_type, h.subtype)
+            && (self.time_ok(h.timestamp)
+                || match self.chain_at(pos) {
+                    Some(c) => c,
+                    None => return Step::NeedMore,
+                });
         let total = self.frame_len(&h);
         let mut end = pos as u64 + total;
         if end > self.buf.len() as u64 {
-            if !known || !self.plausible(&h) {
+            let plausible = match self.plausible(pos, &h) {
+                Some(p) => p,
+                None => return Step::NeedMore,
+            };
+            if !known || !plausible {
                 return self.resync(pos + 1);
             }
             if !self.at_end {
@@ -324,10 +408,14 @@ impl<'a> Framer<'a> {
             self.index += 1;
             return Step::Damage(err);
         }
+        // Whether the header at `end` is plausible, kept for `next_bad`
+        // below (the check is most of framing's time).
+        let mut next_good = true;
         match self.next_ok(end, h.timestamp) {
             None => return Step::NeedMore,
             Some(true) => {}
             Some(false) => {
+                next_good = false;
                 if h.is_et() && !self.state.et_short {
                     // An early ET writer that left the microseconds out of the length?
                     let alt = end + 4;
@@ -336,7 +424,7 @@ impl<'a> Framer<'a> {
                             None => return Step::NeedMore,
                             Some(true) => {
                                 self.state.et_short = true;
-
+                                next_good = true;
                                 end = alt;
                             }
                             Some(false) => {}
@@ -354,7 +442,7 @@ impl<'a> Framer<'a> {
         // claims, or the damage lies after this record.
         let end = end as usize;
         let mut slack: &'a [u8] = &[];
-        let next_bad = end < self.buf.len() && self.next_ok(end as u64, h.timestamp) == Some(false);
+        let next_bad = end < self.buf.len() && !next_good;
         if self.at_end && next_bad && self.buf.len() - end < HEADER_LEN.min(MAX_SLACK + 1) {
             // A few bytes after the last record cannot be a record: slack,
             // up to where a header torn by the end of the input starts
@@ -377,10 +465,17 @@ impl<'a> Framer<'a> {
                 }
             }
             if slack.is_empty() {
-                if let Some(q) = (pos + 1..end).find(|&q| self.confirmed(q, None) == Some(true)) {
-                    self.pos = q;
-                    let err = Error::new(ErrorKind::Garbage { skipped: (q - pos) as u64 }, self.base + pos as u64);
-                    return Step::Damage(err);
+                for q in pos + 1..end {
+                    match self.confirmed(q, None) {
+                        Some(true) => {
+                            self.pos = q;
+                            let err = Error::new(ErrorKind::Garbage { skipped: (q - pos) as u64 }, self.base + pos as u64);
+                            return Step::Damage(err);
+                        }
+                        // As above: decide as a reader with the bytes would.
+                        None => return Step::NeedMore,
+                        Some(false) => {}
+                    }
                 }
             }
         }

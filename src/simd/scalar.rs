@@ -20,6 +20,9 @@ pub(super) fn attr_origin_one(buf: &[u8], start: u32, end: u32) -> Option<u32> {
                 as_path = Some(value);
             }
             17 => return None,
+            // A treat-as-withdraw attribute of the wrong length: the exact
+            // walk reports it.
+            &c if crate::bgp::attr::withdraws_by_length(c, len) => return None,
             _ => {}
         }
         rest = tail;

@@ -14,11 +14,12 @@
 //! through a small map.
 //!
 //! The [`Accumulator`] receives chunks in input order. It interns each
-//! chunk's peer keys and AS sets and appends its rows; rows that arrive out
-//! of order (a prefix straddling batches, an unsorted file) only clear a
-//! flag, and the finishing pass then sorts and joins them. Every decision
-//! depends on keys and input order only, never on batch boundaries or
-//! thread timing, so the result is the same for any batching.
+//! chunk's peer keys and AS sets and adds its rows. Worker and accumulator
+//! both hold their rows in a [`RowsBuilder`], which joins duplicate (prefix,
+//! origin) rows as they arrive (a prefix straddling batches, an unsorted
+//! file, a table repeated), so memory follows the output, not the RIB
+//! entries. The rows of every (prefix, origin) are the same however they
+//! arrive, so the result is the same for any batching or thread timing.
 
 use super::column::ListColumn;
 use super::scan::{find_origin, set_members, EntryTable, Found};
@@ -114,18 +115,59 @@ fn cmp_origin(a: u64, b: u64, sets: &ListColumn<u32>) -> Ordering {
     }
 }
 
-/// Rows under construction: (prefix, origin key, peer list), with the
-/// knowledge of whether they are already in order.
+/// Rows held below the sorted ones before they are merged in, at least
+/// (see [`RowsBuilder`]).
+const MIN_PENDING_ROWS: usize = 1 << 16;
+
+/// List values held below the sorted rows before a merge, at least.
+const MIN_PENDING_VALUES: usize = 1 << 20;
+
+/// Rows under construction: (prefix, origin key, peer list), joined as they
+/// arrive, so that memory follows the distinct (prefix, origin) rows of the
+/// output, not the rows (or RIB entries) pushed.
+///
+/// The rows held are strictly increasing by (prefix, origin). A row above
+/// the last one is appended and a row equal to it joins its list: on input
+/// sorted by prefix, the common case, that is one comparison per row and
+/// no hashing. A row below the last (an unsorted file, a table repeated,
+/// a prefix with several origins straddling batches) is looked up by binary
+/// search and dropped when its peers are already listed there; otherwise it
+/// waits in `pending`, which is sorted and merged into the rows when it
+/// grows as large as them (at least [`MIN_PENDING_ROWS`] rows or
+/// [`MIN_PENDING_VALUES`] values): O(n log n) in all, and about twice the
+/// output (plus those constants) held at most.
+///
+/// # Performance
+/// The sorted path costs what the old append-and-flag did: callgrind,
+/// `snapshot --threads 1`, worker flush and in-order merge together 133.5M
+/// instructions before, 129.0M now on the route-views.jinx RIB (497k rows);
+/// 61.0M and 60.0M on a generated table at scale 0.1 (2.7M entries). The
+/// merge appends the rest of a batch's rows uncompared once one of them
+/// went after the rows held ([`RowsBuilder::push_after`]). A file of 60M
+/// entries for 1000 rows: 3.43 GB peak before, 79 MB now
+/// (`examples/duprib.rs`).
 #[derive(Clone, Debug)]
 pub(crate) struct RowsBuilder {
     prefixes: Vec<Prefix>,
     origins: Vec<u64>,
     pub(crate) sets: SetTable,
     lists: ListColumn<u32>,
-    /// Rows strictly increasing by (prefix, origin).
-    sorted: bool,
     /// Every list sorted ascending and distinct.
     pub(crate) lists_sorted: bool,
+    /// Rows that arrived below the last one, not yet merged.
+    pending: Pending,
+    /// A list off the appending path.
+    scratch: Vec<u32>,
+    /// The most rows held at once, merged and pending.
+    peak_rows: usize,
+}
+
+/// Rows waiting to be merged into a [`RowsBuilder`]'s sorted rows.
+#[derive(Clone, Debug, Default)]
+struct Pending {
+    prefixes: Vec<Prefix>,
+    origins: Vec<u64>,
+    lists: ListColumn<u32>,
 }
 
 impl Default for RowsBuilder {
@@ -135,8 +177,10 @@ impl Default for RowsBuilder {
             origins: Vec::new(),
             sets: SetTable::default(),
             lists: ListColumn::default(),
-            sorted: true,
             lists_sorted: true,
+            pending: Pending::default(),
+            scratch: Vec::new(),
+            peak_rows: 0,
         }
     }
 }
@@ -149,64 +193,182 @@ pub(crate) struct RowColumns {
     pub(crate) lists: ListColumn<u32>,
 }
 
+/// Whether every value of `a` is in `b` (both sorted ascending).
+fn is_subset(a: &[u32], b: &[u32]) -> bool {
+    let mut b = b.iter();
+    a.iter().all(|x| b.any(|y| y == x))
+}
+
 impl RowsBuilder {
-    /// Append a row; `origin` is a key of `self.sets`.
+    /// How the last row held compares with (`prefix`, `origin`): `Less`
+    /// when the new row goes after it (or there is none).
+    #[inline(always)]
+    fn order(&self, prefix: Prefix, origin: u64) -> Ordering {
+        match (self.prefixes.last(), self.origins.last()) {
+            (Some(&lp), Some(&lo)) => lp.cmp(&prefix).then_with(|| cmp_origin(lo, origin, &self.sets.sets)),
+            _ => Ordering::Less,
+        }
+    }
+
+    /// Add a row; `origin` is a key of `self.sets`, `list` sorted and
+    /// distinct while `lists_sorted` holds. Returns whether the row is now
+    /// the last one held (appended, or joined to the last).
     #[inline]
-    pub(crate) fn push(&mut self, prefix: Prefix, origin: u64, list: impl IntoIterator<Item = u32>) {
-        if let (Some(&lp), Some(&lo)) = (self.prefixes.last(), self.origins.last()) {
-            let ord = lp.cmp(&prefix).then_with(|| cmp_origin(lo, origin, &self.sets.sets));
-            if ord != Ordering::Less {
-                self.sorted = false;
+    pub(crate) fn push(&mut self, prefix: Prefix, origin: u64, list: impl IntoIterator<Item = u32>) -> bool {
+        match self.order(prefix, origin) {
+            Ordering::Less => self.push_after(prefix, origin, list),
+            Ordering::Equal => self.join_last(list),
+            Ordering::Greater => {
+                self.push_below(prefix, origin, list);
+                return false;
             }
         }
+        true
+    }
+
+    /// Append a row known to go after the last one held: the row after one
+    /// that [`RowsBuilder::push`] made the last, in a run of rows strictly
+    /// increasing by (prefix, origin) (a batch's rows).
+    #[inline]
+    pub(crate) fn push_after(&mut self, prefix: Prefix, origin: u64, list: impl IntoIterator<Item = u32>) {
+        debug_assert_eq!(self.order(prefix, origin), Ordering::Less);
         self.prefixes.push(prefix);
         self.origins.push(origin);
         self.lists.push_iter(list);
     }
 
-    fn len(&self) -> usize {
-        self.prefixes.len()
+    /// [`RowsBuilder::push`] of a list held as a slice (copied whole).
+    ///
+    /// # Performance
+    /// A worker's rows come this way: through `push`'s iterator the copy
+    /// went value by value, 59M instructions for the 500k rows of the
+    /// route-views.jinx RIB against 18M (callgrind).
+    #[inline]
+    pub(crate) fn push_slice(&mut self, prefix: Prefix, origin: u64, list: &[u32]) {
+        match self.order(prefix, origin) {
+            Ordering::Less => {
+                self.prefixes.push(prefix);
+                self.origins.push(origin);
+                self.lists.push_slice(list);
+            }
+            Ordering::Equal => self.join_last(list.iter().copied()),
+            Ordering::Greater => self.push_below(prefix, origin, list.iter().copied()),
+        }
     }
 
-    /// Sort the rows and join those of equal (prefix, origin), the set table
-    /// renumbered in member order, every list sorted and distinct.
-    pub(crate) fn finish(self) -> RowColumns {
-        let RowsBuilder {
-            mut prefixes,
-            mut origins,
-            sets,
-            mut lists,
-            sorted,
-            lists_sorted,
-        } = self;
-        let sets = sets.sets;
-        let mut scratch: Vec<u32> = Vec::new();
-        if !sorted {
-            let mut perm: Vec<u32> = (0..prefixes.len() as u32).collect();
-            perm.sort_by(|&a, &b| {
-                let (a, b) = (a as usize, b as usize);
-                prefixes[a]
-                    .cmp(&prefixes[b])
-                    .then_with(|| cmp_origin(origins[a], origins[b], &sets))
-            });
-            let (mut p2, mut o2) = (Vec::with_capacity(prefixes.len()), Vec::with_capacity(prefixes.len()));
-            let mut l2 = ListColumn::with_capacity(prefixes.len(), lists.values_len());
-            for run in perm.chunk_by(|&a, &b| prefixes[a as usize] == prefixes[b as usize] && origins[a as usize] == origins[b as usize]) {
-                let Some(&first) = run.first() else { continue };
-                p2.push(prefixes[first as usize]);
-                o2.push(origins[first as usize]);
-                scratch.clear();
-                for &r in run {
-                    scratch.extend_from_slice(lists.get(r as usize));
+    /// Join `list` to the last row's.
+    fn join_last(&mut self, list: impl IntoIterator<Item = u32>) {
+        self.lists.extend_last(list);
+        if self.lists_sorted {
+            self.lists.normalize_last();
+        }
+    }
+
+    /// [`RowsBuilder::push`] of a row below the last one.
+    #[inline(never)]
+    fn push_below(&mut self, prefix: Prefix, origin: u64, list: impl IntoIterator<Item = u32>) {
+        self.scratch.clear();
+        self.scratch.extend(list);
+        if self.lists_sorted {
+            let sets = &self.sets.sets;
+            let lo = self.prefixes.partition_point(|p| *p < prefix);
+            let hi = lo + self.prefixes.get(lo..).map_or(0, |r| r.partition_point(|p| *p == prefix));
+            if let Some(same) = self.origins.get(lo..hi) {
+                let at = lo + same.partition_point(|&o| cmp_origin(o, origin, sets) == Ordering::Less);
+                if self.origins.get(at) == Some(&origin) && at < hi && is_subset(&self.scratch, self.lists.get(at)) {
+                    return;
                 }
-                if run.len() > 1 || !lists_sorted {
-                    scratch.sort_unstable();
-                    scratch.dedup();
-                }
-                l2.push_slice(&scratch);
             }
-            (prefixes, origins, lists) = (p2, o2, l2);
-        } else if !lists_sorted {
+        }
+        let p = &mut self.pending;
+        p.prefixes.push(prefix);
+        p.origins.push(origin);
+        p.lists.push_slice(&self.scratch);
+        if p.prefixes.len() >= self.prefixes.len().max(MIN_PENDING_ROWS)
+            || p.lists.values_len() >= self.lists.values_len().max(MIN_PENDING_VALUES)
+        {
+            self.merge_pending();
+        }
+    }
+
+    /// Rows held, merged and pending.
+    fn len(&self) -> usize {
+        self.prefixes.len() + self.pending.prefixes.len()
+    }
+
+    /// The most rows held at once so far.
+    pub(crate) fn peak_rows(&self) -> usize {
+        self.peak_rows.max(self.len())
+    }
+
+    /// Sort the pending rows and merge them into the sorted ones, joining
+    /// equal (prefix, origin) rows (their lists sorted and distinct).
+    fn merge_pending(&mut self) {
+        let n = self.pending.prefixes.len();
+        if n == 0 {
+            return;
+        }
+        self.peak_rows = self.peak_rows();
+        let sets = &self.sets.sets;
+        let p = &self.pending;
+        let key = |i: u32| (p.prefixes[i as usize], p.origins[i as usize]);
+        let cmp = |a: (Prefix, u64), b: (Prefix, u64)| a.0.cmp(&b.0).then_with(|| cmp_origin(a.1, b.1, sets));
+        // Stable: pending rows often come in sorted runs (a table repeated).
+        let mut perm: Vec<u32> = (0..n as u32).collect();
+        perm.sort_by(|&a, &b| cmp(key(a), key(b)));
+        let rows = self.prefixes.len() + n;
+        let (mut prefixes, mut origins) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+        let mut lists = ListColumn::with_capacity(rows, self.lists.values_len() + p.lists.values_len());
+        let scratch = &mut self.scratch;
+        let (mut i, mut k) = (0usize, 0usize);
+        while i < self.prefixes.len() || k < n {
+            let next = perm.get(k).map(|&r| key(r));
+            let ord = match (next, self.prefixes.get(i), self.origins.get(i)) {
+                (None, _, _) => Ordering::Less,
+                (Some(_), None, _) | (Some(_), _, None) => Ordering::Greater,
+                (Some(run), Some(&mp), Some(&mo)) => cmp((mp, mo), run),
+            };
+            let Some((rp, ro)) = next.filter(|_| ord != Ordering::Less) else {
+                prefixes.push(self.prefixes[i]);
+                origins.push(self.origins[i]);
+                lists.push_slice(self.lists.get(i));
+                i += 1;
+                continue;
+            };
+            scratch.clear();
+            if ord == Ordering::Equal {
+                scratch.extend_from_slice(self.lists.get(i));
+                i += 1;
+            }
+            while let Some(&r) = perm.get(k).filter(|&&r| key(r) == (rp, ro)) {
+                scratch.extend_from_slice(p.lists.get(r as usize));
+                k += 1;
+            }
+            scratch.sort_unstable();
+            scratch.dedup();
+            prefixes.push(rp);
+            origins.push(ro);
+            lists.push_slice(scratch);
+        }
+        (self.prefixes, self.origins, self.lists) = (prefixes, origins, lists);
+        self.pending = Pending::default();
+    }
+
+    /// The rows sorted and joined, the set table as interned (a batch's
+    /// rows, handed to the accumulator), and the most rows held at once.
+    fn into_parts(mut self) -> (Vec<Prefix>, Vec<u64>, SetTable, ListColumn<u32>, usize) {
+        self.merge_pending();
+        let peak = self.peak_rows();
+        (self.prefixes, self.origins, self.sets, self.lists, peak)
+    }
+
+    /// The rows sorted and joined, the set table renumbered in member
+    /// order, every list sorted and distinct.
+    pub(crate) fn finish(self) -> RowColumns {
+        let lists_sorted = self.lists_sorted;
+        let (prefixes, mut origins, sets, mut lists, _) = self.into_parts();
+        let sets = sets.sets;
+        if !lists_sorted {
             lists = sort_lists(&lists);
         }
         // Renumber the sets in member order, so that origin keys compare as
@@ -261,6 +423,8 @@ struct Chunk {
     table: Option<(Option<Ipv4Addr>, String)>,
     rib_records: u64,
     rib_entries: u64,
+    /// The most rows the worker held at once.
+    peak_rows: usize,
 }
 
 /// Decodes one batch.
@@ -275,7 +439,6 @@ struct Worker {
     table_len: Option<usize>,
     addr_ids: HashMap<(IpAddr, u32), u32>,
     bare_ids: HashMap<u16, u32>,
-    sets: SetTable,
     members: Vec<u32>,
     path: PathBuf,
     /// The prefix being collected and its (origin key, local peer) pairs,
@@ -289,9 +452,8 @@ struct Worker {
     backend: Backend,
     /// The entries of the current RIB record.
     entries: EntryTable,
-    prefixes: Vec<Prefix>,
-    origins: Vec<u64>,
-    lists: ListColumn<u32>,
+    /// The batch's rows (duplicates joined as they arrive).
+    rows: RowsBuilder,
     first_ts: Option<u32>,
     table: Option<(Option<Ipv4Addr>, String)>,
     rib_records: u64,
@@ -310,7 +472,6 @@ impl Worker {
             table_len: None,
             addr_ids: HashMap::new(),
             bare_ids: HashMap::new(),
-            sets: SetTable::default(),
             members: Vec::new(),
             path: PathBuf::new(),
             group: None,
@@ -319,9 +480,7 @@ impl Worker {
             pairs: Vec::new(),
             backend: opts.simd.unwrap_or_else(Backend::current),
             entries: EntryTable::default(),
-            prefixes: Vec::new(),
-            origins: Vec::new(),
-            lists: ListColumn::default(),
+            rows: RowsBuilder::default(),
             first_ts: None,
             table: None,
             rib_records: 0,
@@ -376,9 +535,9 @@ impl Worker {
             Found::Asn(a) => KEY_ASN | u64::from(a),
             Found::Set { asns, asn_len } => {
                 set_members(asns, asn_len, &mut self.members);
-                KEY_SET | u64::from(self.sets.intern(&self.members))
+                KEY_SET | u64::from(self.rows.sets.intern(&self.members))
             }
-            Found::Merged(o) => self.sets.key(&o),
+            Found::Merged(o) => self.rows.sets.key(&o),
         })
     }
 
@@ -406,13 +565,11 @@ impl Worker {
         // come in table order. Decided a vector at a time instead of sorting
         // (origin, peer) pairs: the sort was 7% of the snapshot profile.
         if simd::all_equal_u64_with(self.backend, &self.pair_origins) {
-            self.prefixes.push(prefix);
-            self.origins.push(first);
             if !simd::strictly_increasing_u32_with(self.backend, &self.pair_peers) {
                 self.pair_peers.sort_unstable();
                 self.pair_peers.dedup();
             }
-            self.lists.push_slice(&self.pair_peers);
+            self.rows.push_slice(prefix, first, &self.pair_peers);
             self.pair_origins.clear();
             self.pair_peers.clear();
             return;
@@ -423,7 +580,7 @@ impl Worker {
         self.pair_origins.clear();
         self.pair_peers.clear();
         if self.pairs.iter().any(|p| p.0 >> KIND_SHIFT == 2) {
-            let sets = &self.sets.sets;
+            let sets = &self.rows.sets.sets;
             self.pairs.sort_unstable_by(|a, b| cmp_origin(a.0, b.0, sets).then(a.1.cmp(&b.1)));
         } else {
             self.pairs.sort_unstable();
@@ -431,9 +588,7 @@ impl Worker {
         self.pairs.dedup();
         for run in self.pairs.chunk_by(|a, b| a.0 == b.0) {
             let Some(&(origin, _)) = run.first() else { continue };
-            self.prefixes.push(prefix);
-            self.origins.push(origin);
-            self.lists.push_iter(run.iter().map(|p| p.1));
+            self.rows.push(prefix, origin, run.iter().map(|p| p.1));
         }
         self.pairs.clear();
     }
@@ -599,7 +754,7 @@ impl Worker {
             map[i as usize] = sorted_keys.len() as u32 - 1;
         }
         let identity = map.iter().enumerate().all(|(i, &m)| m as usize == i);
-        let mut lists = self.lists;
+        let (prefixes, origins, sets, mut lists, peak_rows) = self.rows.into_parts();
         if !identity {
             for v in lists.values_mut() {
                 *v = map[*v as usize];
@@ -616,14 +771,15 @@ impl Worker {
             },
             report,
             keys: sorted_keys,
-            sets: self.sets.sets,
-            prefixes: self.prefixes,
-            origins: self.origins,
+            sets: sets.sets,
+            prefixes,
+            origins,
             lists,
             first_ts: self.first_ts,
             table: self.table,
             rib_records: self.rib_records,
             rib_entries: self.rib_entries,
+            peak_rows,
         }
     }
 }
@@ -650,6 +806,8 @@ struct Accumulator {
     rib_entries: u64,
     map: Vec<u32>,
     set_map: Vec<u64>,
+    /// The most rows a worker held at once, over the batches.
+    chunk_peak_rows: usize,
 }
 
 impl Accumulator {
@@ -665,6 +823,7 @@ impl Accumulator {
             rib_entries: 0,
             map: Vec::new(),
             set_map: Vec::new(),
+            chunk_peak_rows: 0,
         }
     }
 
@@ -676,6 +835,7 @@ impl Accumulator {
         }
         self.rib_records += c.rib_records;
         self.rib_entries += c.rib_entries;
+        self.chunk_peak_rows = self.chunk_peak_rows.max(c.peak_rows);
         self.map.clear();
         for k in &c.keys {
             let next = self.keys.len() as u32;
@@ -693,10 +853,18 @@ impl Accumulator {
             let id = self.rows.sets.intern(s);
             self.set_map.push(KEY_SET | u64::from(id));
         }
+        // A chunk's rows are strictly increasing: once one is the last
+        // held, the rest go after it uncompared.
+        let mut last = false;
         for (i, (&p, &o)) in c.prefixes.iter().zip(&c.origins).enumerate() {
             let o = if o >> KIND_SHIFT == 2 { self.set_map[o as u32 as usize] } else { o };
             let map = &self.map;
-            self.rows.push(p, o, c.lists.get(i).iter().map(|&v| map[v as usize]));
+            let list = c.lists.get(i).iter().map(|&v| map[v as usize]);
+            if last {
+                self.rows.push_after(p, o, list);
+            } else {
+                last = self.rows.push(p, o, list);
+            }
         }
         c.result
     }
@@ -866,10 +1034,28 @@ pub(crate) fn derive_counts(s: &mut Snapshot, backend: Backend) {
 
 /// Build a snapshot of `src` (see [`Snapshot::build`]).
 pub(crate) fn build(src: &Source, opts: &SnapshotOptions) -> Result<Snapshot> {
+    build_counted(src, opts).map(|(s, _)| s)
+}
+
+/// The most rows held at once while building: by one batch's worker, and
+/// by the in-order merge of all of them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PeakRows {
+    pub(crate) worker: usize,
+    pub(crate) merged: usize,
+}
+
+/// [`build`], with the rows held at the peaks.
+pub(crate) fn build_counted(src: &Source, opts: &SnapshotOptions) -> Result<(Snapshot, PeakRows)> {
     let window = opts.window.unwrap_or_else(|| rayon::current_num_threads() * 2).max(1);
     let mut acc = Accumulator::new();
     map_ordered(src.batches(opts.batch_size), window, |b| decode_batch(b, opts), |c| acc.push(c))?;
-    acc.finish(src.name(), opts.full_feed, opts.simd.unwrap_or_else(Backend::current))
+    let peaks = PeakRows {
+        worker: acc.chunk_peak_rows,
+        merged: acc.rows.peak_rows(),
+    };
+    let snap = acc.finish(src.name(), opts.full_feed, opts.simd.unwrap_or_else(Backend::current))?;
+    Ok((snap, peaks))
 }
 
 /// Merge snapshots (see [`Snapshot::merge`]).
@@ -934,14 +1120,14 @@ pub(crate) fn from_rows(
         lists_sorted: false,
         ..RowsBuilder::default()
     };
-    for (prefix, origin, ids) in rows {
+    for (row, (prefix, origin, ids)) in rows.into_iter().enumerate() {
         if let Some(&bad) = ids.iter().find(|&&id| id as usize >= peers.len()) {
             return Err(Error::new(
                 ErrorKind::BadValue {
                     what: "snapshot peer id",
                     value: bad,
                 },
-                b.len() as u64,
+                row as u64,
             ));
         }
         if let Origin::Set(v) = &origin {
@@ -951,7 +1137,7 @@ pub(crate) fn from_rows(
                         what: "snapshot empty AS_SET origin",
                         value: 0,
                     },
-                    b.len() as u64,
+                    row as u64,
                 ));
             }
         }
@@ -987,4 +1173,157 @@ pub(crate) fn from_rows(
     };
     derive_counts(&mut snap, Backend::current());
     Ok(snap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mrt::Records;
+    use crate::synth::{write_rib, RibOptions};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// A SplitMix64 stream, for reproducible row orders.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d4_9bb1_3311_14eb);
+            (z ^ (z >> 31)) % n
+        }
+    }
+
+    type Model = BTreeMap<(Prefix, Origin), BTreeSet<u32>>;
+
+    /// Push `rows` into a builder and check the finished rows against a
+    /// plain map of every (prefix, origin) to its peers. Returns the most
+    /// rows held and the distinct rows.
+    fn check(rows: &[(Prefix, Origin, Vec<u32>)]) -> (usize, usize) {
+        let mut b = RowsBuilder::default();
+        let mut model = Model::new();
+        for (p, o, l) in rows {
+            let key = b.sets.key(o);
+            b.push(*p, key, l.iter().copied());
+            model.entry((*p, o.clone())).or_default().extend(l);
+        }
+        let peak = b.peak_rows();
+        let cols = b.finish();
+        let got: Vec<(Prefix, Origin, Vec<u32>)> = (0..cols.prefixes.len())
+            .map(|i| {
+                let o = match cols.origins[i] {
+                    0 => Origin::None,
+                    k if k >> KIND_SHIFT == 2 => Origin::Set(cols.sets.get(k as u32 as usize).to_vec()),
+                    k => Origin::Asn(k as u32),
+                };
+                (cols.prefixes[i], o, cols.lists.get(i).to_vec())
+            })
+            .collect();
+        let want: Vec<(Prefix, Origin, Vec<u32>)> = model.into_iter().map(|((p, o), l)| (p, o, l.into_iter().collect())).collect();
+        assert_eq!(got, want);
+        (peak, want.len())
+    }
+
+    /// `n` prefixes with one to three origins each (sets among them), in
+    /// the order a worker gives them, and a sorted list of peers from
+    /// `0..peers` per row.
+    fn table(n: u32, peers: u32, rng: &mut Rng) -> Vec<(Prefix, Origin, Vec<u32>)> {
+        let mut rows = Vec::new();
+        for i in 0..n {
+            let p = Prefix::v4(0x0a00_0000 + (i << 8), 24).expect("prefix");
+            let mut origins = vec![Origin::Asn(64_500 + i % 7)];
+            if i % 11 == 0 {
+                origins.push(Origin::Asn(70_000 + i));
+            }
+            if i % 5 == 0 {
+                origins.push(Origin::Set(vec![1, 2 + i % 3]));
+            }
+            for o in origins {
+                let l: Vec<u32> = (0..peers).filter(|_| rng.below(3) != 0).collect();
+                rows.push((p, o, if l.is_empty() { vec![0] } else { l }));
+            }
+        }
+        rows
+    }
+
+    /// Sorted input, a table repeated, a table fed peer by peer, rows
+    /// straddling, and a shuffle: the rows of a plain map every time; held
+    /// rows bounded by the output (a repeated table: exactly the output).
+    #[test]
+    fn rows_join_as_they_arrive() {
+        let mut rng = Rng(7);
+        let t = table(3000, 5, &mut rng);
+        let distinct = t.len();
+        // Sorted: appended, nothing pending.
+        assert_eq!(check(&t), (distinct, distinct));
+        // Repeated 20 times: every repeat is dropped by binary search.
+        let rep: Vec<_> = (0..20).flat_map(|_| t.iter().cloned()).collect();
+        assert_eq!(check(&rep), (distinct, distinct));
+        // The origins of each prefix reversed, then repeated: the rows
+        // below wait until they are merged (pending rows are not searched).
+        let mut rev = t.clone();
+        for run in rev.chunk_by_mut(|a, b| a.0 == b.0) {
+            run.reverse();
+        }
+        let rep: Vec<_> = (0..20).flat_map(|_| rev.iter().cloned()).collect();
+        let (peak, n) = check(&rep);
+        assert!(
+            n == distinct && peak > distinct && peak <= distinct + MIN_PENDING_ROWS,
+            "{peak} {n}"
+        );
+        // Peer by peer: each pass adds a peer to rows already held; the
+        // pending rows are merged in whenever they reach the minimum.
+        let big = table(30_000, 5, &mut rng);
+        let by_peer: Vec<_> = (0..5u32)
+            .flat_map(|peer| big.iter().map(move |(p, o, _)| (*p, o.clone(), vec![peer])))
+            .collect();
+        let (peak, n) = check(&by_peer);
+        assert!(n == big.len() && peak <= n + MIN_PENDING_ROWS, "{peak} {n}");
+        // Each row split in two halves that arrive one after the other
+        // (a prefix straddling batches): joined in place.
+        let split: Vec<_> = t
+            .iter()
+            .flat_map(|(p, o, l)| {
+                let (a, b) = l.split_at(l.len() / 2);
+                [(*p, o.clone(), b.to_vec()), (*p, o.clone(), a.to_vec())]
+            })
+            .collect();
+        assert_eq!(check(&split), (distinct, distinct));
+        // Shuffled, 200,000 rows (several merges of the pending rows).
+        let mut all: Vec<_> = (0..70).flat_map(|_| table(3000, 9, &mut rng)).collect();
+        for i in (1..all.len()).rev() {
+            all.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        let (peak, n) = check(&all);
+        assert!(n < 5000 && peak <= 2 * n + MIN_PENDING_ROWS, "{peak} {n}");
+    }
+
+    /// The generator's table of 1000 prefixes seen by one peer, its RIB
+    /// records repeated 200 times (200,000 entries): the snapshot is the
+    /// table's, and no worker nor the merge ever holds more than its 1000
+    /// rows (they held one row per entry before).
+    #[test]
+    fn duplicate_heavy_rib_holds_the_output_only() {
+        let opts = RibOptions::single_peer(1000);
+        let mut table = Vec::new();
+        write_rib(&opts, &mut table).expect("generate");
+        let pit = Records::from_bytes(&table).next().expect("a record").expect("the peer table");
+        let pit_len = pit.body_offset as usize + pit.body.len();
+        let mut dup = table.clone();
+        for _ in 1..200 {
+            dup.extend_from_slice(&table[pit_len..]);
+        }
+        let snap_opts = SnapshotOptions {
+            batch_size: 64 << 10,
+            ..Default::default()
+        };
+        let (one, _) = build_counted(&Source::from_bytes("one", table), &snap_opts).expect("build");
+        let (snap, peaks) = build_counted(&Source::from_bytes("dup", dup), &snap_opts).expect("build");
+        assert_eq!(snap.sources()[0].stats.rib_entries, 200_000);
+        assert_eq!(one.len(), 1000);
+        assert!(snap.rows().eq(one.rows()));
+        assert_eq!(peaks.merged, 1000);
+        assert!(peaks.worker > 0 && peaks.worker <= 1000, "{peaks:?}");
+    }
 }

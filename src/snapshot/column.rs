@@ -75,6 +75,42 @@ impl<T: Copy> ListColumn<T> {
     pub(crate) fn values_mut(&mut self) -> &mut [T] {
         &mut self.values
     }
+
+    /// Append values to the last list (to a new list when there is none).
+    pub(crate) fn extend_last(&mut self, list: impl IntoIterator<Item = T>) {
+        if self.len() == 0 {
+            self.push_iter(list);
+            return;
+        }
+        self.values.extend(list);
+        if let Some(end) = self.offsets.last_mut() {
+            *end = self.values.len() as u64;
+        }
+    }
+
+    /// Sort the last list and drop its repeated values.
+    pub(crate) fn normalize_last(&mut self)
+    where
+        T: Ord,
+    {
+        let Some(&start) = self.offsets.len().checked_sub(2).and_then(|i| self.offsets.get(i)) else {
+            return;
+        };
+        let start = start as usize;
+        let Some(tail) = self.values.get_mut(start..) else { return };
+        tail.sort_unstable();
+        let mut kept = start;
+        for r in start..self.values.len() {
+            if kept == start || self.values[r] != self.values[kept - 1] {
+                self.values[kept] = self.values[r];
+                kept += 1;
+            }
+        }
+        self.values.truncate(kept);
+        if let Some(end) = self.offsets.last_mut() {
+            *end = kept as u64;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -98,5 +134,17 @@ mod tests {
             c.iter().map(|l| l.to_vec()).collect::<Vec<_>>(),
             [vec![5, 2], vec![], vec![7, 8, 9]]
         );
+        c.extend_last([3, 9, 7]);
+        assert_eq!(c.get(2), &[7, 8, 9, 3, 9, 7]);
+        c.normalize_last();
+        assert_eq!(
+            (c.get(2), c.get(0), c.len(), c.values_len()),
+            (&[3, 7, 8, 9][..], &[5, 2][..], 3, 6)
+        );
+        let mut e = ListColumn::<u32>::default();
+        e.normalize_last();
+        e.extend_last([2, 1, 2]);
+        e.normalize_last();
+        assert_eq!((e.len(), e.get(0)), (1, &[1, 2][..]));
     }
 }

@@ -56,7 +56,8 @@
 //! the snapshot is identical, byte for byte, for any thread count and batch
 //! size. Memory follows the rows and their peer lists, plus the batches in
 //! flight (two per thread): nothing is kept per RIB entry but a peer id in
-//! its row's list.
+//! its row's list, and duplicate (prefix, origin, peer) entries are joined
+//! as they arrive, however many times a table repeats them.
 //!
 //! # Outputs
 //!

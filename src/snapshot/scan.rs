@@ -13,13 +13,24 @@
 //!   an error for the entry, as in `Attrs::parse`);
 //! - the last AS_PATH (and AS4_PATH) of the block wins;
 //! - an AS_PATH that does not parse with the record's ASN size is tried with
-//!   the other size, and dropped (a warning, RFC 7606) when neither fits;
-//! - an AS4_PATH that does not parse is dropped (a warning); a valid one is
-//!   merged with AS_PATH as RFC 6793 §4.2.3 says. That case is rare (a
-//!   TABLE_DUMP_V2 path is already 4-byte) and takes the slow, exact path.
+//!   the other size; when neither fits (a segment running past the value, a
+//!   lone byte after the last segment, an unknown segment type) the route is
+//!   treated as withdrawn (RFC 7606 §7.2, "treat-as-withdraw"): no origin, an
+//!   error of kind `malformed-attribute` for the entry. So is a route whose
+//!   ORIGIN, NEXT_HOP, MED, LOCAL_PREF, community attributes, ORIGINATOR_ID,
+//!   CLUSTER_LIST or ONLY_TO_CUSTOMER has a length RFC 7606 calls malformed
+//!   (`attr::withdraws_by_length`, the rule `Attrs::parse` applies, so
+//!   `dump` and `stats` report the same error, while printing bgpdump's
+//!   line). Segments of length zero, malformed for RFC 7606, are accepted
+//!   as `AsPath::parse` accepts them (an empty segment names no AS);
+//! - an AS4_PATH that does not parse is dropped as an attribute and counted
+//!   as the warning `as4-path-malformed` (RFC 6793 §6: the AS_PATH alone
+//!   decides); a valid one is merged with AS_PATH as RFC 6793 §4.2.3 says.
+//!   That case is rare (a TABLE_DUMP_V2 path is already 4-byte) and takes
+//!   the slow, exact path.
 
 use crate::bgp::as_path::{AsPath, PathBuf, AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET};
-use crate::bgp::attr::{code, FLAG_EXTENDED};
+use crate::bgp::attr::{self, code, FLAG_EXTENDED};
 use crate::bgp::{Origin, RawAttrs};
 use crate::error::{Error, ErrorKind, Result};
 use crate::report::Report;
@@ -190,15 +201,22 @@ fn framing_error(attrs: &[u8], offset: u64) -> Error {
 /// Find the origin of the route whose attribute block is `attrs` (at
 /// absolute `offset`), its AS_PATH made of `asn_len`-byte ASNs (4 in
 /// TABLE_DUMP_V2, 2 in TABLE_DUMP). `path` is scratch space for the rare
-/// AS4_PATH merge; dropped attributes are counted as warnings in `report`.
+/// AS4_PATH merge; a dropped AS4_PATH is counted as a warning in `report`.
 ///
 /// # Errors
-/// When the block does not frame (an attribute runs past its end).
+/// When the block does not frame (an attribute runs past its end), and
+/// [`ErrorKind::MalformedAttribute`] (at the attribute's header) when an
+/// attribute that makes its route treat-as-withdraw under RFC 7606 is
+/// malformed (an AS_PATH occurrence whose segments do not parse, or a
+/// fixed-size attribute of the wrong length: [`attr::withdraws_by_length`],
+/// the rule `Attrs::parse` applies): the route is withdrawn, not given an
+/// origin.
 pub(crate) fn find_origin<'a>(attrs: &'a [u8], offset: u64, asn_len: u8, path: &mut PathBuf, report: &mut Report) -> Result<Found<'a>> {
-    // As in `Attrs::parse`, a malformed occurrence is dropped (and counted)
-    // and the last well-formed one wins.
+    // As in `Attrs::parse`, the last occurrence wins; a malformed AS4_PATH
+    // is dropped (and counted), a malformed AS_PATH withdraws the route.
     let mut as_path: Option<(&'a [u8], Found<'a>, u8)> = None;
     let mut as4_path: Option<&'a [u8]> = None;
+    let mut withdraw: Option<(u8, u64)> = None;
     let other = if asn_len == 4 { 2 } else { 4 };
     // Hop over the attribute headers by hand: this loop runs once per
     // attribute of every RIB entry and is most of the snapshot's decoding
@@ -214,13 +232,16 @@ pub(crate) fn find_origin<'a>(attrs: &'a [u8], offset: u64, asn_len: u8, path: &
         let Some((value, tail)) = tail.split_at_checked(len) else {
             return Err(framing_error(attrs, offset));
         };
-        rest = tail;
         match *code {
             code::AS_PATH => match path_origin(value, asn_len) {
                 Some(f) => as_path = Some((value, f, asn_len)),
                 None => match path_origin(value, other) {
                     Some(f) => as_path = Some((value, f, other)),
-                    None => report.warn("as-path-malformed", 1),
+                    // `rest` still starts at this attribute's header.
+                    None => {
+                        let at = offset + (attrs.len() - rest.len()) as u64;
+                        withdraw = withdraw.or(Some((*code, at)));
+                    }
                 },
             },
             code::AS4_PATH => {
@@ -230,11 +251,19 @@ pub(crate) fn find_origin<'a>(attrs: &'a [u8], offset: u64, asn_len: u8, path: &
                     report.warn("as4-path-malformed", 1);
                 }
             }
+            c if attr::withdraws_by_length(c, len) => {
+                let at = offset + (attrs.len() - rest.len()) as u64;
+                withdraw = withdraw.or(Some((c, at)));
+            }
             _ => {}
         }
+        rest = tail;
     }
     if !rest.is_empty() {
         return Err(framing_error(attrs, offset));
+    }
+    if let Some((code, at)) = withdraw {
+        return Err(Error::new(ErrorKind::MalformedAttribute { code }, at));
     }
     let Some((v, found, len)) = as_path else { return Ok(Found::None) };
     let Some(v4) = as4_path else { return Ok(found) };
@@ -334,6 +363,10 @@ mod tests {
             vec![],
         ];
         blocks.push([attr(6, &[]), attr(2, &seg(AS_SEQUENCE, &[u32::MAX], 4)), attr(6, &[])].concat());
+        // Malformed AS_PATHs (treat-as-withdraw) are left to `find_origin`.
+        blocks.push(attr(2, &[2, 255]));
+        blocks.push(attr(2, &[seg(AS_SEQUENCE, &[1, 2], 4), vec![2]].concat()));
+        blocks.push(attr(2, &[2, 2, 0, 0, 0, 1]));
         let mut buf = Vec::new();
         let (mut starts, mut ends) = (Vec::new(), Vec::new());
         for b in &blocks {
@@ -344,7 +377,7 @@ mod tests {
         let n = blocks.len();
         let (mut asns, mut ok) = (vec![0; n], vec![0; n]);
         simd::attr_origins(&buf, &starts, &ends, &mut asns, &mut ok);
-        assert_eq!(ok, [1, 1, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(ok, [1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
         for (i, b) in blocks.iter().enumerate() {
             if ok[i] == 1 {
                 assert_eq!(fast(b, 4), Some(Origin::Asn(asns[i])), "block {i}");
@@ -377,8 +410,6 @@ mod tests {
             (vec![], 4),
             (seg(AS_SEQUENCE, &[100, 200], 2), 4), // 2-byte path in a 4-byte context
             (seg(AS_SEQUENCE, &[100, 200], 2), 2),
-            (vec![2, 5, 0, 1], 2), // malformed: dropped
-            (vec![9, 0], 4),       // bad segment type
         ]
         .into_iter()
         .map(|(p, l)| {
@@ -400,8 +431,11 @@ mod tests {
         all.push(([as2, attr(17, &seg(AS_CONFED_SEQUENCE, &[1], 4))].concat(), 2));
         // Only AS4_PATH: no AS_PATH, no origin.
         all.push((attr(17, &seg(AS_SEQUENCE, &[70000], 4)), 2));
-        // Duplicates: the last well-formed occurrence wins.
-        all.push(([attr(2, &seg(AS_SEQUENCE, &[5], 4)), attr(2, &[2, 9, 0])].concat(), 4));
+        // Duplicates: the last occurrence wins.
+        all.push((
+            [attr(2, &seg(AS_SEQUENCE, &[5], 4)), attr(2, &seg(AS_SEQUENCE, &[6], 4))].concat(),
+            4,
+        ));
         let dedup = |o: Option<Origin>| match o {
             Some(Origin::Set(mut v)) => {
                 v.dedup();
@@ -419,5 +453,79 @@ mod tests {
         assert_eq!(reference(&broken, 4), None);
         assert_eq!(fast(&all[0].0, 4), Some(Origin::Asn(3)));
         assert_eq!(fast(&all[2].0, 4), Some(Origin::Set(vec![7, 9, 9])));
+    }
+}
+
+#[cfg(test)]
+mod withdraw_tests {
+    use super::*;
+    use crate::bgp::as_path::AS_SEQUENCE;
+
+    fn attr(code: u8, v: &[u8]) -> Vec<u8> {
+        let mut a = vec![0x40, code, v.len() as u8];
+        a.extend_from_slice(v);
+        a
+    }
+
+    /// `find_origin` of `block` at offset 1000: the error's kind name and
+    /// offset, or the origin, with the warnings counted.
+    fn origin(block: &[u8], asn_len: u8) -> (std::result::Result<Origin, (&'static str, u64)>, u64) {
+        let mut pb = PathBuf::new();
+        let mut rep = Report::default();
+        let r = match find_origin(block, 1000, asn_len, &mut pb, &mut rep) {
+            Ok(Found::Asn(a)) => Ok(Origin::Asn(a)),
+            Ok(Found::None) => Ok(Origin::None),
+            Ok(Found::Merged(o)) => Ok(o),
+            Ok(Found::Set { .. }) => Ok(Origin::Set(Vec::new())),
+            Err(e) => Err((e.kind().name(), e.offset())),
+        };
+        (r, rep.warnings.values().sum())
+    }
+
+    /// RFC 7606 §7.2: a malformed AS_PATH withdraws the route (an error at
+    /// the attribute); RFC 6793 §6: a malformed AS4_PATH is dropped (a
+    /// warning) and the AS_PATH alone decides.
+    #[test]
+    fn malformed_paths() {
+        let origin_attr = attr(1, &[0]);
+        let good = attr(2, &[AS_SEQUENCE, 2, 0, 0, 0, 7, 0, 0, 0, 9]);
+        let withdrawn = |at| (Err(("malformed-attribute", at)), 0);
+        // A segment claiming 255 ASNs with nothing behind it.
+        assert_eq!(origin(&[origin_attr.clone(), attr(2, &[2, 255])].concat(), 4), withdrawn(1004));
+        assert_eq!(origin(&attr(2, &[2, 255]), 2), withdrawn(1000));
+        // Too short for either ASN size, a lone byte after a segment, a bad type.
+        assert_eq!(origin(&attr(2, &[2, 5, 0, 1]), 2), withdrawn(1000));
+        assert_eq!(origin(&attr(2, &[2, 1, 0, 0, 0, 1, 2]), 4), withdrawn(1000));
+        assert_eq!(origin(&attr(2, &[9, 0]), 4), withdrawn(1000));
+        // Either occurrence of a repeated AS_PATH.
+        assert_eq!(origin(&[good.clone(), attr(2, &[2, 9, 0])].concat(), 4), withdrawn(1013));
+        assert_eq!(origin(&[attr(2, &[2, 9, 0]), good.clone()].concat(), 4), withdrawn(1000));
+        // A sound AS4_PATH does not rescue it.
+        let as4 = attr(17, &[AS_SEQUENCE, 1, 0, 1, 0x11, 0x70]);
+        assert_eq!(origin(&[attr(2, &[2, 9, 0]), as4.clone()].concat(), 2), withdrawn(1000));
+        // A block that does not frame is that error, not a withdrawal.
+        let broken = [attr(2, &[2, 9, 0]), vec![0x40, 5, 4, 0]].concat();
+        assert_eq!(origin(&broken, 4).0, Err(("truncated", 1009)));
+        // The 2-byte reading of a path in a 4-byte context still counts.
+        assert_eq!(origin(&attr(2, &[2, 1, 0, 5]), 4), (Ok(Origin::Asn(5)), 0));
+        // Malformed AS4_PATHs: dropped with a warning, AS_PATH decides.
+        let as2 = attr(2, &[AS_SEQUENCE, 2, 0, 1, 0x5b, 0xa0]);
+        assert_eq!(origin(&[as2.clone(), as4].concat(), 2), (Ok(Origin::Asn(70000)), 0));
+        for bad in [&[2, 9, 0][..], &[2, 1, 0, 0, 0, 1, 0], &[7, 1, 0, 0, 0, 1], &[2]] {
+            assert_eq!(
+                origin(&[as2.clone(), attr(17, bad)].concat(), 2),
+                (Ok(Origin::Asn(23456)), 1),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(origin(&[good.clone(), attr(17, &[2, 9, 0])].concat(), 4), (Ok(Origin::Asn(9)), 1));
+        // Other treat-as-withdraw attributes, by their length: an ORIGIN of
+        // two bytes, a NEXT_HOP of three, COMMUNITIES of six.
+        for (code, len) in [(1u8, 2usize), (3, 3), (8, 6)] {
+            let bad = attr(code, &vec![0; len]);
+            assert_eq!(origin(&[good.clone(), bad].concat(), 4), withdrawn(1013), "{code}");
+        }
+        let fine = [attr(1, &[0]), attr(3, &[10, 0, 0, 1]), attr(8, &[0; 8]), good].concat();
+        assert_eq!(origin(&fine, 4), (Ok(Origin::Asn(9)), 0));
     }
 }

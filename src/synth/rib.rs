@@ -146,6 +146,22 @@ impl RibOptions {
         }
     }
 
+    /// `prefixes` IPv4 prefixes, each seen by one full-feed peer and no
+    /// other: a PEER_INDEX_TABLE of one peer, then one one-entry RIB record
+    /// per prefix (repeated, the duplicate-heavy input of the snapshot's
+    /// memory checks).
+    pub fn single_peer(prefixes: usize) -> Self {
+        RibOptions {
+            ipv4_prefixes: prefixes,
+            ipv6_prefixes: 0,
+            full_peers: 1,
+            partial_peers: 0,
+            full_coverage: 1.0,
+            moas_fraction: 0.0,
+            ..Self::small()
+        }
+    }
+
     /// Returns the options with both prefix counts multiplied by `factor`
     /// (rounded; a NaN or negative factor gives 0 prefixes).
     #[must_use]
