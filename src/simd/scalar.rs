@@ -21,7 +21,8 @@ pub(super) fn attr_origin_one(buf: &[u8], start: u32, end: u32) -> Option<u32> {
             }
             17 => return None,
             // A treat-as-withdraw attribute of the wrong length: the exact
-            // walk reports it.
+            // walk reports it. (Costs 1.2% of the instructions of a
+            // one-thread snapshot of the jinx RIB: 1,312M -> 1,328M, callgrind.)
             &c if crate::bgp::attr::withdraws_by_length(c, len) => return None,
             _ => {}
         }
