@@ -81,6 +81,8 @@ pub mod inflate;
 pub mod member;
 mod ordered;
 pub mod scan;
+pub mod window;
+pub mod xz;
 pub mod zstd;
 
 use crate::source::Compression;
@@ -110,7 +112,14 @@ pub trait Decode: Send {
     }
 }
 
-/// Why decompression stopped.
+/// A damaged region of the compressed input, or why decompression stopped.
+///
+/// Damage inside a unit the format delimits (a gzip member, a bzip2 block,
+/// a zstd frame, an xz stream) is skipped: the decoder hands out what it
+/// decoded before noticing the damage, reports the region, and goes on at
+/// the next unit that starts after it ([`DecodeError::resumes_at`]). Every
+/// decoding path (in memory or streamed, any number of threads) finds the
+/// same regions and hands out the same bytes around them.
 #[derive(Clone, Debug)]
 pub struct DecodeError {
     /// What went wrong, with the format and position.
@@ -119,15 +128,37 @@ pub struct DecodeError {
     pub compressed_offset: Option<u64>,
     /// The underlying I/O error, when reading the input failed.
     pub io: Option<Arc<std::io::Error>>,
+    /// The input ends inside the unit being decoded (a cut file), and
+    /// nothing decodable follows: the input ends early rather than being
+    /// damaged.
+    pub end_of_input: bool,
+    /// The compressed offset where decoding goes on after the damaged
+    /// region; `None` when the decoder is finished.
+    pub resumes_at: Option<u64>,
+    /// Decompressed bytes of the region not handed out, where the format
+    /// records its unit's size (gzip ISIZE, zstd content size); `None`:
+    /// unknown.
+    pub lost: Option<u64>,
 }
 
 impl DecodeError {
-    /// Damaged or truncated compressed data.
+    /// Damaged compressed data, after which the decoder is finished.
     pub fn corrupt(message: impl Into<String>, compressed_offset: Option<u64>) -> DecodeError {
         DecodeError {
             message: message.into(),
             compressed_offset,
             io: None,
+            end_of_input: false,
+            resumes_at: None,
+            lost: None,
+        }
+    }
+
+    /// The input ends inside a unit, nothing decodable after it.
+    pub fn truncated(message: impl Into<String>, compressed_offset: Option<u64>) -> DecodeError {
+        DecodeError {
+            end_of_input: true,
+            ..DecodeError::corrupt(message, compressed_offset)
         }
     }
 
@@ -135,9 +166,14 @@ impl DecodeError {
     pub fn io(e: std::io::Error, compressed_offset: u64) -> DecodeError {
         DecodeError {
             message: e.to_string(),
-            compressed_offset: Some(compressed_offset),
             io: Some(Arc::new(e)),
+            ..DecodeError::corrupt(String::new(), Some(compressed_offset))
         }
+    }
+
+    /// Whether the decoder goes on after this region.
+    pub fn resumes(&self) -> bool {
+        self.resumes_at.is_some()
     }
 }
 
@@ -179,16 +215,9 @@ pub fn decoder<'r, R: Read + Send + 'r>(compression: Compression, input: R, opts
     match compression {
         Compression::Bzip2 => Box::new(bzip2::ParallelDecoder::new(input, opts.max_in_flight)),
         Compression::None => Box::new(Streaming::new("read", input, |r| r)),
-        Compression::Gzip => Box::new(Streaming::new("gzip", input, flate2::bufread::MultiGzDecoder::new)),
-        Compression::Xz => Box::new(Streaming::new("xz", input, liblzma::bufread::XzDecoder::new_multi_decoder)),
-        Compression::Zstd => Box::new(Streaming::new(
-            "zstd",
-            input,
-            |r| match ::zstd::stream::read::Decoder::with_buffer(r) {
-                Ok(d) => Box::new(d) as Box<dyn Read + Send + 'r>,
-                Err(e) => Box::new(Failed(Some(e))),
-            },
-        )),
+        Compression::Gzip => Box::new(gzip::StreamGzip::new(input)),
+        Compression::Xz => Box::new(xz::StreamXz::new(input)),
+        Compression::Zstd => Box::new(zstd::StreamZstd::new(input)),
     }
 }
 
@@ -236,14 +265,6 @@ pub fn decompress_all_in_memory(compression: Compression, data: &[u8], opts: Opt
 /// Decode all of `data` into memory (tests, benches, small inputs).
 pub fn decompress_all(compression: Compression, data: &[u8], opts: Options) -> Result<Vec<u8>, DecodeError> {
     read_to_end(&mut *decoder(compression, data, opts))
-}
-
-struct Failed(Option<std::io::Error>);
-
-impl Read for Failed {
-    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-        self.0.take().map_or(Ok(0), Err)
-    }
 }
 
 /// A buffered reader that counts the compressed bytes its decoder consumed.
