@@ -613,3 +613,31 @@ fn cli_skips_compressed_damage_alike_on_every_path_and_exits_1() {
     let (_, code) = cli_every_path("cut.zst", &c[..starts[10] + 100]);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn gzip_member_with_a_damaged_header_after_one_with_the_same_content_is_reported() {
+    // Found by fuzz/fuzz_targets/damaged_streams.rs: members decoded whole
+    // from memory took the member before the damaged one (same content,
+    // same trailer) for a member running to the next header, and skipped
+    // the damaged one without a word; the stream reported it.
+    let rec = span(1, 2);
+    let mut m: Vec<Vec<u8>> = std::iter::once(gz(span(0, 1))).chain((0..5).map(|_| gz(rec))).collect();
+    m[3][0] ^= 0x01;
+    let (c, starts) = concat(&m);
+    let o = every_path("same.gz", &c);
+    let mut want = span(0, 1).to_vec();
+    for _ in 0..4 {
+        want.extend_from_slice(rec);
+    }
+    assert!(o.bytes == want, "{} bytes", o.bytes.len());
+    assert_eq!(kinds(&o), ["decompress"]);
+    let msg = decompress_message(&o);
+    assert!(
+        msg.contains(&format!(
+            "gzip member 3 at compressed byte {0} damaged near compressed byte {0}: not a gzip member header; skipped to compressed byte {1}",
+            starts[3], starts[4]
+        )),
+        "{msg}"
+    );
+    assert_eq!((o.skipped, o.end_of_input), (1, 0));
+}

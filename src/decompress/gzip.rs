@@ -24,6 +24,17 @@
 //! position, after everything decodable before it), and jobs starting
 //! before that end are discarded.
 //!
+//! # Damage
+//!
+//! A damaged member (its header, its deflate data, its CRC32 or ISIZE) is
+//! reported and skipped: decoding resumes at the first plausible member
+//! header after its start, looked for from [`LOOKBACK`] before where the
+//! damage was noticed at the earliest ([`resume_from`]); the damaged
+//! member's ISIZE, the 4 bytes before that header, tells the bytes lost.
+//! [`StreamGzip`] decodes a stream (standard input, `--no-mmap`) member by
+//! member with the same [`Inflater`] over a [`Window`] and the same rules,
+//! so both give the same bytes and errors.
+//!
 //! # Memory
 //!
 //! A member is held whole only when its ISIZE is at most
@@ -119,12 +130,23 @@ fn le32(data: &[u8], at: usize) -> Option<u32> {
 
 /// Decode the member guessed to span `data[start..end]` whole, or `None`
 /// when the guess is wrong (or the member damaged). `Some((buffer, len))`.
+///
+/// libdeflate checks the trailer after the member's deflate data and
+/// ignores what follows; the span's last 8 bytes are checked here too. A
+/// member that ends earlier passes both only when its own trailer and the
+/// span's end hold the same 8 bytes: a damaged member (its header no
+/// longer a candidate) after one with the same content. So a span whose
+/// trailer bytes also occur before its end is streamed instead, which finds
+/// the member's true end (found by `fuzz/fuzz_targets/damaged_streams.rs`:
+/// the damaged member was skipped without a word).
 fn decode_span(data: &[u8], start: usize, end: usize, isize: usize, mut buf: Buffer) -> Option<(Buffer, usize)> {
     let span = data.get(start..end)?;
-    let stored_crc = le32(data, end.checked_sub(8)?)?;
+    let (body, trailer) = span.split_at_checked(span.len().checked_sub(8)?)?;
+    let stored_crc = le32(trailer, 0)?;
     let out = buf.bytes_mut().get_mut(..isize)?;
     let n = libdeflater::Decompressor::new().gzip_decompress(span, out).ok()?;
-    (n == isize && libdeflater::crc32(out) == stored_crc).then_some((buf, isize))
+    let whole = n == isize && libdeflater::crc32(out) == stored_crc;
+    (whole && memchr::memmem::find(body, trailer).is_none()).then_some((buf, isize))
 }
 
 /// A job: the candidate member's span and expected size.
@@ -220,12 +242,13 @@ fn trailer(data: &[u8], end: usize, crc: u32, total: u64) -> Result<usize, (usiz
 }
 
 /// Where the next member is looked for after damage in the member starting
-/// at `start`, noticed at `at`: right after its trailer when its deflate
-/// data were decoded to their end (`end`: only the trailer is wrong), else
-/// from the byte after its start, but no further back than
-/// [`LOOKBACK`] before `at` (a stream keeps no more).
-fn resume_from(start: u64, at: u64, end: Option<u64>) -> u64 {
-    end.unwrap_or_else(|| (start + 1).max(at.saturating_sub(LOOKBACK)))
+/// at `start`, noticed at `at`: from the byte after its start, but no
+/// further back than [`LOOKBACK`] before `at` (a stream keeps no more).
+/// Not from the end its deflate data claim even when they were decoded to
+/// it (only the trailer wrong): damage can make them end past the next
+/// member's start.
+fn resume_from(start: u64, at: u64) -> u64 {
+    (start + 1).max(at.saturating_sub(LOOKBACK))
 }
 
 /// What a damaged member is reported as, the same from memory and from a
@@ -239,7 +262,8 @@ struct Damage<'w> {
     what: &'w str,
     /// Bytes it handed out.
     decoded: u64,
-    /// Its end, when its deflate data were decoded to their end.
+    /// Its end, when its deflate data were decoded to their end (only the
+    /// trailer is wrong: no byte was lost).
     end: Option<u64>,
 }
 
@@ -273,7 +297,7 @@ impl Damage<'_> {
         // ISIZE is the 4 bytes before).
         let lost = match (end, isize_before) {
             (Some(_), _) => Some(0),
-            (None, Some(isize)) if resume_from(start, at, end) == start + 1 => Some(u64::from(isize.wrapping_sub(decoded as u32))),
+            (None, Some(isize)) if resume_from(start, at) == start + 1 => Some(u64::from(isize.wrapping_sub(decoded as u32))),
             _ => None,
         };
         DecodeError {
@@ -437,7 +461,7 @@ impl MemoryGzip {
             decoded,
             end: end.map(|e| e as u64),
         };
-        let from = usize::try_from(resume_from(d.start, d.at, d.end)).unwrap_or(usize::MAX);
+        let from = usize::try_from(resume_from(d.start, d.at)).unwrap_or(usize::MAX);
         let next = match window::scan(&self.data, from, 10, true, &mut is_member_start) {
             window::Scan::Found(c) => Some(c),
             window::Scan::Before(_) => None,
@@ -680,7 +704,7 @@ impl<R: Read> StreamGzip<R> {
             end,
         };
         // The 4 bytes before a member found are kept for its ISIZE.
-        let next = match self.win.find(resume_from(start, at, end), 10, &mut is_member_start) {
+        let next = match self.win.find(resume_from(start, at), 10, &mut is_member_start) {
             Ok(n) => n,
             Err(e) => {
                 self.at = At::Done;
@@ -715,11 +739,11 @@ impl<R: Read> StreamGzip<R> {
                         self.at = At::Done;
                         return None;
                     }
+                    self.crc = libdeflater::Crc::new();
+                    self.total = 0;
                     match deflate_start(self.win.bytes(), self.win.rel(pos)) {
                         Ok(d) => {
                             self.inf.reset(d);
-                            self.crc = libdeflater::Crc::new();
-                            self.total = 0;
                             self.at = At::Member(pos);
                         }
                         Err(what) => return Some(Err(self.damaged(pos, pos, what, None))),

@@ -127,15 +127,15 @@ impl<R: Read> Window<R> {
         Ok(())
     }
 
-    /// Forget the bytes before absolute offset `at`, when enough of them
-    /// have gathered to be worth moving the rest (half the window, or
-    /// [`READ_STEP`]). Returns how far the window's start moved: positions
-    /// kept relative to it go back by as much.
+    /// Forget the bytes before absolute offset `at`, once they are half the
+    /// window (and at least [`READ_STEP`]): the rest is moved to the front,
+    /// so each byte is moved about once. Returns how far the window's start
+    /// moved: positions kept relative to it go back by as much.
     pub fn release(&mut self, at: u64) -> usize {
         let drop = usize::try_from(at.saturating_sub(self.base))
             .unwrap_or(usize::MAX)
             .min(self.buf.len());
-        if drop == 0 || (drop < READ_STEP && drop * 2 < self.buf.len()) {
+        if drop < READ_STEP || drop * 2 < self.buf.len() {
             return 0;
         }
         self.buf.drain(..drop);

@@ -42,8 +42,7 @@
 //! next frame start ([`is_frame_start`]: a frame header and its first block
 //! header that parse, or a skippable frame before one) after the damaged
 //! frame's start, looked for from [`LOOKBACK`] before where the damage was
-//! noticed at the earliest (from the frame's end when it was decoded to its
-//! end).
+//! noticed at the earliest.
 
 use super::ordered::{Buffer, Ordered, Pool};
 use super::window::{self, Window, LOOKBACK};
@@ -211,11 +210,7 @@ fn data_frame_start(b: &[u8]) -> bool {
     let fcs_len = [usize::from(single), 2, 4, 8][usize::from(fhd >> 6)];
     let h = 5 + usize::from(!single) + did + fcs_len;
     match le(b, h, 3) {
-        Some(bh) => match (bh >> 1) & 3 {
-            3 => false,
-            2 => bh >> 3 <= BLOCK_MAX,
-            _ => true,
-        },
+        Some(bh) => (bh >> 1) & 3 != 3 && bh >> 3 <= BLOCK_MAX,
         None => false,
     }
 }
@@ -270,7 +265,8 @@ struct Damage {
     start: u64,
     at: u64,
     what: String,
-    /// Its end, when it was decoded to its end (only a check failed).
+    /// Its end, when it was decoded to its end (only a check failed: no
+    /// byte was lost).
     end: Option<u64>,
     /// Its content size, when its header gives it, and what it handed out.
     fcs: Option<u64>,
@@ -278,9 +274,12 @@ struct Damage {
 }
 
 impl Damage {
-    /// Where the next frame is looked for.
+    /// Where the next frame is looked for: from the byte after the frame's
+    /// start, no further back than [`LOOKBACK`] before the damage (not from
+    /// the frame's end even when it was decoded to its end: damaged block
+    /// sizes can carry that end past the next frame's start).
     fn resume_from(&self) -> u64 {
-        self.end.unwrap_or_else(|| (self.start + 1).max(self.at.saturating_sub(LOOKBACK)))
+        (self.start + 1).max(self.at.saturating_sub(LOOKBACK))
     }
 
     fn error(&self, next: Option<u64>) -> DecodeError {
@@ -500,8 +499,11 @@ impl FrameDecoder {
                     1 => 1,
                     _ => return self.damage(at, "reserved block type", None),
                 };
-                if kind == 2 && size > BLOCK_MAX {
-                    return self.damage(at, "compressed block larger than 128 KiB", None);
+                // Raw and RLE blocks give their size, compressed blocks
+                // take it: at most 128 KiB either way (a window over a
+                // stream holds no more).
+                if size > BLOCK_MAX {
+                    return self.damage(at, "block larger than 128 KiB", None);
                 }
                 let Some(part) = b.get(..3 + stored as usize) else {
                     return self.damage(at, TRUNC, None);
