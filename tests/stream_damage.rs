@@ -15,6 +15,8 @@
 //! is there (skipped with a message otherwise).
 
 mod common;
+#[path = "common/damaged_streams.rs"]
+mod damaged_streams;
 
 use mrtsnap::decompress::bzip2::ParallelDecoder;
 use mrtsnap::decompress::scan::{self, MagicKind};
@@ -640,4 +642,24 @@ fn gzip_member_with_a_damaged_header_after_one_with_the_same_content_is_reported
         "{msg}"
     );
     assert_eq!((o.skipped, o.end_of_input), (1, 0));
+}
+
+/// The inputs of the `damaged_streams` fuzz target's findings, kept as its
+/// seeds (`fuzz/corpus/damaged_streams/regression-*`), checked as the
+/// target checks them: 1, a damaged gzip member after one with the same
+/// content (the test above); 2, a bzip2 block that our decoder refused (a
+/// code length table that over-subscribes its Huffman code in symbols the
+/// block never uses) and libbzip2 decodes with its CRC right.
+#[test]
+fn fuzz_regressions_decode_alike() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/damaged_streams");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz seeds") {
+        let path = entry.expect("entry").path();
+        if path.file_name().is_some_and(|f| f.to_string_lossy().starts_with("regression-")) {
+            damaged_streams::check(&std::fs::read(&path).expect("input"));
+            n += 1;
+        }
+    }
+    assert_eq!(n, 2);
 }
