@@ -29,9 +29,12 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
+/// A RIB and the (offset, length) of each of its records.
+type Rib = (Vec<u8>, Vec<(usize, usize)>);
+
 /// The generated RIB and the (offset, length) of each of its records.
-fn rib() -> &'static (Vec<u8>, Vec<(usize, usize)>) {
-    static R: OnceLock<(Vec<u8>, Vec<(usize, usize)>)> = OnceLock::new();
+fn rib() -> &'static Rib {
+    static R: OnceLock<Rib> = OnceLock::new();
     R.get_or_init(|| {
         let mut opts = RibOptions::small();
         opts.ipv4_prefixes = 8_000;
@@ -437,7 +440,7 @@ fn zstd_frame_with_a_flipped_byte_loses_only_its_damaged_blocks() {
     let kept = o.bytes.len() - (data.len() - y);
     assert!(o.bytes[..kept] == data[..kept] && o.bytes[kept..] == data[y..]);
     // Whole 128 KiB blocks of the frame before the damaged one.
-    assert!(kept >= x && kept < y && (kept - x) % (128 << 10) == 0, "{x} {kept} {y}");
+    assert!(kept >= x && kept < y && (kept - x).is_multiple_of(128 << 10), "{x} {kept} {y}");
     let msg = decompress_message(&o);
     assert!(
         msg.contains(&format!("zstd frame 4 at compressed byte {} damaged near", starts[4]))

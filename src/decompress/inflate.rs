@@ -434,6 +434,10 @@ impl Inflater {
     /// given.
     pub fn rebase(&mut self, by: usize) {
         self.pos -= by;
+        if let Some(e) = &mut self.failed {
+            // An error held back for the next call.
+            e.at = e.at.saturating_sub(by);
+        }
         if self.stop_bit != usize::MAX {
             self.stop_bit -= by * 8;
         }
