@@ -6,6 +6,8 @@ MRT corpus (../../shared/corpus, or the directory given as argument).
   fuzz/corpus/mrt_record/   type (2) subtype (2) body: a few records of each kind
   fuzz/corpus/bgp_message/  context byte, then a BGP message from a BGP4MP record
   fuzz/corpus/path_attrs/   context byte, then an attribute block
+  fuzz/corpus/damaged_streams/  format, units, damaged unit, flips (with
+                            three position/xor triples), then MRT records
 
 The seeds are committed; rerun this only to regenerate them."""
 import bz2, gzip, hashlib, os, struct, sys
@@ -142,6 +144,12 @@ def main():
                 if attrs.setdefault(key, 0) < 2:
                     attrs[key] += 1
                     put("path_attrs", sel + block)
+    # damaged_streams: each format, one to eight units, no flip to three.
+    data = read("t2mune+mrtparse/samples/quagga_rib", 3000)
+    for fmt in range(4):
+        for units, unit, flips in [(0, 0, 0), (3, 1, 1), (7, 4, 2), (2, 2, 3)]:
+            head = bytes([fmt, units, unit, flips, 0, 40, 0x10, 1, 3, 0x01, 0, 200, 0x80])
+            put("damaged_streams", head + data, 1 << 16)
 
 
 if __name__ == "__main__":

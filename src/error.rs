@@ -71,10 +71,22 @@ pub enum ErrorKind {
         /// Number of bytes skipped.
         skipped: u64,
     },
-    /// The compressed stream is damaged or ends early.
+    /// The compressed stream is damaged or ends early. A damaged region
+    /// inside it (a gzip member, bzip2 block, zstd frame or xz stream) is
+    /// skipped: decoding resumes at the next unit that decodes, and the
+    /// decompressed stream is marked broken there (no MRT record is framed
+    /// across the break).
     Decompress {
-        /// The decompressor's message.
+        /// The decompressor's message: format, unit, compressed offsets,
+        /// where decoding resumed.
         message: Arc<str>,
+        /// The compressed input ends inside the unit (a cut file): nothing
+        /// after it was lost, and everything before it was decoded.
+        end_of_input: bool,
+        /// Decompressed bytes of the damaged region that were not handed
+        /// out, where the format records the unit's size (gzip ISIZE, a
+        /// zstd frame's content size); `None`: unknown.
+        lost: Option<u64>,
     },
     /// A path attribute whose value is malformed in a way that makes its
     /// route treat-as-withdraw (RFC 7606; see [`crate::bgp::attr::Attrs::withdraw`]).
@@ -161,13 +173,14 @@ impl Error {
     }
 
     /// Whether the error says only that the input ends early: a truncated
-    /// final record or a damaged or cut compressed stream. Everything before
-    /// it was decoded; partial downloads and archives cut at a size limit
-    /// end this way.
+    /// final record or a compressed stream cut inside its last unit.
+    /// Everything before it was decoded; partial downloads and archives cut
+    /// at a size limit end this way. Damage inside a compressed stream that
+    /// was skipped, and a record cut by it, is not an end of input.
     pub fn is_end_of_input(&self) -> bool {
         match &self.kind {
             ErrorKind::Truncated { what, .. } => matches!(*what, "MRT record" | "MRT header"),
-            ErrorKind::Decompress { .. } => true,
+            ErrorKind::Decompress { end_of_input, .. } => *end_of_input,
             _ => false,
         }
     }
@@ -204,7 +217,17 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Garbage { skipped } => {
                 write!(f, "{skipped} bytes of garbage between records skipped")
             }
-            ErrorKind::Decompress { message } => write!(f, "decompression failed: {message}"),
+            ErrorKind::Decompress {
+                message,
+                end_of_input: true,
+                ..
+            } => write!(f, "decompression failed: {message}"),
+            ErrorKind::Decompress {
+                message, lost: Some(n), ..
+            } => write!(f, "decompression failed: {message}; decompressed bytes lost: {n}"),
+            ErrorKind::Decompress { message, lost: None, .. } => {
+                write!(f, "decompression failed: {message}; decompressed bytes lost: unknown")
+            }
             ErrorKind::MalformedAttribute { code } => match crate::bgp::attr::name(*code) {
                 Some(n) => write!(f, "malformed {n} attribute: route treated as withdrawn (RFC 7606)"),
                 None => write!(f, "malformed attribute of type {code}: route treated as withdrawn (RFC 7606)"),

@@ -336,16 +336,21 @@ pub struct Batch {
     pub peers: Option<Arc<PeerTable>>,
     /// Whether this batch ends the input.
     pub last: bool,
-    /// An error that ended the input after this batch (a damaged or
-    /// truncated compressed stream, an I/O error).
+    /// An error after this batch: a damaged region of the compressed
+    /// input that was skipped (the next batch starts after it, and its
+    /// first bytes may lie anywhere inside a record; `last` is false), or
+    /// what ended the input (a truncated compressed stream, an I/O error).
     pub error: Option<Error>,
     /// `data` followed by the bytes after it that the cutter framed it with:
     /// the rest of an input in memory (a slice of the same buffer), the
     /// rest of the decoded buffer of a stream (the buffer the batch keeps
     /// anyway). Read-only look-ahead for [`Batch::records`].
     window: Bytes,
-    /// `window` runs to the end of the input.
+    /// `window` runs to the end of the input, or (with `window_ends_at_break`)
+    /// to a break in the decompressed stream.
     window_ends_input: bool,
+    /// `window` ends where a damaged compressed region was skipped.
+    window_ends_at_break: bool,
 }
 
 impl Batch {
@@ -364,6 +369,7 @@ impl Batch {
             self.first_record,
             self.state,
         )
+        .ending_at_break(self.window_ends_at_break)
     }
 }
 
@@ -393,9 +399,11 @@ impl Cutter {
 
     /// Find where to cut `buf` (at most about `target` bytes of whole
     /// records). Returns the cut position and the state after it, and
-    /// updates the peer table seen. With `at_end`, the whole buffer is taken.
-    fn cut(&mut self, buf: &[u8], at_end: bool) -> (usize, FrameState, u64, Option<Arc<PeerTable>>) {
-        let mut f = Framer::new(buf, self.offset, self.index, self.state, at_end);
+    /// updates the peer table seen. With `at_end`, the whole buffer is taken
+    /// (it ends the input, or with `at_break` a part of the decompressed
+    /// stream that a damaged region ends).
+    fn cut(&mut self, buf: &[u8], at_end: bool, at_break: bool) -> (usize, FrameState, u64, Option<Arc<PeerTable>>) {
+        let mut f = Framer::new(buf, self.offset, self.index, self.state, at_end).ending_at_break(at_break);
         let mut peers = self.peers.clone();
         let (mut cut, mut state, mut index) = (0, self.state, self.index);
         loop {
@@ -434,6 +442,7 @@ impl Cutter {
             data: window.slice(..len),
             window,
             window_ends_input: at_end,
+            window_ends_at_break: false,
         };
         self.offset += b.data.len() as u64;
         self.index = index;
@@ -456,7 +465,7 @@ impl MemoryCutter {
         if rest.is_empty() {
             return None;
         }
-        let (cut, state, index, peers) = self.cutter.cut(rest, true);
+        let (cut, state, index, peers) = self.cutter.cut(rest, true, false);
         let cut = cut.max(1).min(rest.len());
         let window = self.data.slice(self.pos..);
         self.pos += cut;
@@ -491,7 +500,7 @@ fn cut_at(data: &[u8], start: usize, state: FrameState, to: usize) -> Cut {
     let mut c = Cutter::new(to.saturating_sub(start));
     c.offset = start as u64;
     c.state = state;
-    let (cut, end_state, records, peer_table) = c.cut(rest, true);
+    let (cut, end_state, records, peer_table) = c.cut(rest, true, false);
     let cut = cut.max(1).min(rest.len());
     Cut {
         start,
@@ -678,6 +687,7 @@ impl Speculation {
             data: self.data.slice(cut.start..cut.end),
             window: self.data.slice(cut.start..),
             window_ends_input: true,
+            window_ends_at_break: false,
             offset: cut.start as u64,
             first_record: self.index,
             state: self.state,
@@ -760,6 +770,10 @@ impl Batches {
             let pool = BufferPool::default();
             let mut buf = pool.take(batch_size + 2 * CUT_SLACK);
             let mut eof = false;
+            // A damaged region was skipped: the buffer ends at a break in
+            // the decompressed stream, and is cut as if the input ended
+            // there; the bytes after the break start a new part.
+            let mut brk = false;
             let mut error: Option<Error> = None;
             let mut decoded: u64 = 0;
             // Bytes to hold before cutting: the batch size and 1 MiB of
@@ -780,7 +794,7 @@ impl Batches {
                 // it would need batches of several buffers, since records
                 // cross block boundaries, and every parser takes a batch as
                 // one slice, so it stays.
-                while !eof && buf.len() < want {
+                while !eof && !brk && buf.len() < want {
                     match decoder.next_chunk() {
                         None => eof = true,
                         Some(Ok(chunk)) => {
@@ -788,7 +802,11 @@ impl Batches {
                             decoded += chunk.len() as u64;
                         }
                         Some(Err(e)) => {
-                            eof = true;
+                            if e.resumes() {
+                                brk = true;
+                            } else {
+                                eof = true;
+                            }
                             error = Some(decode_error(e, decoded));
                         }
                     }
@@ -796,19 +814,29 @@ impl Batches {
                 if let (Some(m), Some(done)) = (&map, decoder.input_done_before()) {
                     released.release(m, done);
                 }
+                let ends = eof || brk;
                 if buf.is_empty() {
                     if let Some(e) = error.take() {
                         let after = (cutter.state, cutter.index, cutter.peers.clone());
                         let mut b = cutter.make(Bytes::new(), 0, true, after);
                         b.error = Some(e);
-                        b.last = true;
-                        let _ = tx.send(b);
+                        b.last = eof;
+                        if tx.send(b).is_err() {
+                            return;
+                        }
                     }
-                    return;
-                }
-                let (mut cut, state, index, peers) = cutter.cut(&buf, eof);
-                if cut == 0 {
                     if eof {
+                        return;
+                    }
+                    if brk {
+                        brk = false;
+                        cutter.state.after_break = true;
+                    }
+                    continue;
+                }
+                let (mut cut, state, index, peers) = cutter.cut(&buf, ends, brk);
+                if cut == 0 {
+                    if ends {
                         cut = buf.len();
                     } else {
                         // A single record larger than the buffer: read more.
@@ -822,13 +850,21 @@ impl Batches {
                 let window = pool.share(std::mem::take(&mut buf));
                 buf = pool.take(batch_size + 2 * CUT_SLACK);
                 buf.extend_from_slice(&window[cut..]);
-                let mut b = cutter.make(window, cut, eof, (state, index, peers));
-                if eof && buf.is_empty() {
+                let mut b = cutter.make(window, cut, ends, (state, index, peers));
+                b.window_ends_at_break = brk;
+                if ends && buf.is_empty() {
                     b.error = error.take();
-                    b.last = true;
+                    b.last = eof;
+                    if brk {
+                        brk = false;
+                        cutter.state.after_break = true;
+                    }
                 }
                 if tx.send(b).is_err() {
                     return; // the consumer hung up
+                }
+                if eof && buf.is_empty() {
+                    return;
                 }
             }
         });
@@ -887,12 +923,15 @@ impl Drop for Pooled {
     }
 }
 
-/// The crate error for a decoder's error at decompressed offset `decoded`.
+/// The crate error for a decoder's error (a damaged region, or what ended
+/// the input) at decompressed offset `decoded`.
 fn decode_error(e: DecodeError, decoded: u64) -> Error {
     let kind = match e.io {
         Some(io) if matches!(io.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied) => ErrorKind::Io(io),
         _ => ErrorKind::Decompress {
             message: Arc::from(e.message),
+            end_of_input: e.end_of_input,
+            lost: e.lost,
         },
     };
     Error::new(kind, decoded)

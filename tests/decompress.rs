@@ -4,7 +4,8 @@
 //! decompressed bytes, identical batches and identical `mrtsnap dump`
 //! output; damaged inputs (a flipped bit in a bzip2 block, a bad stream CRC,
 //! a truncated gzip member or bzip2 stream) give an error naming the
-//! position, after everything decodable before it. gzip and zstd are also
+//! position, after everything decodable before it (and, for damage that is
+//! not a cut, before everything decodable after it: `tests/stream_damage.rs`). gzip and zstd are also
 //! decoded from memory (members and frames in parallel, at 1 and 3
 //! threads): many members, empty and one-byte members, a gzip header inside
 //! compressed data, zstd frames with and without content sizes, skippable
@@ -276,24 +277,31 @@ fn cli_dump_is_identical_for_files_and_stdin() {
 }
 
 /// Everything a damaged input gives: records decoded, decompressed bytes,
-/// and the decompression error.
+/// and the first decompression error (a damaged region skipped, or what
+/// ended the input: then it comes with the last batch).
 fn damaged(name: &str, c: Vec<u8>) -> (usize, u64, Error) {
+    let (records, out, error) = damaged_bytes(name, c);
+    (records, out.len() as u64, error)
+}
+
+/// [`damaged`], with the decompressed bytes.
+fn damaged_bytes(name: &str, c: Vec<u8>) -> (usize, Vec<u8>, Error) {
     let src = Source::from_bytes(name, c);
-    let (mut records, mut bytes, mut error) = (0, 0, None);
+    let (mut records, mut out, mut error) = (0, Vec::new(), None);
     for b in src.batches(1 << 14) {
-        bytes += b.data.len() as u64;
+        out.extend_from_slice(&b.data);
         records += b.records().filter(|r| r.is_ok()).count();
         if let Some(e) = b.error.clone() {
-            assert!(b.last, "the error ends the input");
-            error = Some(e);
+            assert!(b.last || !e.is_end_of_input(), "an early end ends the input");
+            error = error.or(Some(e));
         }
     }
-    (records, bytes, error.expect("an error"))
+    (records, out, error.expect("an error"))
 }
 
 fn message(e: &Error) -> String {
     match e.kind() {
-        ErrorKind::Decompress { message } => message.to_string(),
+        ErrorKind::Decompress { message, .. } => message.to_string(),
         other => panic!("not a decompression error: {other:?}"),
     }
 }
@@ -309,7 +317,7 @@ fn blocks(c: &[u8]) -> Vec<u64> {
 }
 
 #[test]
-fn flipped_bit_in_a_bzip2_block_keeps_the_blocks_before() {
+fn flipped_bit_in_a_bzip2_block_loses_that_block_only() {
     let data = &plain().0;
     let c = bz(&[data], 1);
     let starts = blocks(&c);
@@ -318,19 +326,22 @@ fn flipped_bit_in_a_bzip2_block_keeps_the_blocks_before() {
     let mut bad = c.clone();
     let at = (starts[k] / 8) as usize + 1000;
     bad[at] ^= 0x08;
-    let (records, bytes, e) = damaged("flip.bz2", bad);
+    let (records, out, e) = damaged_bytes("flip.bz2", bad);
     let msg = message(&e);
     assert!(
-        msg.contains(&format!("bzip2 block {k} at compressed byte {}", starts[k] / 8)),
+        msg.contains(&format!("bzip2 block {k} at compressed byte {}", starts[k] / 8))
+            && msg.contains(&format!("skipped to compressed byte {}", starts[k + 1] / 8)),
         "{msg}"
     );
-    // Every byte of the blocks before is delivered and counted; the error
-    // sits at the decompressed offset reached.
-    let before = decompress::decompress_all(Compression::Bzip2, &bz(&[data], 1), Options::default()).unwrap();
-    assert!(bytes > 0 && bytes <= before.len() as u64 && data.starts_with(&before[..bytes as usize]));
-    assert!(e.offset() >= bytes && e.offset() < data.len() as u64, "{} vs {bytes}", e.offset());
-    assert!(records > 1000, "{records}");
-    assert!(e.is_end_of_input());
+    // Every byte of the blocks before and after is delivered; the error
+    // sits at the decompressed offset where the damaged block's bytes
+    // would have been.
+    let at = e.offset() as usize;
+    let tail = out.len() - at;
+    assert!(out[..at] == data[..at] && out[at..] == data[data.len() - tail..]);
+    assert!(out.len() < data.len() && out.len() > data.len() - 200_000, "{}", out.len());
+    assert!(records > 9_000, "{records}");
+    assert!(!e.is_end_of_input());
     assert!(e.to_string().contains("compressed byte"), "{e}");
 }
 
@@ -471,7 +482,8 @@ fn damaged_gzip_members_keep_the_members_before() {
             "{name}: {msg}"
         );
         assert!(bytes >= at_least && bytes <= data.len() as u64, "{name}: {bytes} bytes");
-        assert!(e.offset() >= bytes, "{name}");
+        assert!(e.offset() >= at_least, "{name}");
+        assert_eq!(e.is_end_of_input(), name == "truncated", "{name}");
         assert!(records > 100, "{name}: {records}");
     }
 }
@@ -519,7 +531,8 @@ fn damaged_zstd_frames_keep_the_frames_before() {
             "{name}: {msg}"
         );
         assert!(bytes >= at_least && bytes <= data.len() as u64, "{name}: {bytes} bytes");
-        assert!(e.offset() >= bytes, "{name}");
+        assert!(e.offset() >= at_least, "{name}");
+        assert_eq!(e.is_end_of_input(), name == "truncated", "{name}");
     }
 }
 
@@ -565,59 +578,79 @@ fn skippable_frame_magic_is_zstd_only_before_a_frame() {
 }
 
 /// A large single member (a RIS bview) decoded in parallel chunks gives
-/// exactly what the streaming decoder gives: the same bytes, and on damage
-/// (truncated, a flipped bit, a bad CRC) the same bytes before the same
-/// error.
+/// exactly what the streaming decoders give (mrtsnap's own deflate decoder
+/// over the whole input in memory, and over a window of a stream): the
+/// same bytes, and on damage (truncated, a flipped bit, a bad CRC) the
+/// same bytes before the same error; a member after the damaged one is
+/// decoded alike by all three.
 #[test]
 fn one_large_member_decodes_the_same_in_parallel_chunks() {
-    use decompress::gzip::MemoryGzip;
+    use decompress::gzip::{MemoryGzip, StreamGzip};
     use decompress::member::{CHUNK_BYTES, MIN_THREADS};
     use decompress::Decode;
     let mut data = Vec::new();
     write_rib(&RibOptions::route_views2_like().scale(0.02), &mut data).expect("rib");
     let c = gz_level(&[&data], 6);
     assert!(c.len() > 3 * CHUNK_BYTES, "{} bytes: several chunks", c.len());
+    // Everything a decoder gives: its bytes and its errors.
+    let drain = |d: &mut dyn Decode| {
+        let mut out = Vec::new();
+        let mut errs = Vec::new();
+        while let Some(c) = d.next_chunk() {
+            match c {
+                Ok(p) => out.extend_from_slice(p),
+                Err(e) => errs.push(e.message),
+            }
+        }
+        (out, errs)
+    };
     let run = |c: &[u8], chunked: bool| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(MIN_THREADS).build().unwrap();
         pool.install(|| {
             let mut d = MemoryGzip::new(bytes::Bytes::copy_from_slice(c), 0, 4).parallel_chunks(chunked);
-            let mut out = Vec::new();
-            let err = loop {
-                match d.next_chunk() {
-                    None => break None,
-                    Some(Ok(p)) => out.extend_from_slice(p),
-                    Some(Err(e)) => break Some(e.message),
-                }
-            };
-            (out, err, d.chunks())
+            let (out, errs) = drain(&mut d);
+            (out, errs, d.chunks())
         })
     };
     let (out, err, (jobs, stream)) = run(&c, true);
-    assert!(out == data && err.is_none(), "{err:?}");
+    assert!(out == data && err.is_empty(), "{err:?}");
     // How many chunks workers decode, and how many the caller's thread
     // takes back before a worker starts them, depends on timing; the
     // chunks' jobs alone are tested in `decompress::member`.
     assert_eq!(jobs + stream, c.len().div_ceil(CHUNK_BYTES) as u64);
+    let tail = gz_level(&[&data[..100_000]], 6);
     let mut cases: Vec<(&str, Vec<u8>)> = vec![("truncated", c[..c.len() * 7 / 10].to_vec())];
     for at in [c.len() / 3, c.len() * 3 / 5, c.len() - 100] {
         let mut d = c.clone();
         d[at] ^= 0x10;
+        d.extend_from_slice(&tail);
         cases.push(("flipped bit", d));
     }
     let mut d = c.clone();
     let n = d.len();
     d[n - 6] ^= 1;
+    d.extend_from_slice(&tail);
     cases.push(("bad CRC", d));
     for (what, d) in cases {
         let (a, ea, _) = run(&d, true);
         let (b, eb, _) = run(&d, false);
-        assert!(ea.is_some(), "{what}: an error");
+        let (s, es) = drain(&mut StreamGzip::new(&d[..]));
+        assert_eq!(ea.len(), 1, "{what}: one error: {ea:?}");
         assert_eq!(ea, eb, "{what}");
-        assert!(a == b, "{what}: {} and {} bytes", a.len(), b.len());
+        assert_eq!(ea, es, "{what}");
+        assert!(a == b && a == s, "{what}: {}, {} and {} bytes", a.len(), b.len(), s.len());
         assert!(
             data.starts_with(&a[..a.len().min(c.len() / 3)]),
             "{what}: the bytes before the damage"
         );
+        if what != "truncated" {
+            assert!(
+                ea[0].contains(&format!("skipped to compressed byte {}", c.len())),
+                "{what}: {}",
+                ea[0]
+            );
+            assert!(a.ends_with(&data[..100_000]), "{what}: the member after the damaged one");
+        }
     }
 }
 

@@ -59,6 +59,11 @@ fn naive_origin(buf: &[u8], s: u32, e: u32) -> Option<u32> {
     if paths.len() != 1 || attrs.iter().any(|a| a.code == 17) {
         return None;
     }
+    // A treat-as-withdraw attribute (RFC 7606) is left to the exact walk.
+    let ctx = mrtsnap::bgp::attr::AttrContext { asn_len: 4, rib_afi: None };
+    if mrtsnap::bgp::Attrs::parse(block, 0, ctx).ok()?.withdraw.is_some() {
+        return None;
+    }
     let segs: Vec<_> = AsPath::parse(paths[0].value, 0, 4).ok()?.segments().collect();
     match segs.as_slice() {
         [seg] if seg.kind() == 2 && !seg.is_empty() => seg.asns().last(),

@@ -24,6 +24,17 @@
 //! position, after everything decodable before it), and jobs starting
 //! before that end are discarded.
 //!
+//! # Damage
+//!
+//! A damaged member (its header, its deflate data, its CRC32 or ISIZE) is
+//! reported and skipped: decoding resumes at the first plausible member
+//! header after its start, looked for from [`LOOKBACK`] before where the
+//! damage was noticed at the earliest ([`resume_from`]); the damaged
+//! member's ISIZE, the 4 bytes before that header, tells the bytes lost.
+//! [`StreamGzip`] decodes a stream (standard input, `--no-mmap`) member by
+//! member with the same [`Inflater`] over a [`Window`] and the same rules,
+//! so both give the same bytes and errors.
+//!
 //! # Memory
 //!
 //! A member is held whole only when its ISIZE is at most
@@ -42,8 +53,10 @@
 use super::inflate::Inflater;
 use super::member;
 use super::ordered::{Buffer, Ordered, Pool};
+use super::window::{self, Window, LOOKBACK};
 use super::{Decode, DecodeError};
 use bytes::Bytes;
+use std::io::Read;
 
 /// Largest member (ISIZE) decoded whole, by default.
 pub const DEFAULT_MEMBER_CAP: usize = 256 << 20;
@@ -117,12 +130,23 @@ fn le32(data: &[u8], at: usize) -> Option<u32> {
 
 /// Decode the member guessed to span `data[start..end]` whole, or `None`
 /// when the guess is wrong (or the member damaged). `Some((buffer, len))`.
+///
+/// libdeflate checks the trailer after the member's deflate data and
+/// ignores what follows; the span's last 8 bytes are checked here too. A
+/// member that ends earlier passes both only when its own trailer and the
+/// span's end hold the same 8 bytes: a damaged member (its header no
+/// longer a candidate) after one with the same content. So a span whose
+/// trailer bytes also occur before its end is streamed instead, which finds
+/// the member's true end (found by `fuzz/fuzz_targets/damaged_streams.rs`:
+/// the damaged member was skipped without a word).
 fn decode_span(data: &[u8], start: usize, end: usize, isize: usize, mut buf: Buffer) -> Option<(Buffer, usize)> {
     let span = data.get(start..end)?;
-    let stored_crc = le32(data, end.checked_sub(8)?)?;
+    let (body, trailer) = span.split_at_checked(span.len().checked_sub(8)?)?;
+    let stored_crc = le32(trailer, 0)?;
     let out = buf.bytes_mut().get_mut(..isize)?;
     let n = libdeflater::Decompressor::new().gzip_decompress(span, out).ok()?;
-    (n == isize && libdeflater::crc32(out) == stored_crc).then_some((buf, isize))
+    let whole = n == isize && libdeflater::crc32(out) == stored_crc;
+    (whole && memchr::memmem::find(body, trailer).is_none()).then_some((buf, isize))
 }
 
 /// A job: the candidate member's span and expected size.
@@ -141,41 +165,150 @@ struct Streamed {
     chunked: Option<member::ChunkedMember>,
 }
 
+/// Header bytes read at most: a member whose name or comment runs longer
+/// is damaged (a window over a stream holds this much ahead, so that it
+/// decides as the whole input does).
+pub const MAX_HEADER: usize = 1 << 20;
+
 /// Where the deflate data of the member whose header starts at
 /// `data[start..]` begins (RFC 1952: optional extra field, name, comment
-/// and header CRC after the 10 fixed bytes).
+/// and header CRC after the 10 fixed bytes). Only [`MAX_HEADER`] bytes are
+/// read. An error that starts with "truncated" means the input ends inside
+/// the header.
 pub fn deflate_start(data: &[u8], start: usize) -> Result<usize, &'static str> {
     const FHCRC: u8 = 2;
     const FEXTRA: u8 = 4;
     const FNAME: u8 = 8;
     const FCOMMENT: u8 = 16;
-    let h = data.get(start..).unwrap_or(&[]);
+    let all = data.get(start..).unwrap_or(&[]);
+    let h = &all[..all.len().min(MAX_HEADER)];
     let flg = match h {
         [0x1f, 0x8b, 8, flg, ..] if h.len() >= 10 => *flg,
         [0x1f, 0x8b, _, _, ..] if h.len() >= 10 => return Err("unknown compression method"),
-        _ => return Err("truncated or missing member header"),
+        _ if h.len() < 10 && [0x1f, 0x8b, 8].starts_with(&h[..h.len().min(3)]) => return Err("truncated member header"),
+        _ => return Err("not a gzip member header"),
     };
     if flg & 0xe0 != 0 {
         return Err("reserved header flags set");
     }
+    let cut = |what| {
+        if all.len() < MAX_HEADER {
+            Err(what)
+        } else {
+            Err("header longer than 1 MiB")
+        }
+    };
     let mut at = 10;
     if flg & FEXTRA != 0 {
-        let xlen = h.get(at..at + 2).ok_or("truncated extra field")?;
+        let Some(xlen) = h.get(at..at + 2) else {
+            return cut("truncated extra field");
+        };
         at += 2 + usize::from(u16::from_le_bytes([xlen[0], xlen[1]]));
     }
     for flag in [FNAME, FCOMMENT] {
         if flg & flag != 0 {
-            let rest = h.get(at..).ok_or("truncated header")?;
-            at += 1 + memchr::memchr(0, rest).ok_or("unterminated name or comment")?;
+            let Some(rest) = h.get(at..) else { return cut("truncated header") };
+            match memchr::memchr(0, rest) {
+                Some(n) => at += 1 + n,
+                None => return cut("truncated header (name or comment)"),
+            }
         }
     }
     if flg & FHCRC != 0 {
         at += 2;
     }
     if at > h.len() {
-        return Err("truncated header");
+        return cut("truncated header");
     }
     Ok(start + at)
+}
+
+/// Whether `b` (up to 10 bytes from a position) is a member start for
+/// resynchronisation after damage: a plausible header ([`plausible`]).
+fn is_member_start(b: &[u8]) -> bool {
+    b.len() >= 10 && plausible(b)
+}
+
+/// The trailer check of a member whose deflate data end at `end`, with
+/// `crc` and `total` of what it decoded: where the next member starts, or
+/// where and what is wrong.
+fn trailer(data: &[u8], end: usize, crc: u32, total: u64) -> Result<usize, (usize, &'static str)> {
+    match (le32(data, end), le32(data, end + 4)) {
+        (Some(c), Some(isize)) if c == crc && isize == total as u32 => Ok(end + 8),
+        (Some(c), Some(_)) if c != crc => Err((end, "CRC32 mismatch")),
+        (Some(_), Some(_)) => Err((end + 4, "length (ISIZE) mismatch")),
+        _ => Err((end, "truncated trailer")),
+    }
+}
+
+/// Where the next member is looked for after damage in the member starting
+/// at `start`, noticed at `at`: from the byte after its start, but no
+/// further back than [`LOOKBACK`] before `at` (a stream keeps no more).
+/// Not from the end its deflate data claim even when they were decoded to
+/// it (only the trailer wrong): damage can make them end past the next
+/// member's start.
+fn resume_from(start: u64, at: u64) -> u64 {
+    (start + 1).max(at.saturating_sub(LOOKBACK))
+}
+
+/// What a damaged member is reported as, the same from memory and from a
+/// stream.
+struct Damage<'w> {
+    /// Index of the member.
+    member: u64,
+    /// Where its header starts, and where the damage was noticed.
+    start: u64,
+    at: u64,
+    what: &'w str,
+    /// Bytes it handed out.
+    decoded: u64,
+    /// Its end, when its deflate data were decoded to their end (only the
+    /// trailer is wrong: no byte was lost).
+    end: Option<u64>,
+}
+
+impl Damage<'_> {
+    /// The error, with `next` the member found at or after
+    /// [`resume_from`], and `isize_before` the 4 bytes before it read as
+    /// the damaged member's ISIZE.
+    fn error(&self, next: Option<u64>, isize_before: Option<u32>) -> DecodeError {
+        let Damage {
+            member,
+            start,
+            at,
+            what,
+            decoded,
+            end,
+        } = *self;
+        let unit = format!("gzip member {member} at compressed byte {start}");
+        let Some(c) = next else {
+            if what.starts_with("truncated") {
+                return DecodeError::truncated(format!("{unit} truncated near compressed byte {at}: {what}"), Some(at));
+            }
+            let m = format!("{unit} damaged near compressed byte {at}: {what}; no member follows");
+            return DecodeError {
+                lost: end.map(|_| 0),
+                ..DecodeError::corrupt(m, Some(at))
+            };
+        };
+        // The bytes lost: none when the deflate data were decoded to their
+        // end; else the damaged member's ISIZE less what it gave, when the
+        // next member is the first header after its start (so that its
+        // ISIZE is the 4 bytes before).
+        let lost = match (end, isize_before) {
+            (Some(_), _) => Some(0),
+            (None, Some(isize)) if resume_from(start, at) == start + 1 => Some(u64::from(isize.wrapping_sub(decoded as u32))),
+            _ => None,
+        };
+        DecodeError {
+            resumes_at: Some(c),
+            lost,
+            ..DecodeError::corrupt(
+                format!("{unit} damaged near compressed byte {at}: {what}; skipped to compressed byte {c}"),
+                Some(at),
+            )
+        }
+    }
 }
 
 /// The in-memory gzip decoder (see the module documentation).
@@ -317,14 +450,36 @@ impl MemoryGzip {
         }
     }
 
-    fn error(&self, start: usize, at: usize, what: impl std::fmt::Display) -> DecodeError {
-        DecodeError::corrupt(
-            format!(
-                "gzip member {} at compressed byte {start} damaged or truncated near compressed byte {at}: {what}",
-                self.member
-            ),
-            Some(at as u64),
-        )
+    /// Report the damaged member at `start` (see [`Damage`]) and go on at
+    /// the next member after it, or finish when none follows.
+    fn damaged(&mut self, start: usize, at: usize, what: &str, decoded: u64, end: Option<usize>) -> DecodeError {
+        let d = Damage {
+            member: self.member,
+            start: start as u64,
+            at: at as u64,
+            what,
+            decoded,
+            end: end.map(|e| e as u64),
+        };
+        let from = usize::try_from(resume_from(d.start, d.at)).unwrap_or(usize::MAX);
+        let next = match window::scan(&self.data, from, 10, true, &mut is_member_start) {
+            window::Scan::Found(c) => Some(c),
+            window::Scan::Before(_) => None,
+        };
+        let isize_before = next.and_then(|c| le32(&self.data, c.checked_sub(4)?));
+        let e = d.error(next.map(|c| c as u64), isize_before);
+        match next {
+            Some(c) => {
+                self.member += 1;
+                self.pos = c;
+                // Jobs begun before it were inside the damage.
+                while self.jobs.front().is_some_and(|p| p.meta.start < c) {
+                    self.jobs.drop_front();
+                }
+            }
+            None => self.done = true,
+        }
+        e
     }
 
     /// Decode the next piece of the member being streamed: its length
@@ -352,16 +507,11 @@ impl MemoryGzip {
                     Some(m) => m.end().unwrap_or(self.data.len()),
                     None => self.inflater.as_ref().map_or(self.data.len(), |inf| inf.position()),
                 };
-                match (le32(&self.data, end), le32(&self.data, end + 4)) {
-                    (Some(crc), Some(isize)) if crc == s.crc.sum() && isize == s.total as u32 => Ok(end + 8),
-                    (Some(crc), Some(_)) if crc != s.crc.sum() => Err((end, "CRC32 mismatch".to_string())),
-                    (Some(_), Some(_)) => Err((end + 4, "length (ISIZE) mismatch".to_string())),
-                    _ => Err((end, "truncated trailer".to_string())),
-                }
+                trailer(&self.data, end, s.crc.sum(), s.total).map_err(|(at, what)| (at, what.to_string(), Some(end + 8)))
             }
-            Err(e) => Err(e),
+            Err((at, what)) => Err((at, what, None)),
         };
-        let start = s.start;
+        let (start, total) = (s.start, s.total);
         if let Some(m) = &s.chunked {
             let (jobs, stream) = m.chunks_taken();
             self.chunks.0 += jobs;
@@ -379,7 +529,7 @@ impl MemoryGzip {
                 }
                 Some(Ok(0))
             }
-            Err((at, what)) => Some(Err(self.error(start, at, what))),
+            Err((at, what, end)) => Some(Err(self.damaged(start, at, &what, total, end))),
         }
     }
 
@@ -401,7 +551,10 @@ impl MemoryGzip {
     /// may span several and the pool has more than one thread.
     fn stream(&mut self) -> Result<(), DecodeError> {
         let start = self.pos;
-        let deflate = deflate_start(&self.data, start).map_err(|what| self.error(start, start, what))?;
+        let deflate = match deflate_start(&self.data, start) {
+            Ok(d) => d,
+            Err(what) => return Err(self.damaged(start, start, what, 0, None)),
+        };
         let span_end = self
             .cands
             .as_ref()
@@ -460,10 +613,7 @@ impl Decode for MemoryGzip {
                 match self.next_streamed() {
                     Some(Ok(0)) | None => continue,
                     Some(Ok(_)) => return Some(Ok(self.streamed_piece())),
-                    Some(Err(e)) => {
-                        self.done = true;
-                        return Some(Err(e));
-                    }
+                    Some(Err(e)) => return Some(Err(e)),
                 }
             }
             if self.pos >= self.data.len() {
@@ -489,9 +639,167 @@ impl Decode for MemoryGzip {
             }
             // No job for this member, or a wrong guess: stream it.
             if let Err(e) = self.stream() {
-                self.done = true;
                 return Some(Err(e));
             }
+        }
+    }
+}
+
+/// Compressed bytes held past the decoder's read position: one call of
+/// [`Inflater::next_piece`] reads at most [`PAUSE`] bytes before it stops at
+/// a block boundary, plus one block's worth (at most about two bytes per
+/// byte of its output piece of 1 MiB, or a stored block of 64 KiB).
+const LOOKAHEAD: u64 = 4 << 20;
+/// Input a call reads before it may stop at a block boundary.
+const PAUSE: usize = 1 << 20;
+
+/// Where [`StreamGzip`] is.
+#[derive(Clone, Copy, Debug)]
+enum At {
+    /// A member header is expected here.
+    Header(u64),
+    /// Inside the member whose header starts here.
+    Member(u64),
+    Done,
+}
+
+/// gzip from a stream (standard input, `--no-mmap`): members in order on
+/// the caller's thread, each decoded by [`Inflater`] over a sliding window
+/// of the compressed input ([`Window`]) and checked against its trailer.
+/// Damaged members are skipped as [`MemoryGzip`] skips them, so that both
+/// hand out the same bytes and report the same errors: the same decoder
+/// meets the damage at the same place, the next member is looked for by the
+/// same rule.
+pub struct StreamGzip<R> {
+    win: Window<R>,
+    inf: Box<Inflater>,
+    at: At,
+    member: u64,
+    crc: libdeflater::Crc,
+    total: u64,
+}
+
+impl<R: Read> StreamGzip<R> {
+    /// A decoder over the gzip member(s) read from `input`.
+    pub fn new(input: R) -> StreamGzip<R> {
+        StreamGzip {
+            win: Window::new(input),
+            inf: Box::new(Inflater::new(0)),
+            at: At::Header(0),
+            member: 0,
+            crc: libdeflater::Crc::new(),
+            total: 0,
+        }
+    }
+
+    /// Report the damaged member at `start` and go on at the next member
+    /// after it (see [`MemoryGzip::damaged`]).
+    fn damaged(&mut self, start: u64, at: u64, what: &str, end: Option<u64>) -> DecodeError {
+        let d = Damage {
+            member: self.member,
+            start,
+            at,
+            what,
+            decoded: self.total,
+            end,
+        };
+        // The 4 bytes before a member found are kept for its ISIZE.
+        let next = match self.win.find(resume_from(start, at), 10, &mut is_member_start) {
+            Ok(n) => n,
+            Err(e) => {
+                self.at = At::Done;
+                return e;
+            }
+        };
+        let isize_before = next.and_then(|c| le32(self.win.bytes(), self.win.rel(c.checked_sub(4)?)));
+        let e = d.error(next, isize_before);
+        self.at = match next {
+            Some(c) => {
+                self.member += 1;
+                At::Header(c)
+            }
+            None => At::Done,
+        };
+        e
+    }
+
+    /// The next piece's length (in `inf.last_piece()`), or an error.
+    fn next_piece(&mut self) -> Option<Result<(), DecodeError>> {
+        loop {
+            match self.at {
+                At::Done => return None,
+                At::Header(pos) => {
+                    let moved = self.win.release(pos.saturating_sub(LOOKBACK));
+                    debug_assert!(moved == 0 || self.win.base() <= pos);
+                    if let Err(e) = self.win.fill_to(pos + MAX_HEADER as u64) {
+                        self.at = At::Done;
+                        return Some(Err(e));
+                    }
+                    if pos >= self.win.end() && self.win.is_eof() {
+                        self.at = At::Done;
+                        return None;
+                    }
+                    self.crc = libdeflater::Crc::new();
+                    self.total = 0;
+                    match deflate_start(self.win.bytes(), self.win.rel(pos)) {
+                        Ok(d) => {
+                            self.inf.reset(d);
+                            self.at = At::Member(pos);
+                        }
+                        Err(what) => return Some(Err(self.damaged(pos, pos, what, None))),
+                    }
+                }
+                At::Member(start) => {
+                    // Keep LOOKBACK behind the read position (and the 8
+                    // bytes before it), and LOOKAHEAD in front of it.
+                    let read = self.win.base() + self.inf.position() as u64;
+                    let moved = self.win.release(read.saturating_sub(LOOKBACK + 8));
+                    self.inf.rebase(moved);
+                    if let Err(e) = self.win.fill_to(read + LOOKAHEAD) {
+                        self.at = At::Done;
+                        return Some(Err(e));
+                    }
+                    self.inf.pause_at(self.win.rel(read) + PAUSE);
+                    let base = self.win.base();
+                    match self.inf.next_piece(self.win.bytes()).map(|p| p.len()) {
+                        Ok(n) if n > 0 => {
+                            let p = self.inf.last_piece();
+                            self.crc.update(p);
+                            self.total += p.len() as u64;
+                            return Some(Ok(()));
+                        }
+                        Ok(_) if !self.inf.is_done() => {}
+                        Ok(_) => {
+                            let end = base + self.inf.position() as u64;
+                            if let Err(e) = self.win.fill_to(end + 8) {
+                                self.at = At::Done;
+                                return Some(Err(e));
+                            }
+                            let rel = self.win.rel(end);
+                            match trailer(self.win.bytes(), rel, self.crc.sum(), self.total) {
+                                Ok(_) => {
+                                    self.member += 1;
+                                    self.at = At::Header(end + 8);
+                                }
+                                Err((at, what)) => {
+                                    let at = self.win.base() + at as u64;
+                                    return Some(Err(self.damaged(start, at, what, Some(end + 8))));
+                                }
+                            }
+                        }
+                        Err(e) => return Some(Err(self.damaged(start, base + e.at as u64, e.what, None))),
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read + Send> Decode for StreamGzip<R> {
+    fn next_chunk(&mut self) -> Option<Result<&[u8], DecodeError>> {
+        match self.next_piece()? {
+            Ok(()) => Some(Ok(self.inf.last_piece())),
+            Err(e) => Some(Err(e)),
         }
     }
 }

@@ -370,6 +370,10 @@ pub struct Inflater {
     skip: u32,
     /// Stop at the first block boundary at or after this bit.
     stop_bit: usize,
+    /// Return from [`Inflater::next_piece`] at the first block boundary
+    /// once the input is read up to this byte (a window over a stream
+    /// holds a bounded look-ahead, see [`Inflater::pause_at`]).
+    pause: usize,
     /// Where it stopped there.
     stopped: Option<usize>,
     /// Output of [`Inflater::decode_markers`], after [`WINDOW`] markers.
@@ -398,6 +402,7 @@ impl Inflater {
             failed: None,
             skip: 0,
             stop_bit: usize::MAX,
+            pause: usize::MAX,
             stopped: None,
             marks: Vec::new(),
             marks_end: 0,
@@ -419,7 +424,37 @@ impl Inflater {
         self.failed = None;
         self.skip = 0;
         self.stop_bit = usize::MAX;
+        self.pause = usize::MAX;
         self.stopped = None;
+    }
+
+    /// The input given to the next calls starts `by` bytes later than
+    /// before (a window over a stream dropped bytes it no longer needs):
+    /// positions go back by as much. Errors report positions in the input
+    /// given.
+    pub fn rebase(&mut self, by: usize) {
+        self.pos -= by;
+        if let Some(e) = &mut self.failed {
+            // An error held back for the next call.
+            e.at = e.at.saturating_sub(by);
+        }
+        if self.stop_bit != usize::MAX {
+            self.stop_bit -= by * 8;
+        }
+        if self.pause != usize::MAX {
+            self.pause -= by;
+        }
+    }
+
+    /// Make [`Inflater::next_piece`] return at the first block boundary
+    /// after the input is read up to byte `at`: possibly an empty piece
+    /// while [`Inflater::is_done`] is false. A window over a stream bounds
+    /// what one call reads this way (a block reads at most about two bytes
+    /// per byte of output, and a piece's output is bounded; only runs of
+    /// empty blocks read input without output). Pieces are cut
+    /// differently, but their bytes and any error are the same.
+    pub fn pause_at(&mut self, at: usize) {
+        self.pause = at;
     }
 
     /// [`Inflater::reset`] to a stream (or a block of one) starting at bit
@@ -577,6 +612,7 @@ impl Inflater {
                     }
                     break;
                 }
+                Block::Header if self.pos >= self.pause => break,
                 Block::Header => self.header(input)?,
                 Block::Stored(n) => self.stored(input, buf, op, n, limit)?,
                 Block::Huffman => {

@@ -7,9 +7,7 @@
 //! blocking, as [`super::bzip2`] does: with one thread, blocking would
 //! deadlock.
 
-use bytes::Bytes;
 use std::collections::VecDeque;
-use std::io::{BufRead, Read};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, TryRecvError};
 
 /// A job in flight.
@@ -100,31 +98,6 @@ impl<M, T: Send + 'static> Ordered<M, T> {
             }
         };
         Some((p.meta, r))
-    }
-}
-
-/// A [`BufRead`] over shared bytes that knows how far it has been read.
-pub(crate) struct BytesReader {
-    pub data: Bytes,
-    pub pos: usize,
-}
-
-impl Read for BytesReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let rest = self.data.get(self.pos..).unwrap_or(&[]);
-        let n = rest.len().min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-impl BufRead for BytesReader {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        Ok(self.data.get(self.pos..).unwrap_or(&[]))
-    }
-    fn consume(&mut self, n: usize) {
-        self.pos = self.pos.saturating_add(n).min(self.data.len());
     }
 }
 

@@ -29,9 +29,25 @@
 //! resident, and at 118 MB without that walk. A frame that cannot be walked (truncated, reserved
 //! block type, bad magic) is streamed too, from its start, so everything
 //! decodable before the damage is handed out before the error.
+//!
+//! # Streaming and damage
+//!
+//! A frame is streamed by [`FrameDecoder`]: its header is parsed here and
+//! handed to libzstd without the content size (which is checked here once
+//! the frame is decoded: a frame whose size field lies keeps its data, and
+//! is reported), then one block per call, so that a damaged block loses
+//! only its own output. The same decoder streams frames read from a stream
+//! ([`StreamZstd`], through a [`Window`]) with the same calls, so that both
+//! hand out the same bytes. After a damaged frame decoding resumes at the
+//! next frame start ([`is_frame_start`]: a frame header and its first block
+//! header that parse, or a skippable frame before one) after the damaged
+//! frame's start, looked for from [`LOOKBACK`] before where the damage was
+//! noticed at the earliest.
 
-use super::ordered::{Buffer, BytesReader, Ordered, Pool};
+use super::ordered::{Buffer, Ordered, Pool};
+use super::window::{self, Window, LOOKBACK};
 use super::{Decode, DecodeError, CHUNK};
+use ::zstd::stream::raw::Operation;
 use bytes::Bytes;
 use std::io::Read;
 
@@ -170,6 +186,369 @@ pub fn frame_within(data: &[u8], at: usize, limit: u64) -> Result<Frame, &'stati
     })
 }
 
+/// Bytes a [`FrameDecoder`] may need past its position: the largest frame
+/// header (18) and a block with its header (3 + 128 KiB), or a skippable
+/// frame header.
+const NEED: usize = 18 + 3 + (128 << 10);
+
+/// Bytes [`is_frame_start`] reads: a skippable frame of up to 1 KiB and the
+/// header of the data frame after it.
+const START_NEED: usize = 2048;
+
+/// Whether a data frame header and the header of its first block parse at
+/// the start of `b`.
+fn data_frame_start(b: &[u8]) -> bool {
+    if le(b, 0, 4) != Some(u64::from(MAGIC)) {
+        return false;
+    }
+    let Some(&fhd) = b.get(4) else { return false };
+    if fhd & 0x08 != 0 {
+        return false;
+    }
+    let single = fhd & 0x20 != 0;
+    let did = [0, 1, 2, 4][usize::from(fhd & 3)];
+    let fcs_len = [usize::from(single), 2, 4, 8][usize::from(fhd >> 6)];
+    let h = 5 + usize::from(!single) + did + fcs_len;
+    match le(b, h, 3) {
+        Some(bh) => (bh >> 1) & 3 != 3 && bh >> 3 <= BLOCK_MAX,
+        None => false,
+    }
+}
+
+/// Whether a zstd frame starts at the start of `b` (at most
+/// [`START_NEED`] bytes, fewer at the end of the input): a data frame
+/// ([`data_frame_start`]), or a skippable frame of at most 1 KiB followed
+/// by one or by the end of the input. Resynchronisation after damage takes
+/// the first such position.
+pub fn is_frame_start(b: &[u8]) -> bool {
+    match le(b, 0, 4) {
+        Some(m) if m as u32 & 0xffff_fff0 == 0x184d_2a50 => {
+            let Some(size) = le(b, 4, 4).filter(|&n| n <= 1024) else {
+                return false;
+            };
+            let end = 8 + size as usize;
+            (end == b.len() && b.len() < START_NEED) || b.get(end..).is_some_and(data_frame_start)
+        }
+        _ => data_frame_start(b),
+    }
+}
+
+/// What [`unit_at`] found where a frame should start.
+enum Unit {
+    /// A skippable frame, ending at this offset.
+    Skippable(u64),
+    /// A data frame: stream it with a [`FrameDecoder`].
+    Data,
+    /// Not a frame.
+    Bad(&'static str),
+}
+
+/// The unit starting at absolute offset `pos`, `b` the bytes from there
+/// (at least 8, unless the input ends).
+fn unit_at(b: &[u8], pos: u64) -> Unit {
+    match le(b, 0, 4) {
+        Some(m) if m as u32 & 0xffff_fff0 == 0x184d_2a50 => match le(b, 4, 4) {
+            Some(size) => Unit::Skippable(pos + 8 + size),
+            None => Unit::Bad("truncated: the input ends inside this frame"),
+        },
+        Some(m) if m as u32 == MAGIC => Unit::Data,
+        Some(_) => Unit::Bad("not a zstd frame (bad magic)"),
+        None => Unit::Bad("truncated frame magic"),
+    }
+}
+
+/// A damaged frame, as reported from memory and from a stream alike.
+struct Damage {
+    /// Index of the frame.
+    index: u64,
+    /// Where it starts, and where the damage was noticed.
+    start: u64,
+    at: u64,
+    what: String,
+    /// Its end, when it was decoded to its end (only a check failed: no
+    /// byte was lost).
+    end: Option<u64>,
+    /// Its content size, when its header gives it, and what it handed out.
+    fcs: Option<u64>,
+    decoded: u64,
+}
+
+impl Damage {
+    /// Where the next frame is looked for: from the byte after the frame's
+    /// start, no further back than [`LOOKBACK`] before the damage (not from
+    /// the frame's end even when it was decoded to its end: damaged block
+    /// sizes can carry that end past the next frame's start).
+    fn resume_from(&self) -> u64 {
+        (self.start + 1).max(self.at.saturating_sub(LOOKBACK))
+    }
+
+    fn error(&self, next: Option<u64>) -> DecodeError {
+        let unit = format!("zstd frame {} at compressed byte {}", self.index, self.start);
+        let (at, what) = (self.at, &self.what);
+        let lost = match (self.end, self.fcs) {
+            (Some(_), _) => Some(0),
+            (None, Some(n)) => n.checked_sub(self.decoded),
+            (None, None) => None,
+        };
+        let Some(c) = next else {
+            if what.starts_with("truncated") {
+                return DecodeError::truncated(format!("{unit} truncated near compressed byte {at}: {what}"), Some(at));
+            }
+            return DecodeError {
+                lost,
+                ..DecodeError::corrupt(
+                    format!("{unit} damaged near compressed byte {at}: {what}; no frame follows"),
+                    Some(at),
+                )
+            };
+        };
+        DecodeError {
+            resumes_at: Some(c),
+            lost,
+            ..DecodeError::corrupt(
+                format!("{unit} damaged near compressed byte {at}: {what}; skipped to compressed byte {c}"),
+                Some(at),
+            )
+        }
+    }
+}
+
+/// Where a [`FrameDecoder`] is in its frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Header,
+    Block,
+    Checksum,
+    /// Decoded; its content size is checked next.
+    Done,
+}
+
+/// What one [`FrameDecoder::step`] did.
+enum Step {
+    /// This many bytes of output are in [`FrameDecoder::output`] (0: none
+    /// this step).
+    Output(usize),
+    /// The frame is decoded and checked; it ends at [`FrameDecoder::next`].
+    End,
+    /// The frame is damaged.
+    Damage(Damage),
+}
+
+/// One data frame streamed by libzstd a part at a time (see the module
+/// documentation): the frame header (rewritten without its content size),
+/// each block, the checksum. Given the same bytes, it makes the same calls
+/// whether they come from memory or from a stream.
+pub struct FrameDecoder {
+    dctx: ::zstd::stream::raw::Decoder<'static>,
+    start: u64,
+    index: u64,
+    /// Where the next part starts.
+    next: u64,
+    stage: Stage,
+    fcs: Option<u64>,
+    checksum: bool,
+    decoded: u64,
+    out: Vec<u8>,
+}
+
+/// The smallest window descriptor (RFC 8878 §3.1.1.1.2) for a window of at
+/// least `size` bytes.
+fn window_descriptor(size: u64) -> u8 {
+    for exp in 0..32u8 {
+        let base = 1u64 << (10 + exp);
+        for mant in 0..8u8 {
+            if base + base / 8 * u64::from(mant) >= size {
+                return exp << 3 | mant;
+            }
+        }
+    }
+    0xff
+}
+
+/// The window given to libzstd for a single-segment frame (whose window is
+/// its content size): at least 8 MiB, so that a content size that lies
+/// low still leaves room for the frame's matches, and at most libzstd's
+/// default limit of 128 MiB (a larger one it refuses anyway).
+fn single_segment_window(fcs: u64) -> u64 {
+    fcs.clamp(8 << 20, 128 << 20)
+}
+
+impl FrameDecoder {
+    /// A decoder for the data frame `index` starting at absolute offset
+    /// `start`, reusing the libzstd context of the last frame's decoder
+    /// when there is one (a new one allocates its buffers again).
+    fn new(start: u64, index: u64, last: Option<FrameDecoder>) -> Result<FrameDecoder, String> {
+        let (dctx, out) = match last {
+            Some(mut f) => {
+                f.dctx.reinit().map_err(|e| e.to_string())?;
+                (f.dctx, f.out)
+            }
+            None => (
+                ::zstd::stream::raw::Decoder::new().map_err(|e| e.to_string())?,
+                vec![0; 2 * BLOCK_MAX as usize + 4096],
+            ),
+        };
+        Ok(FrameDecoder {
+            dctx,
+            start,
+            index,
+            next: start,
+            stage: Stage::Header,
+            fcs: None,
+            checksum: false,
+            decoded: 0,
+            out,
+        })
+    }
+
+    /// The output of the last step.
+    fn output(&self, n: usize) -> &[u8] {
+        &self.out[..n]
+    }
+
+    fn damage(&self, at: u64, what: impl Into<String>, end: Option<u64>) -> Step {
+        Step::Damage(Damage {
+            index: self.index,
+            start: self.start,
+            at,
+            what: what.into(),
+            end,
+            fcs: self.fcs,
+            decoded: self.decoded,
+        })
+    }
+
+    /// Give libzstd `part` whole, collecting its output; the bytes written.
+    fn feed(&mut self, part: &[u8]) -> Result<(usize, usize), String> {
+        let (mut read, mut written) = (0, 0);
+        let mut hint = 1;
+        loop {
+            let st = self
+                .dctx
+                .run_on_buffers(&part[read..], &mut self.out[written..])
+                .map_err(|e| e.to_string())?;
+            read += st.bytes_read;
+            written += st.bytes_written;
+            hint = if st.bytes_read == 0 && st.bytes_written == 0 {
+                hint
+            } else {
+                st.remaining
+            };
+            if read == part.len() && written < self.out.len() {
+                return Ok((written, hint));
+            }
+            if written == self.out.len() {
+                return Err("block decodes to more than 256 KiB".into());
+            }
+            if st.bytes_read == 0 && st.bytes_written == 0 {
+                return Err("the decoder made no progress".into());
+            }
+        }
+    }
+
+    /// Decode the next part from `b`, the bytes from [`FrameDecoder::next`]
+    /// on: at least [`NEED`] of them unless the input ends there.
+    fn step(&mut self, b: &[u8]) -> Step {
+        const TRUNC: &str = "truncated: the input ends inside this frame";
+        let at = self.next;
+        match self.stage {
+            Stage::Header => {
+                let Some(&fhd) = b.get(4) else {
+                    return self.damage(at, TRUNC, None);
+                };
+                if fhd & 0x08 != 0 {
+                    return self.damage(at, "reserved frame header bit set", None);
+                }
+                let single = fhd & 0x20 != 0;
+                let did = [0, 1, 2, 4][usize::from(fhd & 3)];
+                let fcs_len = [usize::from(single), 2, 4, 8][usize::from(fhd >> 6)];
+                let fcs_at = 5 + usize::from(!single) + did;
+                let Some(header) = b.get(..fcs_at + fcs_len) else {
+                    return self.damage(at, TRUNC, None);
+                };
+                self.fcs = match fcs_len {
+                    0 => None,
+                    2 => le(header, fcs_at, 2).map(|v| v + 256),
+                    n => le(header, fcs_at, n),
+                };
+                self.checksum = fhd & 0x04 != 0;
+                // The same header without the content size: a window
+                // descriptor instead of the single-segment flag.
+                let mut h = header[..4].to_vec();
+                h.push(fhd & 0x07);
+                if single {
+                    h.push(window_descriptor(single_segment_window(self.fcs.unwrap_or(0))));
+                } else {
+                    h.push(header[5]);
+                }
+                h.extend_from_slice(&header[fcs_at - did..fcs_at]);
+                if let Err(e) = self.feed(&h) {
+                    return self.damage(at, e, None);
+                }
+                self.next = at + header.len() as u64;
+                self.stage = Stage::Block;
+                Step::Output(0)
+            }
+            Stage::Block => {
+                let Some(bh) = le(b, 0, 3) else {
+                    return self.damage(at, TRUNC, None);
+                };
+                let (last, kind, size) = (bh & 1 != 0, (bh >> 1) & 3, bh >> 3);
+                let stored = match kind {
+                    0 | 2 => size,
+                    1 => 1,
+                    _ => return self.damage(at, "reserved block type", None),
+                };
+                // Raw and RLE blocks give their size, compressed blocks
+                // take it: at most 128 KiB either way (a window over a
+                // stream holds no more).
+                if size > BLOCK_MAX {
+                    return self.damage(at, "block larger than 128 KiB", None);
+                }
+                let Some(part) = b.get(..3 + stored as usize) else {
+                    return self.damage(at, TRUNC, None);
+                };
+                match self.feed(part) {
+                    Ok((n, hint)) => {
+                        self.decoded += n as u64;
+                        self.next = at + part.len() as u64;
+                        if last {
+                            self.stage = if self.checksum { Stage::Checksum } else { Stage::Done };
+                            if !self.checksum && hint != 0 {
+                                return self.damage(at, "the frame does not end after its last block", None);
+                            }
+                        }
+                        Step::Output(n)
+                    }
+                    Err(e) => self.damage(at, e, None),
+                }
+            }
+            Stage::Checksum => {
+                let Some(part) = b.get(..4) else {
+                    return self.damage(at, TRUNC, None);
+                };
+                match self.feed(part) {
+                    Ok((n, 0)) => {
+                        self.next = at + 4;
+                        self.stage = Stage::Done;
+                        self.decoded += n as u64;
+                        Step::Output(n)
+                    }
+                    Ok(_) => self.damage(at, "the frame does not end after its checksum", None),
+                    Err(e) => self.damage(at, e, Some(at + 4)),
+                }
+            }
+            Stage::Done => match self.fcs {
+                Some(size) if size != self.decoded => {
+                    let what = format!("content size {size} declared, {} bytes decoded", self.decoded);
+                    self.damage(at, what, Some(at))
+                }
+                _ => Step::End,
+            },
+        }
+    }
+}
+
 /// The in-memory zstd decoder (see the module documentation).
 pub struct MemoryZstd {
     data: Bytes,
@@ -177,19 +556,19 @@ pub struct MemoryZstd {
     scan: usize,
     /// Frames walked (data and skippable).
     frames: u64,
-    /// The frame being streamed, from its start to the end of the input.
-    streamed: Option<(::zstd::stream::read::Decoder<'static, BytesReader>, usize, u64)>,
-    /// Frames walked but not handed to a job: streamed when their turn comes.
+    /// The frame being streamed.
+    frame: Option<FrameDecoder>,
+    /// The decoder of the last frame streamed, reused for the next.
+    spare: Option<FrameDecoder>,
+    /// A unit walked but not handed to a job (a frame to stream, or what
+    /// the walk could not take for a frame): its start and index.
     waiting: Option<(usize, u64)>,
-    /// Why the walk stopped early (handed out after streaming that frame).
-    walk_error: Option<(usize, u64, &'static str)>,
     jobs: Ordered<(usize, u64), Result<(Buffer, usize), String>>,
     /// The frame being handed out (its length), and how far.
     current: Option<Buffer>,
     current_len: usize,
     pool: Pool,
     handed: usize,
-    buf: Vec<u8>,
     max_in_flight: usize,
     /// Whether frames go to workers (otherwise every frame is streamed).
     parallel: bool,
@@ -205,15 +584,14 @@ impl MemoryZstd {
             data,
             scan: 0,
             frames: 0,
-            streamed: None,
+            frame: None,
+            spare: None,
             waiting: None,
-            walk_error: None,
             jobs: Ordered::new(),
             current: None,
             current_len: 0,
             pool: Pool::new(PARALLEL_BUDGET),
             handed: 0,
-            buf: Vec::new(),
             max_in_flight: max_in_flight.max(1),
             parallel,
             done: false,
@@ -221,9 +599,9 @@ impl MemoryZstd {
     }
 
     /// Walk frames and start jobs while the bounds allow; stop at a frame to
-    /// stream (kept in `waiting`) or at damage (`walk_error`).
+    /// stream or at what the walk cannot take (kept in `waiting`).
     fn dispatch(&mut self) {
-        while self.waiting.is_none() && self.walk_error.is_none() && self.scan < self.data.len() {
+        while self.waiting.is_none() && self.scan < self.data.len() {
             if self.jobs.len() >= self.max_in_flight {
                 return;
             }
@@ -231,8 +609,7 @@ impl MemoryZstd {
             // Frames to stream are not walked past what says so.
             let limit = if self.parallel { PARALLEL_FRAME_MAX as u64 } else { 0 };
             match frame_within(&self.data, start, limit) {
-                Err(why) => self.walk_error = Some((start, index, why)),
-                Ok(Frame::Large) => {
+                Err(_) | Ok(Frame::Large) => {
                     self.waiting = Some((start, index));
                     return;
                 }
@@ -267,26 +644,57 @@ impl MemoryZstd {
         }
     }
 
-    fn error(index: u64, start: usize, at: usize, what: impl std::fmt::Display) -> DecodeError {
-        DecodeError::corrupt(
-            format!("zstd frame {index} at compressed byte {start} damaged or truncated near compressed byte {at}: {what}"),
-            Some(at as u64),
-        )
+    /// Report a damaged frame and go on at the next frame after it (or
+    /// finish).
+    fn damaged(&mut self, d: Damage) -> DecodeError {
+        let from = usize::try_from(d.resume_from()).unwrap_or(usize::MAX);
+        let next = match window::scan(&self.data, from, START_NEED, true, &mut is_frame_start) {
+            window::Scan::Found(c) => Some(c),
+            window::Scan::Before(_) => None,
+        };
+        let e = d.error(next.map(|c| c as u64));
+        while self.jobs.drop_front().is_some() {}
+        self.waiting = None;
+        match next {
+            Some(c) => {
+                self.scan = c;
+                self.frames = d.index + 1;
+            }
+            None => self.done = true,
+        }
+        e
     }
 
-    /// Stream the frame at `start`: a single-frame decoder over the rest of
-    /// the input (it stops at the frame's end).
-    fn stream(&mut self, start: usize, index: u64) -> Result<(), DecodeError> {
-        let reader = BytesReader {
-            data: self.data.clone(),
-            pos: start,
+    /// Take the unit at `start` that was not decoded by a job: skip a
+    /// skippable frame, start streaming a data frame, or report damage.
+    fn begin(&mut self, start: usize, index: u64) -> Option<DecodeError> {
+        let d = |at: usize, what: &str| Damage {
+            index,
+            start: start as u64,
+            at: at as u64,
+            what: what.to_string(),
+            end: None,
+            fcs: None,
+            decoded: 0,
         };
-        match ::zstd::stream::read::Decoder::with_buffer(reader) {
-            Ok(d) => {
-                self.streamed = Some((d.single_frame(), start, index));
-                Ok(())
+        match unit_at(self.data.get(start..).unwrap_or(&[]), start as u64) {
+            Unit::Skippable(end) if end <= self.data.len() as u64 => {
+                self.scan = end as usize;
+                self.frames = index + 1;
+                None
             }
-            Err(e) => Err(Self::error(index, start, start, e)),
+            Unit::Skippable(_) => {
+                let len = self.data.len();
+                Some(self.damaged(d(len, "truncated: the input ends inside this frame")))
+            }
+            Unit::Data => match FrameDecoder::new(start as u64, index, self.spare.take()) {
+                Ok(f) => {
+                    self.frame = Some(f);
+                    None
+                }
+                Err(e) => Some(self.damaged(d(start, &e))),
+            },
+            Unit::Bad(what) => Some(self.damaged(d(start, what))),
         }
     }
 }
@@ -295,8 +703,8 @@ impl Decode for MemoryZstd {
     /// The streamed frame's read position, else the first frame not handed
     /// out yet (waiting to be streamed, or the oldest job's), else the walk.
     fn input_done_before(&self) -> Option<u64> {
-        let at = match (&self.streamed, self.waiting, self.jobs.front()) {
-            (Some((d, _, _)), _, _) => d.get_ref().pos,
+        let at = match (&self.frame, self.waiting, self.jobs.front()) {
+            (Some(f), _, _) => f.next as usize,
             (None, Some((start, _)), _) => start,
             (None, None, Some(p)) => p.meta.0,
             (None, None, None) => self.scan,
@@ -316,31 +724,20 @@ impl Decode for MemoryZstd {
                 let cur = self.current.as_ref().map_or(&[][..], Buffer::bytes);
                 return Some(Ok(cur.get(from..to).unwrap_or(&[])));
             }
-            if let Some((d, start, index)) = self.streamed.as_mut() {
-                if self.buf.len() < CHUNK {
-                    self.buf.resize(CHUNK, 0);
-                }
-                match d.read(&mut self.buf) {
-                    Ok(0) => {
-                        let end = d.get_ref().pos;
-                        self.frames = self.frames.max(*index + 1);
-                        self.scan = end;
-                        self.streamed = None;
-                        // The walk stopped at this frame; the decoder got
-                        // through it, so walk on from its end.
-                        self.walk_error = None;
+            if let Some(f) = self.frame.as_mut() {
+                let at = usize::try_from(f.next).unwrap_or(usize::MAX);
+                match f.step(self.data.get(at..).unwrap_or(&[])) {
+                    Step::Output(0) => continue,
+                    Step::Output(n) => return self.frame.as_ref().map(|f| Ok(f.output(n))),
+                    Step::End => {
+                        self.scan = at;
+                        self.frames = f.index + 1;
+                        self.spare = self.frame.take();
                         continue;
                     }
-                    Ok(n) => return Some(Ok(&self.buf[..n])),
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        let (start, index, at) = (*start, *index, d.get_ref().pos);
-                        let what = match self.walk_error {
-                            Some((s, _, why)) if s == start => format!("{e} ({why})"),
-                            _ => e.to_string(),
-                        };
-                        self.done = true;
-                        return Some(Err(Self::error(index, start, at, what)));
+                    Step::Damage(d) => {
+                        self.spare = self.frame.take();
+                        return Some(Err(self.damaged(d)));
                     }
                 }
             }
@@ -357,31 +754,158 @@ impl Decode for MemoryZstd {
                         self.current_len = n;
                         self.dispatch();
                     }
-                    // Stream the damaged frame for what it gives before the
-                    // error; the walk resumes after it (or stops there).
+                    // Stream the frame for what it gives before the damage;
+                    // the walk resumes after it.
                     _ => {
                         while self.jobs.drop_front().is_some() {}
-                        self.waiting = None;
-                        self.walk_error = None;
+                        self.waiting = Some((start, index));
                         self.frames = index;
                         self.scan = start;
-                        if let Err(e) = self.stream(start, index) {
-                            self.done = true;
-                            return Some(Err(e));
-                        }
                     }
                 }
                 continue;
             }
-            if let Some((start, index)) = self.waiting.take().or(self.walk_error.map(|(s, i, _)| (s, i))) {
-                if let Err(e) = self.stream(start, index) {
-                    self.done = true;
+            if let Some((start, index)) = self.waiting.take() {
+                if let Some(e) = self.begin(start, index) {
                     return Some(Err(e));
                 }
                 continue;
             }
             self.done = true;
             return None;
+        }
+    }
+}
+
+/// zstd from a stream (standard input, `--no-mmap`): frames in order on
+/// the caller's thread, each streamed by a [`FrameDecoder`] over a sliding
+/// window of the compressed input, damage skipped as [`MemoryZstd`] skips
+/// it: both give the same bytes and the same errors.
+pub struct StreamZstd<R> {
+    win: Window<R>,
+    /// Where the next unit starts, and its index.
+    pos: u64,
+    index: u64,
+    frame: Option<FrameDecoder>,
+    /// The decoder of the last frame, reused for the next.
+    spare: Option<FrameDecoder>,
+    done: bool,
+}
+
+impl<R: Read> StreamZstd<R> {
+    /// A decoder over the zstd frames read from `input`.
+    pub fn new(input: R) -> StreamZstd<R> {
+        StreamZstd {
+            win: Window::new(input),
+            pos: 0,
+            index: 0,
+            frame: None,
+            spare: None,
+            done: false,
+        }
+    }
+
+    fn damaged(&mut self, d: Damage) -> DecodeError {
+        let next = match self.win.find(d.resume_from(), START_NEED, &mut is_frame_start) {
+            Ok(n) => n,
+            Err(e) => {
+                self.done = true;
+                return e;
+            }
+        };
+        let e = d.error(next);
+        match next {
+            Some(c) => {
+                self.pos = c;
+                self.index = d.index + 1;
+            }
+            None => self.done = true,
+        }
+        e
+    }
+
+    /// Make the window hold `NEED` bytes from `at` (or to the end of the
+    /// input) and [`LOOKBACK`] before it.
+    fn window_at(&mut self, at: u64) -> Result<(), DecodeError> {
+        self.win.release(at.saturating_sub(LOOKBACK));
+        self.win.fill_to(at + NEED as u64)
+    }
+
+    fn next_step(&mut self) -> Option<Result<usize, DecodeError>> {
+        loop {
+            if self.done {
+                return None;
+            }
+            if let Some(next) = self.frame.as_ref().map(|f| f.next) {
+                if let Err(e) = self.window_at(next) {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                let b = self.win.from(next);
+                let Some(f) = self.frame.as_mut() else { continue };
+                match f.step(b) {
+                    Step::Output(0) => continue,
+                    Step::Output(n) => return Some(Ok(n)),
+                    Step::End => {
+                        self.pos = next;
+                        self.index = f.index + 1;
+                        self.spare = self.frame.take();
+                        continue;
+                    }
+                    Step::Damage(d) => {
+                        self.spare = self.frame.take();
+                        return Some(Err(self.damaged(d)));
+                    }
+                }
+            }
+            let (start, index) = (self.pos, self.index);
+            if let Err(e) = self.window_at(start) {
+                self.done = true;
+                return Some(Err(e));
+            }
+            if self.win.is_eof() && start >= self.win.end() {
+                self.done = true;
+                return None;
+            }
+            let d = |at: u64, what: &str| Damage {
+                index,
+                start,
+                at,
+                what: what.to_string(),
+                end: None,
+                fcs: None,
+                decoded: 0,
+            };
+            match unit_at(self.win.from(start), start) {
+                Unit::Skippable(end) => match self.win.skip_to(end) {
+                    Ok(true) => {
+                        self.pos = end;
+                        self.index = index + 1;
+                    }
+                    Ok(false) => {
+                        let len = self.win.end();
+                        return Some(Err(self.damaged(d(len, "truncated: the input ends inside this frame"))));
+                    }
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                },
+                Unit::Data => match FrameDecoder::new(start, index, self.spare.take()) {
+                    Ok(f) => self.frame = Some(f),
+                    Err(e) => return Some(Err(self.damaged(d(start, &e)))),
+                },
+                Unit::Bad(what) => return Some(Err(self.damaged(d(start, what)))),
+            }
+        }
+    }
+}
+
+impl<R: Read + Send> Decode for StreamZstd<R> {
+    fn next_chunk(&mut self) -> Option<Result<&[u8], DecodeError>> {
+        match self.next_step()? {
+            Ok(n) => self.frame.as_ref().map(|f| Ok(f.output(n))),
+            Err(e) => Some(Err(e)),
         }
     }
 }

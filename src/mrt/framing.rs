@@ -21,6 +21,13 @@
 //! * Some early BGP4MP_ET writers left the 4-byte microsecond field out of the
 //!   length. When an ET record's declared end is not a plausible header but
 //!   four bytes further is, the framer reads every later ET record that way.
+//! * Where a damaged compressed region was skipped (see
+//!   [`crate::decompress::DecodeError`]), the decompressed stream has a
+//!   break: the bytes before it are framed as if the input ended there (a
+//!   record cut by the break is reported as truncated "before a damaged
+//!   region", which is damage, not an early end of input), and after it no
+//!   header is trusted until one is confirmed (it and the header after it
+//!   plausible); the bytes before that one are reported as garbage.
 //!
 //! The same [`Framer`] both cuts batches out of a stream (with
 //! `at_end = false`, stopping where it would need bytes it has not seen) and
@@ -74,6 +81,9 @@ pub struct FrameState {
     pub last_ts: Option<u32>,
     /// ET records under-declare their length by the microsecond field.
     pub et_short: bool,
+    /// The bytes here follow a break in the decompressed stream (a damaged
+    /// compressed region skipped): they may start anywhere inside a record.
+    pub after_break: bool,
 }
 
 /// What one framing step found.
@@ -98,6 +108,9 @@ pub struct Framer<'a> {
     index: u64,
     state: FrameState,
     at_end: bool,
+    /// The buffer ends at a break in the decompressed stream rather than at
+    /// the end of the input (with `at_end`).
+    at_break: bool,
 }
 
 impl<'a> Framer<'a> {
@@ -112,7 +125,57 @@ impl<'a> Framer<'a> {
             index: first_index,
             state,
             at_end,
+            at_break: false,
         }
+    }
+
+    /// The buffer (given with `at_end`) ends at a break in the decompressed
+    /// stream, not at the end of the input: a record cut there is damage.
+    pub(crate) fn ending_at_break(mut self, yes: bool) -> Self {
+        self.at_break = yes;
+        self
+    }
+
+    /// What a record or header cut by the end of the buffer is called.
+    fn cut_what(&self, what: &'static str) -> &'static str {
+        match (self.at_break, what) {
+            (false, w) => w,
+            (true, "MRT header") => "MRT header before a damaged region",
+            (true, _) => "MRT record before a damaged region",
+        }
+    }
+
+    /// The first step after a break in the decompressed stream: the bytes up
+    /// to the first confirmed header are garbage (`None`: the header here is
+    /// confirmed, frame on). Until a header is confirmed the state keeps
+    /// saying so, also across batches, so that bytes that cannot be decided
+    /// yet are decided where more are seen.
+    fn after_break(&mut self) -> Option<Step<'a>> {
+        let start = self.pos;
+        let mut q = start;
+        while q < self.buf.len() {
+            match self.confirmed(q, None) {
+                Some(true) => {
+                    self.state.after_break = false;
+                    break;
+                }
+                Some(false) => q += 1,
+                None => break,
+            }
+        }
+        if q == start || (self.state.after_break && q < self.buf.len() && q - start < GARBAGE_SPLIT) {
+            // Undecided: wait for more bytes rather than cut the region in
+            // two (unless it is already long: memory stays bounded).
+            return if self.state.after_break { Some(Step::NeedMore) } else { None };
+        }
+        self.pos = q;
+        let err = Error::new(
+            ErrorKind::Garbage {
+                skipped: (q - start) as u64,
+            },
+            self.base + start as u64,
+        );
+        Some(Step::Damage(err))
     }
 
     /// Position in the buffer of the next unframed byte.
@@ -339,9 +402,11 @@ impl<'a> Framer<'a> {
                 }
                 Some(false) => q += 1,
                 None => {
-                    // Not enough data to confirm the candidate at q: let the
-                    // caller cut the garbage before it and come back with more.
-                    if q > start {
+                    // Not enough data to confirm the candidate at q: wait for
+                    // more, or (when the garbage is long already, to keep
+                    // memory bounded) let the caller cut the garbage before
+                    // it and come back with more.
+                    if q - start >= GARBAGE_SPLIT {
                         self.pos = q;
                         let err = Error::new(
                             ErrorKind::Garbage {
@@ -372,12 +437,17 @@ impl<'a> Framer<'a> {
         if avail == 0 {
             return if self.at_end { Step::End } else { Step::NeedMore };
         }
+        if self.state.after_break {
+            if let Some(step) = self.after_break() {
+                return step;
+            }
+        }
         let Some(h) = self.header_at(pos) else {
             if !self.at_end {
                 return Step::NeedMore;
             }
             self.pos = self.buf.len();
-            let err = Error::truncated("MRT header", HEADER_LEN, avail, self.base + pos as u64).in_record(self.index);
+            let err = Error::truncated(self.cut_what("MRT header"), HEADER_LEN, avail, self.base + pos as u64).in_record(self.index);
             self.index += 1;
             return Step::Damage(err);
         };
@@ -404,7 +474,7 @@ impl<'a> Framer<'a> {
                 return Step::NeedMore;
             }
             self.pos = self.buf.len();
-            let err = Error::truncated("MRT record", total as usize, avail, self.base + pos as u64).in_record(self.index);
+            let err = Error::truncated(self.cut_what("MRT record"), total as usize, avail, self.base + pos as u64).in_record(self.index);
             self.index += 1;
             return Step::Damage(err);
         }
@@ -516,6 +586,11 @@ impl<'a> Framer<'a> {
     }
 }
 
+/// Garbage longer than this is reported in parts when the bytes that would
+/// end it are not there yet (a stream cut into batches); shorter regions are
+/// reported whole, as one walk over the whole input reports them.
+const GARBAGE_SPLIT: usize = 1 << 20;
+
 /// How many consecutive headers must chain by their lengths before
 /// [`find_boundary`] takes a position for the start of a record.
 const CHAIN: usize = 4;
@@ -553,7 +628,7 @@ pub(crate) fn find_boundary(buf: &[u8], from: usize, to: usize) -> Option<(usize
         pos,
         FrameState {
             last_ts: Some(first.timestamp),
-            et_short: false,
+            ..FrameState::default()
         },
     ))
 }
@@ -671,6 +746,14 @@ impl<'a> Records<'a> {
             framer: Framer::new(buf, base, first_index, state, at_end),
             stop: len.min(buf.len()),
         }
+    }
+
+    /// With `yes`, `buf` (given with `at_end`) ends at a break in the
+    /// decompressed stream (a damaged compressed region skipped), not at
+    /// the end of the input: a record cut there is damage.
+    pub(crate) fn ending_at_break(mut self, yes: bool) -> Self {
+        self.framer = self.framer.ending_at_break(yes);
+        self
     }
 
     /// Records of a whole in-memory input.
