@@ -370,7 +370,7 @@ const fn length_rule(code: u8) -> Option<(usize, usize)> {
 #[inline]
 pub fn withdraws_by_length(code: u8, len: usize) -> bool {
     match length_rule(code) {
-        Some((0, m)) => len % m != 0,
+        Some((0, m)) => !len.is_multiple_of(m),
         Some((n, _)) => len != n,
         None => false,
     }
