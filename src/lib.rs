@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+#[cfg(feature = "batch")]
 pub mod batch;
 pub mod bgp;
 pub mod cursor;
@@ -30,6 +31,7 @@ pub mod simd;
 pub mod snapshot;
 pub mod source;
 pub mod stats;
+#[cfg(feature = "synth")]
 pub mod synth;
 
 pub use bgp::Prefix;

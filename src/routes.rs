@@ -38,7 +38,7 @@
 //! 192.0.2.0/24 with AS path `65001 65002`, built in memory:
 //!
 //! ```
-//! use mrtsnap::routes::{for_each_route, Options, RouteKind};
+//! use mrtsnap::routes::{for_each_route, RouteOptions, RouteKind};
 //! use mrtsnap::Source;
 //!
 //! let record: Vec<u8> = [
@@ -56,7 +56,7 @@
 //! .concat();
 //! let src = Source::from_bytes("update.mrt", record);
 //! let mut seen = Vec::new();
-//! let report = for_each_route(&src, Options::default(), |r| {
+//! let report = for_each_route(&src, RouteOptions::default(), |r| {
 //!     seen.push(format!("{:?} {} from AS{} origin {:?}", r.kind, r.prefix, r.peer.asn.unwrap_or(0), r.origin_as()));
 //! })?;
 //! assert_eq!(seen, ["Announce 192.0.2.0/24 from AS65001 origin Asn(65002)"]);
@@ -64,7 +64,7 @@
 //! # Ok::<(), mrtsnap::Error>(())
 //! ```
 
-use crate::bgp::as_path::{AsPath, OriginRef, PathBuf, Segment, Segments, AS_SEQUENCE, AS_SET};
+use crate::bgp::as_path::{AsPath, AsPathBuf, OriginRef, Segment, Segments, AS_SEQUENCE, AS_SET};
 use crate::bgp::attr::{next_hop_ip, AttrContext, Attrs};
 use crate::bgp::message::{Message, Update};
 use crate::bgp::nlri::{Nlri, Prefix, Prefixes};
@@ -234,7 +234,7 @@ impl<'a> Route<'a> {
 
     /// The AS path, AS_PATH merged with AS4_PATH as RFC 6793 §4.2.3 says,
     /// as an iterator over its segments; nothing is copied or allocated.
-    /// Gives the same segments as [`PathBuf::merge`] (or [`PathBuf::load`]
+    /// Gives the same segments as [`AsPathBuf::merge`] (or [`AsPathBuf::load`]
     /// without AS4_PATH); a route without AS_PATH has none.
     ///
     /// # Example
@@ -274,13 +274,13 @@ impl<'a> Route<'a> {
     /// # use mrtsnap::mrt::{Record, Records};
     /// # let raw = Records::from_bytes(&record).next().unwrap()?;
     /// # let rec = Record::decode(&raw)?;
-    /// use mrtsnap::bgp::{Origin, PathBuf};
-    /// let mut buf = PathBuf::new();
+    /// use mrtsnap::bgp::{Origin, AsPathBuf};
+    /// let mut buf = AsPathBuf::new();
     /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
     /// assert_eq!(route.as_path(&mut buf).origin(), Origin::Asn(65002));
     /// # Ok::<(), mrtsnap::Error>(())
     /// ```
-    pub fn as_path<'b>(&self, buf: &'b mut PathBuf) -> &'b PathBuf {
+    pub fn as_path<'b>(&self, buf: &'b mut AsPathBuf) -> &'b AsPathBuf {
         buf.clear();
         for s in self.as_path_segments() {
             buf.push_segment(s.kind(), s.asns());
@@ -535,7 +535,7 @@ pub struct PathSegments<'a> {
 }
 
 impl<'a> PathSegments<'a> {
-    /// The RFC 6793 §4.2.3 merge, the same decisions as [`PathBuf::merge`].
+    /// The RFC 6793 §4.2.3 merge, the same decisions as [`AsPathBuf::merge`].
     fn new(as_path: Option<AsPath<'a>>, as4_path: Option<AsPath<'a>>) -> PathSegments<'a> {
         let Some(p) = as_path else {
             return PathSegments {
@@ -1054,20 +1054,20 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
 ///
 /// # Example
 /// ```
-/// let opts = mrtsnap::routes::Options { strict: true, ..Default::default() };
+/// let opts = mrtsnap::routes::RouteOptions { strict: true, ..Default::default() };
 /// assert_eq!(opts.batch_size, mrtsnap::source::DEFAULT_BATCH_SIZE);
 /// ```
 #[derive(Clone, Copy, Debug)]
-pub struct Options {
+pub struct RouteOptions {
     /// Stop at the first error instead of skipping what it touched.
     pub strict: bool,
     /// Size of the batches the input is cut into.
     pub batch_size: usize,
 }
 
-impl Default for Options {
+impl Default for RouteOptions {
     fn default() -> Self {
-        Options {
+        RouteOptions {
             strict: false,
             batch_size: DEFAULT_BATCH_SIZE,
         }
@@ -1091,14 +1091,14 @@ impl Default for Options {
 /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
 /// #     &[24, 192, 0, 2],
 /// # ].concat();
-/// use mrtsnap::routes::{for_each_route, Options};
+/// use mrtsnap::routes::{for_each_route, RouteOptions};
 /// let src = mrtsnap::Source::from_bytes("mem", record);
 /// let mut n = 0;
-/// let report = for_each_route(&src, Options::default(), |_| n += 1)?;
+/// let report = for_each_route(&src, RouteOptions::default(), |_| n += 1)?;
 /// assert_eq!((n, report.total_records()), (1, 1));
 /// # Ok::<(), mrtsnap::Error>(())
 /// ```
-pub fn for_each_route<F>(src: &Source, opts: Options, mut f: F) -> Result<Report>
+pub fn for_each_route<F>(src: &Source, opts: RouteOptions, mut f: F) -> Result<Report>
 where
     F: FnMut(&Route<'_>),
 {
@@ -1346,7 +1346,7 @@ mod tests {
         let asns: Vec<u32> = r.as_path_segments().flat_map(|s| s.asns()).collect();
         assert_eq!(asns, [1, 70000, 80000]);
         assert!(matches!(r.origin_as(), OriginRef::Asn(80000)));
-        let mut buf = PathBuf::new();
+        let mut buf = AsPathBuf::new();
         assert_eq!(r.as_path(&mut buf).origin(), crate::bgp::Origin::Asn(80000));
     }
 
@@ -1356,18 +1356,18 @@ mod tests {
     }
 
     proptest! {
-        /// The streaming merge gives what `PathBuf::merge` (or `load`) gives,
+        /// The streaming merge gives what `AsPathBuf::merge` (or `load`) gives,
         /// and the same origin.
         #[test]
         fn merged_segments_match_pathbuf(p in arb_path(false), p4 in proptest::option::of(arb_path(true))) {
             let a = AsPath::parse(&p, 0, 2).unwrap();
             let a4 = p4.as_ref().map(|b| AsPath::parse(b, 0, 4).unwrap());
-            let mut want = PathBuf::new();
+            let mut want = AsPathBuf::new();
             match a4 {
                 Some(a4) => want.merge(&a, &a4),
                 None => want.load(&a),
             }
-            let mut got = PathBuf::new();
+            let mut got = AsPathBuf::new();
             for s in PathSegments::new(Some(a), a4) {
                 got.push_segment(s.kind(), s.asns());
             }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use mrtsnap::bgp::as_path::{PathBuf, AS_SEQUENCE, AS_SET};
+use mrtsnap::bgp::as_path::{AsPathBuf, AS_SEQUENCE, AS_SET};
 use mrtsnap::bgp::attr::AttrContext;
 use mrtsnap::bgp::message::MessageContext;
 use mrtsnap::bgp::{Attrs, Message, Origin};
@@ -319,7 +319,7 @@ fn as4_path_merge_in_two_byte_message() {
     assert_eq!(a.effective_aggregator(), Some((4_200_000_003, Ipv4Addr::new(192, 0, 2, 9))));
     assert!(a.atomic_aggregate);
     assert_eq!((a.origin, a.next_hop), (Some(1), Some(Ipv4Addr::new(192, 0, 2, 1))));
-    let mut pb = PathBuf::new();
+    let mut pb = AsPathBuf::new();
     pb.merge(&path, &path4);
     let segs: Vec<(u8, Vec<u32>)> = pb.segments().map(|(k, a)| (k, a.to_vec())).collect();
     assert_eq!(

@@ -202,15 +202,15 @@ impl<'a> Iterator for Segments<'a> {
 /// An owned AS path in a reusable buffer: the result of merging AS_PATH with
 /// AS4_PATH. Clearing and refilling it does not allocate once warm.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PathBuf {
+pub struct AsPathBuf {
     segs: Vec<(u8, u32, u32)>,
     asns: Vec<u32>,
 }
 
-impl PathBuf {
+impl AsPathBuf {
     /// An empty buffer.
-    pub fn new() -> PathBuf {
-        PathBuf::default()
+    pub fn new() -> AsPathBuf {
+        AsPathBuf::default()
     }
 
     /// Empty the buffer, keeping its capacity.
@@ -392,7 +392,7 @@ mod tests {
         let a = seg(AS_SEQUENCE, &[1, 23456, 23456], false);
         let a4 = seg(AS_SEQUENCE, &[70000, 80000], true);
         let (a, a4) = (AsPath::parse(&a, 0, 2).unwrap(), AsPath::parse(&a4, 0, 4).unwrap());
-        let mut pb = PathBuf::new();
+        let mut pb = AsPathBuf::new();
         pb.merge(&a, &a4);
         let v: Vec<_> = pb.segments().flat_map(|(_, s)| s.to_vec()).collect();
         assert_eq!(v, [1, 70000, 80000]);

@@ -372,7 +372,7 @@ impl ChunkedMember {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "synth"))]
 mod tests {
     use super::*;
     use std::io::Write;

@@ -6,7 +6,7 @@
 //! no communities field; large communities are not shown; a message's
 //! withdrawals come before its announcements).
 
-use crate::bgp::as_path::{PathBuf, AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET};
+use crate::bgp::as_path::{AsPathBuf, AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET};
 use crate::bgp::attr::{next_hop_ip, Attrs};
 use crate::bgp::message::Message;
 use crate::bgp::nlri::Prefix;
@@ -25,7 +25,7 @@ use std::net::IpAddr;
 /// per record, each peer's `address|AS|` once per peer table.
 #[derive(Debug, Default)]
 pub struct BgpdumpWriter {
-    path: PathBuf,
+    path: AsPathBuf,
     /// `address|AS|` of every peer of the cached table, concatenated.
     peer_text: Vec<u8>,
     /// End offsets into `peer_text`, one per peer.
@@ -450,7 +450,7 @@ fn bgpdump_aggregator(attrs: &Attrs<'_>, asn_len: u8) -> Option<(u32, u32)> {
 
 /// Write a path: sequences space-separated, `{a,b}` sets, `(a b)`
 /// confederation sequences, `[a,b]` confederation sets.
-pub fn write_path(p: &PathBuf, out: &mut Vec<u8>) {
+pub fn write_path(p: &AsPathBuf, out: &mut Vec<u8>) {
     let mut first = true;
     for (kind, asns) in p.segments() {
         let (open, sep, close): (&[u8], u8, &[u8]) = match kind {

@@ -24,7 +24,7 @@
 use super::column::ListColumn;
 use super::scan::{find_origin, set_members, EntryTable, Found};
 use super::{naming, DecodeStats, FullFeed, PeerInfo, Snapshot, SnapshotOptions, SourceInfo, KEY_ASN, KEY_SET, KIND_SHIFT};
-use crate::bgp::as_path::PathBuf;
+use crate::bgp::as_path::AsPathBuf;
 use crate::bgp::{Origin, Prefix};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mrt::{Bgp4mpBody, PeerTable, RawRecord, Record, Rib, TableDump};
@@ -440,7 +440,7 @@ struct Worker {
     addr_ids: HashMap<(IpAddr, u32), u32>,
     bare_ids: HashMap<u16, u32>,
     members: Vec<u32>,
-    path: PathBuf,
+    path: AsPathBuf,
     /// The prefix being collected and its (origin key, local peer) pairs,
     /// as two columns (the kernels compare them a vector at a time).
     group: Option<Prefix>,
@@ -473,7 +473,7 @@ impl Worker {
             addr_ids: HashMap::new(),
             bare_ids: HashMap::new(),
             members: Vec::new(),
-            path: PathBuf::new(),
+            path: AsPathBuf::new(),
             group: None,
             pair_origins: Vec::with_capacity(1024),
             pair_peers: Vec::with_capacity(1024),
@@ -1175,7 +1175,7 @@ pub(crate) fn from_rows(
     Ok(snap)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "synth"))]
 mod tests {
     use super::*;
     use crate::mrt::Records;

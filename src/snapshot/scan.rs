@@ -5,8 +5,8 @@
 //! decodes every attribute; this walk only hops over the attribute headers,
 //! keeps the AS_PATH and AS4_PATH values, and reads the last
 //! non-confederation segment of the path, without allocating. It gives the
-//! same answer as `Attrs::parse` followed by [`PathBuf::merge`] and
-//! [`PathBuf::origin`] (the rules the dump writer uses), which the tests
+//! same answer as `Attrs::parse` followed by [`AsPathBuf::merge`] and
+//! [`AsPathBuf::origin`] (the rules the dump writer uses), which the tests
 //! check:
 //!
 //! - the attribute block must frame (an attribute running past its end is
@@ -29,7 +29,7 @@
 //!   That case is rare (a TABLE_DUMP_V2 path is already 4-byte) and takes
 //!   the slow, exact path.
 
-use crate::bgp::as_path::{AsPath, PathBuf, AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET};
+use crate::bgp::as_path::{AsPath, AsPathBuf, AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET};
 use crate::bgp::attr::{self, code, FLAG_EXTENDED};
 use crate::bgp::{Origin, RawAttrs};
 use crate::error::{Error, ErrorKind, Result};
@@ -211,7 +211,7 @@ fn framing_error(attrs: &[u8], offset: u64) -> Error {
 /// fixed-size attribute of the wrong length: [`attr::withdraws_by_length`],
 /// the rule `Attrs::parse` applies): the route is withdrawn, not given an
 /// origin.
-pub(crate) fn find_origin<'a>(attrs: &'a [u8], offset: u64, asn_len: u8, path: &mut PathBuf, report: &mut Report) -> Result<Found<'a>> {
+pub(crate) fn find_origin<'a>(attrs: &'a [u8], offset: u64, asn_len: u8, path: &mut AsPathBuf, report: &mut Report) -> Result<Found<'a>> {
     // As in `Attrs::parse`, the last occurrence wins; a malformed AS4_PATH
     // is dropped (and counted), a malformed AS_PATH withdraws the route.
     let mut as_path: Option<(&'a [u8], Found<'a>, u8)> = None;
@@ -271,7 +271,7 @@ pub(crate) fn find_origin<'a>(attrs: &'a [u8], offset: u64, asn_len: u8, path: &
         return Ok(found);
     };
     path.merge(&p, &p4);
-    // `PathBuf::origin` de-duplicates set members; keep them as `set_members` does.
+    // `AsPathBuf::origin` de-duplicates set members; keep them as `set_members` does.
     let mut o = Origin::None;
     for (kind, asns) in path.segments() {
         match kind {
@@ -322,7 +322,7 @@ mod tests {
     /// The slow, reference answer: what the dump writer derives.
     fn reference(block: &[u8], asn_len: u8) -> Option<Origin> {
         let a = Attrs::parse(block, 0, AttrContext { asn_len, rib_afi: None }).ok()?;
-        let mut pb = PathBuf::new();
+        let mut pb = AsPathBuf::new();
         match (a.as_path, a.as4_path) {
             (Some(p), Some(p4)) => pb.merge(&p, &p4),
             (Some(p), None) => pb.load(&p),
@@ -332,7 +332,7 @@ mod tests {
     }
 
     fn fast(block: &[u8], asn_len: u8) -> Option<Origin> {
-        let mut pb = PathBuf::new();
+        let mut pb = AsPathBuf::new();
         let mut rep = Report::default();
         let f = find_origin(block, 0, asn_len, &mut pb, &mut rep).ok()?;
         let mut m = Vec::new();
@@ -470,7 +470,7 @@ mod withdraw_tests {
     /// `find_origin` of `block` at offset 1000: the error's kind name and
     /// offset, or the origin, with the warnings counted.
     fn origin(block: &[u8], asn_len: u8) -> (std::result::Result<Origin, (&'static str, u64)>, u64) {
-        let mut pb = PathBuf::new();
+        let mut pb = AsPathBuf::new();
         let mut rep = Report::default();
         let r = match find_origin(block, 1000, asn_len, &mut pb, &mut rep) {
             Ok(Found::Asn(a)) => Ok(Origin::Asn(a)),

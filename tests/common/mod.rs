@@ -4,7 +4,7 @@
 //! an input and records what it found.
 #![allow(dead_code)]
 
-use mrtsnap::bgp::{Attrs, Message, PathBuf as AsPathBuf, Update};
+use mrtsnap::bgp::{AsPathBuf, Attrs, Message, Update};
 use mrtsnap::dump::BgpdumpWriter;
 use mrtsnap::mrt::{Bgp4mpBody, FrameState, PeerTable, RawRecord, Record, Records};
 use mrtsnap::Error;
