@@ -263,9 +263,9 @@ impl BgpdumpWriter {
         match body {
             Bgp4mpBody::StateChange { old, new } => {
                 head.write(out, b"STATE");
-                write_u32(out, u32::from(*old));
+                write_u32(out, u32::from(old.code()));
                 out.push(b'|');
-                write_u32(out, u32::from(*new));
+                write_u32(out, u32::from(new.code()));
                 out.push(b'\n');
             }
             Bgp4mpBody::Message {

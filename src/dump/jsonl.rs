@@ -155,13 +155,13 @@ fn write_body(raw: &RawRecord<'_>, rec: &Record<'_>, body: &Bgp4mpBody<'_>, side
             head(out, b"state", raw);
             side.write(out);
             key(out, b"old_state");
-            write_u32(out, u32::from(*old));
+            write_u32(out, u32::from(old.code()));
             key(out, b"new_state");
-            write_u32(out, u32::from(*new));
+            write_u32(out, u32::from(new.code()));
             key(out, b"old_state_name");
-            opt_name(out, state_name(*old));
+            opt_name(out, old.name());
             key(out, b"new_state_name");
-            opt_name(out, state_name(*new));
+            opt_name(out, new.name());
             out.extend_from_slice(b"}\n");
             None
         }
@@ -491,21 +491,6 @@ fn aigp_metric(v: &[u8]) -> Option<u64> {
         rest = tail.get(len - 3..)?;
     }
     None
-}
-
-/// BGP FSM state names (RFC 6396 §4.4.1; 7 and 8 are Quagga's).
-fn state_name(s: u16) -> Option<&'static str> {
-    Some(match s {
-        1 => "Idle",
-        2 => "Connect",
-        3 => "Active",
-        4 => "OpenSent",
-        5 => "OpenConfirm",
-        6 => "Established",
-        7 => "Clearing",
-        8 => "Deleted",
-        _ => return None,
-    })
 }
 
 #[inline]

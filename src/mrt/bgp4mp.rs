@@ -43,6 +43,101 @@ impl Peering {
     }
 }
 
+/// A state of the BGP finite state machine (RFC 4271 §8.2.2), as the
+/// STATE_CHANGE records of RFC 6396 §4.4.1 number them, with the two states
+/// Quagga's collectors also write (7 `Clearing`, 8 `Deleted`). A code no
+/// collector defines is kept as [`FsmState::Other`], so that nothing a
+/// record says is lost.
+///
+/// # Example
+/// ```
+/// use mrtsnap::mrt::FsmState;
+/// let s = FsmState::from_code(6);
+/// assert_eq!(s, FsmState::Established);
+/// assert_eq!((s.code(), s.to_string()), (6, "Established".to_string()));
+/// assert_eq!(FsmState::from_code(8).name(), Some("Deleted"));
+/// assert_eq!(FsmState::from_code(42), FsmState::Other(42));
+/// assert_eq!(FsmState::Other(42).to_string(), "42");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FsmState {
+    /// 1: Idle.
+    Idle,
+    /// 2: Connect.
+    Connect,
+    /// 3: Active.
+    Active,
+    /// 4: OpenSent.
+    OpenSent,
+    /// 5: OpenConfirm.
+    OpenConfirm,
+    /// 6: Established.
+    Established,
+    /// 7: Clearing (Quagga).
+    Clearing,
+    /// 8: Deleted (Quagga).
+    Deleted,
+    /// Any other code.
+    Other(u16),
+}
+
+impl FsmState {
+    /// The state a record's 16-bit code names.
+    pub fn from_code(code: u16) -> FsmState {
+        match code {
+            1 => FsmState::Idle,
+            2 => FsmState::Connect,
+            3 => FsmState::Active,
+            4 => FsmState::OpenSent,
+            5 => FsmState::OpenConfirm,
+            6 => FsmState::Established,
+            7 => FsmState::Clearing,
+            8 => FsmState::Deleted,
+            other => FsmState::Other(other),
+        }
+    }
+
+    /// The code as the record writes it.
+    pub fn code(self) -> u16 {
+        match self {
+            FsmState::Idle => 1,
+            FsmState::Connect => 2,
+            FsmState::Active => 3,
+            FsmState::OpenSent => 4,
+            FsmState::OpenConfirm => 5,
+            FsmState::Established => 6,
+            FsmState::Clearing => 7,
+            FsmState::Deleted => 8,
+            FsmState::Other(c) => c,
+        }
+    }
+
+    /// The state's name, `None` for [`FsmState::Other`].
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            FsmState::Idle => "Idle",
+            FsmState::Connect => "Connect",
+            FsmState::Active => "Active",
+            FsmState::OpenSent => "OpenSent",
+            FsmState::OpenConfirm => "OpenConfirm",
+            FsmState::Established => "Established",
+            FsmState::Clearing => "Clearing",
+            FsmState::Deleted => "Deleted",
+            FsmState::Other(_) => return None,
+        })
+    }
+}
+
+/// The name, or the code of an [`FsmState::Other`].
+impl std::fmt::Display for FsmState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", self.code()),
+        }
+    }
+}
+
 /// What a BGP4MP record holds.
 // An UPDATE view is a few hundred bytes of borrowed slices; boxing it would
 // allocate per message on the hot path, so the size difference is accepted.
@@ -51,10 +146,10 @@ impl Peering {
 pub enum Bgp4mpBody<'a> {
     /// STATE_CHANGE / STATE_CHANGE_AS4.
     StateChange {
-        /// Old FSM state.
-        old: u16,
-        /// New FSM state.
-        new: u16,
+        /// The state the peer left.
+        old: FsmState,
+        /// The state the peer entered.
+        new: FsmState,
     },
     /// A BGP message (MESSAGE, MESSAGE_AS4, _LOCAL, _ADDPATH variants).
     Message {
@@ -161,8 +256,8 @@ impl<'a> Bgp4mp<'a> {
             0 if body.len() == 8 => {
                 let peer_as = u32::from(r.u16("BGP4MP peer AS")?);
                 let local_as = u32::from(r.u16("BGP4MP local AS")?);
-                let old = r.u16("BGP4MP old state")?;
-                let new = r.u16("BGP4MP new state")?;
+                let old = FsmState::from_code(r.u16("BGP4MP old state")?);
+                let new = FsmState::from_code(r.u16("BGP4MP new state")?);
                 Ok(Bgp4mp {
                     subtype,
                     peering: Peering::unknown(peer_as, local_as),
@@ -186,8 +281,8 @@ impl<'a> Bgp4mp<'a> {
             }
             0 | 5 => {
                 let peering = read_peering(&mut r, as4)?;
-                let old = r.u16("BGP4MP old state")?;
-                let new = r.u16("BGP4MP new state")?;
+                let old = FsmState::from_code(r.u16("BGP4MP old state")?);
+                let new = FsmState::from_code(r.u16("BGP4MP new state")?);
                 Ok(Bgp4mp {
                     subtype,
                     peering,
@@ -276,8 +371,8 @@ impl<'a> LegacyBgp<'a> {
         let peer_as = u32::from(r.u16("BGP peer AS")?);
         let peer_ip = Ipv4Addr::from(*r.array::<4>("BGP peer IP")?);
         if subtype == 3 {
-            let old = r.u16("BGP old state")?;
-            let new = r.u16("BGP new state")?;
+            let old = FsmState::from_code(r.u16("BGP old state")?);
+            let new = FsmState::from_code(r.u16("BGP new state")?);
             return Ok(LegacyBgp {
                 subtype,
                 peer_as,

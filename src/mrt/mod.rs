@@ -10,7 +10,7 @@ pub mod header;
 pub mod table_dump;
 pub mod table_dump_v2;
 
-pub use bgp4mp::{Bgp4mp, Bgp4mpBody, Entry, LegacyBgp, Peering};
+pub use bgp4mp::{Bgp4mp, Bgp4mpBody, Entry, FsmState, LegacyBgp, Peering};
 pub use framing::{FrameState, Framer, RawRecord, Records};
 pub use header::{subtype_name, Header, MrtType, HEADER_LEN};
 pub use table_dump::{TableDump, TableDumpEntry};
