@@ -99,6 +99,9 @@ pub enum ErrorKind {
         /// What is not supported.
         what: &'static str,
     },
+    /// An input that is not empty holds no MRT record at all: not an MRT
+    /// file (text, zeros, another format), or damaged from its start.
+    NotMrt,
     /// An I/O error while opening, mapping or reading the input.
     Io(Arc<std::io::Error>),
 }
@@ -117,6 +120,7 @@ impl ErrorKind {
             ErrorKind::Decompress { .. } => "decompress",
             ErrorKind::MalformedAttribute { .. } => "malformed-attribute",
             ErrorKind::Unsupported { .. } => "unsupported",
+            ErrorKind::NotMrt => "not-mrt",
             ErrorKind::Io(_) => "io",
         }
     }
@@ -233,6 +237,7 @@ impl fmt::Display for ErrorKind {
                 None => write!(f, "malformed attribute of type {code}: route treated as withdrawn (RFC 7606)"),
             },
             ErrorKind::Unsupported { what } => write!(f, "unsupported: {what}"),
+            ErrorKind::NotMrt => f.write_str("no MRT record found: not an MRT file, or damaged from its start"),
             ErrorKind::Io(e) => write!(f, "I/O error: {e}"),
         }
     }

@@ -68,6 +68,24 @@ impl Report {
         self.total_errors() - self.end_of_input
     }
 
+    /// The error for an input in which nothing was an MRT record: not an
+    /// empty one (an empty updates interval is valid), but one whose every
+    /// byte was damage ([`ErrorKind::NotMrt`](crate::ErrorKind::NotMrt)).
+    ///
+    /// # Example
+    /// ```
+    /// use mrtsnap::{ErrorKind, Source};
+    /// let src = Source::from_bytes("notes.txt", &b"this is not an MRT file, just text\n"[..]);
+    /// let mut routes = src.routes();
+    /// let err = routes.next().unwrap().unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::NotMrt));
+    /// assert!(routes.report().not_mrt().is_some());
+    /// assert!(Source::from_bytes("empty", Vec::new()).routes().next().is_none());
+    /// ```
+    pub fn not_mrt(&self) -> Option<crate::Error> {
+        (self.total_records() == 0 && self.total_errors() > 0).then(|| crate::Error::new(crate::ErrorKind::NotMrt, 0))
+    }
+
     /// Merge a report of later input into this one.
     pub fn merge(&mut self, other: Report) {
         self.end_of_input += other.end_of_input;

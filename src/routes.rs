@@ -57,7 +57,7 @@
 //! let src = Source::from_bytes("update.mrt", record);
 //! let mut seen = Vec::new();
 //! let report = for_each_route(&src, RouteOptions::default(), |r| {
-//!     seen.push(format!("{:?} {} from AS{} origin {:?}", r.kind, r.prefix, r.peer.asn.unwrap_or(0), r.origin_as()));
+//!     seen.push(format!("{:?} {} from AS{} origin {:?}", r.kind, r.prefix, r.peer.asn, r.origin_as()));
 //! })?;
 //! assert_eq!(seen, ["Announce 192.0.2.0/24 from AS65001 origin Asn(65002)"]);
 //! assert_eq!(report.total_errors(), 0);
@@ -119,48 +119,58 @@ impl RouteKind {
     }
 }
 
-/// The peer a route was learnt from, as far as the record tells.
+/// The peer a route was learnt from.
 ///
-/// TABLE_DUMP_V2 entries know their index in the PEER_INDEX_TABLE; the
-/// address and AS come from the table and are `None` when it is missing or
-/// too short. Other records give the address and AS directly (the address is
-/// `None` for the shortened zebra records of 2000, which leave it out).
+/// BGP4MP, legacy BGP and TABLE_DUMP records carry the peer's address and AS
+/// themselves; TABLE_DUMP_V2 entries carry an index into the
+/// PEER_INDEX_TABLE ([`Peer::index`]) and take both from the table. Only a
+/// TABLE_DUMP_V2 entry read without its table, or naming an index the table
+/// lacks (damage, counted in the report), has no address or AS: they are
+/// then the unspecified address and 0 ([`Peer::unknown`]). The shortened
+/// zebra records of 2000 leave the address out: it is the unspecified
+/// address there too.
 ///
 /// # Example
 /// ```
 /// use mrtsnap::routes::Peer;
-/// let p = Peer { index: Some(3), addr: None, asn: None };
-/// assert!(!p.is_known());
+/// let p = Peer { index: None, addr: "192.0.2.1".parse().unwrap(), asn: 64500 };
+/// assert_eq!(p.to_string(), "192.0.2.1 AS64500");
+/// assert_eq!(Peer::unknown(3).to_string(), "0.0.0.0 AS0");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Peer {
     /// Index in the PEER_INDEX_TABLE (TABLE_DUMP_V2 only).
     pub index: Option<u16>,
     /// Peer address.
-    pub addr: Option<IpAddr>,
+    pub addr: IpAddr,
     /// Peer AS.
-    pub asn: Option<u32>,
+    pub asn: u32,
 }
 
 impl Peer {
-    /// Whether the peer's address is known.
-    ///
-    /// # Example
-    /// ```
-    /// use mrtsnap::routes::Peer;
-    /// let p = Peer { index: None, addr: Some("192.0.2.1".parse().unwrap()), asn: Some(64500) };
-    /// assert!(p.is_known());
-    /// ```
-    pub fn is_known(&self) -> bool {
-        self.addr.is_some()
+    /// The peer of a TABLE_DUMP_V2 entry whose table entry is missing.
+    pub fn unknown(index: u16) -> Peer {
+        Peer {
+            index: Some(index),
+            addr: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            asn: 0,
+        }
+    }
+}
+
+/// `ADDRESS ASn`, as a collector's peer list names a peer.
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} AS{}", self.addr, self.asn)
     }
 }
 
 /// One route: a prefix with its peer, time and path attributes, borrowed
 /// from the record it came from.
 ///
-/// For withdrawals, `attrs` are those of the UPDATE that carried them
-/// (usually none).
+/// A withdrawal carries no attributes (`attrs` is empty), also where its
+/// UPDATE announces other prefixes with attributes, and where an
+/// announcement is treated as withdrawn (RFC 7606).
 ///
 /// # Example
 /// ```
@@ -180,7 +190,7 @@ impl Peer {
 /// assert_eq!(route.kind, RouteKind::Announce);
 /// assert_eq!((route.timestamp, route.record), (1_577_836_800, 0));
 /// assert_eq!(route.prefix.to_string(), "192.0.2.0/24");
-/// assert_eq!(route.peer.addr.unwrap().to_string(), "10.0.0.1");
+/// assert_eq!(route.peer.addr.to_string(), "10.0.0.1");
 /// assert_eq!(route.attrs.local_pref, None);
 /// # Ok::<(), mrtsnap::Error>(())
 /// ```
@@ -209,7 +219,35 @@ pub struct Route<'a> {
 }
 
 impl<'a> Route<'a> {
-    /// The ORIGIN attribute (0 IGP, 1 EGP, 2 INCOMPLETE), if present.
+    /// A route with the given parts (the next hop from `attrs`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        timestamp: u32,
+        micros: Option<u32>,
+        record: u64,
+        kind: RouteKind,
+        peer: Peer,
+        prefix: Prefix,
+        path_id: Option<u32>,
+        originated: Option<u32>,
+        attrs: Attrs<'a>,
+    ) -> Route<'a> {
+        Route {
+            timestamp,
+            micros,
+            record,
+            kind,
+            peer,
+            prefix,
+            path_id,
+            originated,
+            attrs,
+            entry_next_hop: None,
+        }
+    }
+
+    /// The ORIGIN attribute (0 IGP, 1 EGP, 2 INCOMPLETE), if present; the
+    /// origin AS is [`Route::origin_as`].
     ///
     /// # Example
     /// ```
@@ -224,11 +262,11 @@ impl<'a> Route<'a> {
     /// # let raw = Records::from_bytes(&record).next().unwrap()?;
     /// # let rec = Record::decode(&raw)?;
     /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-    /// assert_eq!(route.origin(), Some(0)); // IGP
+    /// assert_eq!(route.origin_attr(), Some(0)); // IGP
     /// # Ok::<(), mrtsnap::Error>(())
     /// ```
     #[inline]
-    pub fn origin(&self) -> Option<u8> {
+    pub fn origin_attr(&self) -> Option<u8> {
         self.attrs.origin
     }
 
@@ -597,6 +635,29 @@ impl<'a> Iterator for PathSegments<'a> {
     }
 }
 
+/// One line: the time (UTC), the kind, the prefix, the peer, and for a RIB
+/// entry or an announcement the AS path and origin AS.
+///
+/// # Example
+/// ```
+/// let src = mrtsnap::Source::open("corpus/updates.synth.small.mrt.gz")?;
+/// let route = src.routes().next().unwrap()?;
+/// assert_eq!(route.to_string(), "2023-11-14T22:13:20Z announce 61.190.0.0/20 from 2001:7f8:7663::b AS29152 path 29152 6461 4702 origin 4702");
+/// # Ok::<(), mrtsnap::Error>(())
+/// ```
+impl std::fmt::Display for Route<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let time = crate::fmt::utc_datetime(i64::from(self.timestamp));
+        write!(f, "{time} {} {} from {}", self.kind.name(), self.prefix, self.peer)?;
+        if self.kind != RouteKind::Withdraw {
+            let mut path = AsPathBuf::new();
+            let origin = crate::bgp::Origin::from(self.origin_as());
+            write!(f, " path {} origin {origin}", self.as_path(&mut path))?;
+        }
+        Ok(())
+    }
+}
+
 /// Damage found while walking a record's routes.
 #[derive(Clone, Debug, Default)]
 struct Damage {
@@ -820,11 +881,10 @@ pub fn routes_of<'a, 'p>(raw: &RawRecord<'a>, rec: &Record<'a>, peers: Option<&'
         },
         Record::TableDump(td) => State::TableDump(td.clone()),
         Record::Bgp4mp(m) => {
-            let addr = Some(m.peering.peer_ip).filter(|a| !a.is_unspecified());
             let peer = Peer {
                 index: None,
-                addr,
-                asn: Some(m.peering.peer_as),
+                addr: m.peering.peer_ip,
+                asn: m.peering.peer_as,
             };
             match &m.body {
                 Bgp4mpBody::Message {
@@ -875,8 +935,8 @@ pub fn routes_of<'a, 'p>(raw: &RawRecord<'a>, rec: &Record<'a>, peers: Option<&'
             } => {
                 let peer = Peer {
                     index: None,
-                    addr: Some(IpAddr::V4(l.peer_ip)),
-                    asn: Some(l.peer_as),
+                    addr: IpAddr::V4(l.peer_ip),
+                    asn: l.peer_as,
                 };
                 update_state(peer, *u, false, &mut damage, raw.index)
             }
@@ -951,8 +1011,12 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
                             continue;
                         }
                         let entry = self.peers.map(|t| (t.get(e.peer_index), t.peers.len()));
-                        let (addr, asn) = match entry {
-                            Some((Some(p), _)) => (Some(p.addr), Some(p.asn)),
+                        let peer = match entry {
+                            Some((Some(p), _)) => Peer {
+                                index: Some(e.peer_index),
+                                addr: p.addr,
+                                asn: p.asn,
+                            },
                             Some((None, n)) => {
                                 let kind = ErrorKind::PeerIndexOutOfRange {
                                     index: e.peer_index,
@@ -960,14 +1024,9 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
                                 };
                                 let entry_len = if e.path_id.is_some() { 12 } else { 8 };
                                 self.damage.note(Error::new(kind, e.attrs_offset.saturating_sub(entry_len)), record);
-                                (None, None)
+                                Peer::unknown(e.peer_index)
                             }
-                            None => (None, None),
-                        };
-                        let peer = Peer {
-                            index: Some(e.peer_index),
-                            addr,
-                            asn,
+                            None => Peer::unknown(e.peer_index),
                         };
                         return Some(route(RouteKind::RibEntry, peer, *prefix, e.path_id, Some(e.originated), attrs));
                     }
@@ -987,8 +1046,8 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
                         Ok(attrs) => {
                             let peer = Peer {
                                 index: None,
-                                addr: Some(e.peer_ip),
-                                asn: Some(e.peer_as),
+                                addr: e.peer_ip,
+                                asn: e.peer_as,
                             };
                             return Some(route(RouteKind::RibEntry, peer, e.prefix, None, Some(e.originated), attrs));
                         }
@@ -1009,8 +1068,13 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
                     } else {
                         RouteKind::Announce
                     };
+                    // A withdrawal carries no attributes.
+                    let attrs = match kind {
+                        RouteKind::Announce => update.attrs,
+                        _ => Attrs::default(),
+                    };
                     match cur.as_mut().and_then(Iterator::next) {
-                        Some(Ok((id, p))) => return Some(route(kind, *peer, p, id, None, update.attrs)),
+                        Some(Ok((id, p))) => return Some(route(kind, *peer, p, id, None, attrs)),
                         Some(Err(e)) => {
                             self.damage.note(e, record);
                             *cur = None;
@@ -1127,7 +1191,7 @@ where
 /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
 /// #     &[24, 192, 0, 2],
 /// # ].concat();
-/// use mrtsnap::report::Report;
+/// use mrtsnap::Report;
 /// use mrtsnap::routes::routes_in_batch;
 /// let src = mrtsnap::Source::from_bytes("mem", record);
 /// let mut report = Report::default();
@@ -1261,7 +1325,7 @@ mod tests {
         assert_eq!(all[0].next_hop(), None);
         assert_eq!(all[2].next_hop().unwrap().to_string(), "10.0.0.1");
         assert_eq!(all[3].next_hop().unwrap().to_string(), "2001:db8::1");
-        assert_eq!(all[3].peer.asn, Some(65001));
+        assert_eq!(all[3].peer.asn, 65001);
     }
 
     /// TABLE_DUMP_V2: peer index table, then a RIB_IPV4_UNICAST record with
@@ -1284,26 +1348,12 @@ mod tests {
         let (routes, errors) = collect(&data);
         assert_eq!(routes.len(), 2);
         assert_eq!(errors, 1, "peer index 5 out of range");
-        assert_eq!(routes[0].3.addr.unwrap().to_string(), "192.0.2.1");
-        assert_eq!(routes[0].3.asn, Some(70000));
-        assert_eq!(
-            routes[1].3,
-            Peer {
-                index: Some(5),
-                addr: None,
-                asn: None
-            }
-        );
+        assert_eq!(routes[0].3.addr.to_string(), "192.0.2.1");
+        assert_eq!(routes[0].3.asn, 70000);
+        assert_eq!(routes[1].3, Peer::unknown(5));
         let (routes, errors) = collect(&mrt(1000, 13, 2, &rib));
         assert_eq!((routes.len(), errors), (2, 0));
-        assert_eq!(
-            routes[0].3,
-            Peer {
-                index: Some(0),
-                addr: None,
-                asn: None
-            }
-        );
+        assert_eq!(routes[0].3, Peer::unknown(0));
     }
 
     /// A damaged entry (attribute block cut short) is dropped and counted;
@@ -1375,7 +1425,7 @@ mod tests {
             let attrs = Attrs { as_path: Some(a), as4_path: a4, ..Attrs::default() };
             let r = Route {
                 timestamp: 0, micros: None, record: 0, kind: RouteKind::Announce,
-                peer: Peer { index: None, addr: None, asn: None },
+                peer: Peer::unknown(0),
                 prefix: Prefix::v4(0, 0).unwrap(), path_id: None, originated: None, attrs, entry_next_hop: None,
             };
             prop_assert_eq!(crate::bgp::Origin::from(r.origin_as()), want.origin());

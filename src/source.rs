@@ -942,7 +942,9 @@ impl Iterator for Batches {
     fn next(&mut self) -> Option<Batch> {
         match &mut self.0 {
             BatchesInner::Memory(m) => m.next(),
-            BatchesInner::Stream(rx) => rx.recv().ok(),
+            // From a pool worker (a caller iterating inside `par_iter`), the
+            // decompressor's jobs on the same pool must still run.
+            BatchesInner::Stream(rx) => crate::sched::wait(rx),
         }
     }
 }

@@ -179,24 +179,30 @@ fn scan(batch: &Batch, strict: bool) -> (Part, Result<()>) {
             Record::Bgp4mp(m) => {
                 part.update_peers.insert(Peer {
                     index: None,
-                    addr: Some(m.peering.peer_ip).filter(|a| !a.is_unspecified()),
-                    asn: Some(m.peering.peer_as),
+                    addr: m.peering.peer_ip,
+                    asn: m.peering.peer_as,
                 });
                 Some(&m.body)
             }
             Record::LegacyBgp(l) => {
                 part.update_peers.insert(Peer {
                     index: None,
-                    addr: Some(IpAddr::V4(l.peer_ip)),
-                    asn: Some(l.peer_as),
+                    addr: IpAddr::V4(l.peer_ip),
+                    asn: l.peer_as,
                 });
                 Some(&l.body)
             }
             _ => None,
         };
+        let mut update_warnings = 0;
         match body {
             Some(Bgp4mpBody::StateChange { .. }) => s.state_changes += 1,
-            Some(Bgp4mpBody::Message { message, .. }) => *s.messages.entry(message_name(message)).or_insert(0) += 1,
+            Some(Bgp4mpBody::Message { message, .. }) => {
+                *s.messages.entry(message_name(message)).or_insert(0) += 1;
+                if let Message::Update(u) = message {
+                    update_warnings = u64::from(u.attrs.warnings);
+                }
+            }
             _ => {}
         }
         let mut routes = routes_of(raw, rec, peers);
@@ -204,9 +210,12 @@ fn scan(batch: &Batch, strict: bool) -> (Part, Result<()>) {
         let mut attr_warnings = 0;
         for (i, r) in routes.by_ref().enumerate() {
             let v6 = r.prefix.is_v6();
-            // One attribute block per RIB entry, one per UPDATE.
-            if i == 0 || r.kind == RouteKind::RibEntry {
+            // One attribute block per RIB entry, one per UPDATE with routes
+            // (a withdrawal's route carries no attributes: take the UPDATE's).
+            if r.kind == RouteKind::RibEntry {
                 attr_warnings += u64::from(r.attrs.warnings);
+            } else if i == 0 {
+                attr_warnings += update_warnings;
             }
             match r.kind {
                 RouteKind::RibEntry => {
@@ -544,18 +553,8 @@ fn type_key(t: u16, st: u16) -> String {
 
 /// `YYYY-MM-DD hh:mm:ss` of a Unix time (proleptic Gregorian, UTC).
 fn utc(ts: u32) -> String {
-    let days = i64::from(ts / 86_400);
     let secs = ts % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::fmt::civil_from_days(i64::from(ts / 86_400));
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 

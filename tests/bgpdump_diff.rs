@@ -5,8 +5,8 @@
 
 use mrtsnap::dump::BgpdumpWriter;
 use mrtsnap::pipeline::for_each_record;
-use mrtsnap::report::Report;
 use mrtsnap::synth::{write_rib, write_updates, RibOptions, UpdatesOptions};
+use mrtsnap::Report;
 use mrtsnap::Source;
 use std::process::Command;
 

@@ -23,7 +23,7 @@ use mrtsnap::bgp::{Origin, Prefix};
 use mrtsnap::dump::BgpdumpWriter;
 use mrtsnap::mrt::Record;
 use mrtsnap::pipeline::for_each_record;
-use mrtsnap::report::Report;
+use mrtsnap::Report;
 use mrtsnap::{ErrorKind, Source};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;

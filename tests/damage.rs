@@ -18,7 +18,7 @@ mod common;
 use common::{batch_frame_steps, frame_steps, walk, walk_from, RecordSummary, Rng, Start, Walk};
 use mrtsnap::mrt::{FrameState, PeerTable, Record, Records};
 use mrtsnap::pipeline::for_each_record;
-use mrtsnap::report::Report;
+use mrtsnap::Report;
 use mrtsnap::{ErrorKind, Source};
 
 /// Output may not exceed this many bytes per input byte (plus

@@ -507,6 +507,15 @@ fn updates_file_is_not_a_rib_dump() {
     // An empty input is an empty snapshot.
     let empty = Snapshot::build(&Source::from_bytes("empty", Vec::new()), &SnapshotOptions::default()).expect("empty");
     assert!(empty.is_empty());
+    // Bytes that hold no MRT record at all are an error, not an empty success.
+    for bytes in [&b"prefix,origin\n10.0.0.0/8,64500\n"[..], &[0; 4096][..]] {
+        let e = Snapshot::build(&Source::from_bytes("table.csv", bytes.to_vec()), &SnapshotOptions::default()).expect_err("not MRT");
+        assert!(matches!(e.kind(), ErrorKind::NotMrt), "{e}");
+        assert_eq!(
+            e.kind().to_string(),
+            "no MRT record found: not an MRT file, or damaged from its start"
+        );
+    }
 }
 
 #[test]

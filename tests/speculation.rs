@@ -19,10 +19,10 @@ mod common;
 use common::Rng;
 use mrtsnap::dump::bgpdump::BgpdumpWriter;
 use mrtsnap::pipeline::{for_each_record, map_ordered};
-use mrtsnap::report::Report;
 use mrtsnap::snapshot::{Snapshot, SnapshotOptions};
 use mrtsnap::source::Batch;
 use mrtsnap::synth::{write_rib, write_updates, RibOptions, UpdatesOptions};
+use mrtsnap::Report;
 use mrtsnap::Source;
 use std::io::Write;
 

@@ -14,7 +14,7 @@
 use libfuzzer_sys::fuzz_target;
 use mrtsnap::mrt::Records;
 use mrtsnap::pipeline::for_each_record;
-use mrtsnap::report::Report;
+use mrtsnap::Report;
 use mrtsnap::{Compression, Source};
 use std::sync::OnceLock;
 

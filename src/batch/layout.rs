@@ -235,49 +235,7 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date (year, month, day) of a day count since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
-}
-
-/// `YYYY-MM-DD` of a Unix time (UTC).
-///
-/// ```
-/// assert_eq!(mrtsnap::batch::layout::utc_date(1_419_206_400), "2014-12-22");
-/// ```
-pub fn utc_date(t: i64) -> String {
-    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time.
-///
-/// ```
-/// assert_eq!(mrtsnap::batch::layout::utc_datetime(1_009_872_000), "2002-01-01T08:00:00Z");
-/// ```
-pub fn utc_datetime(t: i64) -> String {
-    let s = t.rem_euclid(86_400);
-    format!("{}T{:02}:{:02}:{:02}Z", utc_date(t), s / 3600, s / 60 % 60, s % 60)
-}
+pub use crate::fmt::{civil_from_days, days_from_civil, utc_date, utc_datetime};
 
 /// Day of the week of a day count, 0 = Sunday.
 fn weekday(days: i64) -> i64 {

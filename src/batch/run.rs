@@ -197,7 +197,7 @@ fn process(item: &Item, sh: &Shared) -> Outcome {
         Ok(s) => s,
         Err(e) => return failed(rec, format!("unreadable: {e}")),
     };
-    let snap = match Snapshot::build(&src, &sh.opts.snapshot) {
+    let snap = match Snapshot::build_any(&src, &sh.opts.snapshot) {
         Ok(s) => s,
         Err(e) => {
             if let ErrorKind::Unsupported { .. } = e.kind() {

@@ -351,6 +351,52 @@ impl std::fmt::Display for Origin {
     }
 }
 
+impl AsPathBuf {
+    /// Append the path as `bgpdump` prints it: sequences space-separated,
+    /// `{a,b}` sets, `(a b)` confederation sequences, `[a,b]` confederation
+    /// sets. The allocation-free form of [`Display`](std::fmt::Display).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        for (i, (kind, asns)) in self.segments().enumerate() {
+            let (open, sep, close): (&[u8], u8, &[u8]) = match kind {
+                AS_SET => (b"{", b',', b"}"),
+                AS_CONFED_SEQUENCE => (b"(", b' ', b")"),
+                AS_CONFED_SET => (b"[", b',', b"]"),
+                _ => (b"", b' ', b""),
+            };
+            if i > 0 {
+                out.push(b' ');
+            }
+            out.extend_from_slice(open);
+            for (j, a) in asns.iter().enumerate() {
+                if j > 0 {
+                    out.push(sep);
+                }
+                crate::fmt::write_u32(out, *a);
+            }
+            out.extend_from_slice(close);
+        }
+    }
+}
+
+/// The path as `bgpdump` prints it (see [`AsPathBuf::write_to`]).
+///
+/// # Example
+/// ```
+/// use mrtsnap::bgp::AsPathBuf;
+/// use mrtsnap::bgp::as_path::{AS_SEQUENCE, AS_SET};
+/// let mut p = AsPathBuf::new();
+/// p.push_segment(AS_SEQUENCE, [64500, 64501]);
+/// p.push_segment(AS_SET, [7, 9]);
+/// assert_eq!(p.to_string(), "64500 64501 {7,9}");
+/// ```
+impl std::fmt::Display for AsPathBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = Vec::new();
+        self.write_to(&mut out);
+        f.write_str(std::str::from_utf8(&out).map_err(|_| std::fmt::Error)?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

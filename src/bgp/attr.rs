@@ -270,7 +270,7 @@ impl<'a> MpUnreach<'a> {
 }
 
 /// How the attributes of a block are to be read.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AttrContext {
     /// Size of ASNs in AS_PATH and AGGREGATOR (2 or 4).
     pub asn_len: u8,
@@ -338,6 +338,8 @@ pub struct Attrs<'a> {
     /// reader that keeps such a route must treat it as withdrawn
     /// ([`Attrs::withdraw_error`] is the error to report).
     pub withdraw: Option<(u8, u64)>,
+    /// How the block was read (to read it again).
+    pub context: AttrContext,
 }
 
 /// Whether a malformed attribute of type `code` makes its route
@@ -421,6 +423,7 @@ impl<'a> Attrs<'a> {
         let mut a = Attrs {
             raw: data,
             offset,
+            context: ctx,
             ..Attrs::default()
         };
         for attr in RawAttrs::new(data, offset) {

@@ -6,7 +6,7 @@
 //! no communities field; large communities are not shown; a message's
 //! withdrawals come before its announcements).
 
-use crate::bgp::as_path::{AsPathBuf, AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET};
+use crate::bgp::as_path::AsPathBuf;
 use crate::bgp::attr::{next_hop_ip, Attrs};
 use crate::bgp::message::Message;
 use crate::bgp::nlri::Prefix;
@@ -370,7 +370,7 @@ impl BgpdumpWriter {
             (Some(p), None) => self.path.load(&p),
             (None, _) => self.path.clear(),
         }
-        write_path(&self.path, out);
+        self.path.write_to(out);
         out.push(b'|');
         out.extend_from_slice(match attrs.origin {
             Some(0) => b"IGP",
@@ -445,32 +445,5 @@ fn bgpdump_aggregator(attrs: &Attrs<'_>, asn_len: u8) -> Option<(u32, u32)> {
     match attrs.as4_aggregator {
         Some((a4, id4)) if asn == 23456 => Some((a4, id4.into())),
         _ => Some((asn, id)),
-    }
-}
-
-/// Write a path: sequences space-separated, `{a,b}` sets, `(a b)`
-/// confederation sequences, `[a,b]` confederation sets.
-pub fn write_path(p: &AsPathBuf, out: &mut Vec<u8>) {
-    let mut first = true;
-    for (kind, asns) in p.segments() {
-        let (open, sep, close): (&[u8], u8, &[u8]) = match kind {
-            AS_SEQUENCE => (b"", b' ', b""),
-            AS_SET => (b"{", b',', b"}"),
-            AS_CONFED_SEQUENCE => (b"(", b' ', b")"),
-            AS_CONFED_SET => (b"[", b',', b"]"),
-            _ => (b"", b' ', b""),
-        };
-        if !first {
-            out.push(b' ');
-        }
-        first = false;
-        out.extend_from_slice(open);
-        for (i, a) in asns.iter().enumerate() {
-            if i > 0 {
-                out.push(sep);
-            }
-            write_u32(out, *a);
-        }
-        out.extend_from_slice(close);
     }
 }

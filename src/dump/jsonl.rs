@@ -284,7 +284,13 @@ fn write_skipped(raw: &RawRecord<'_>, out: &mut Vec<u8>, reason: &[u8]) {
 fn write_routes(raw: &RawRecord<'_>, rec: &Record<'_>, peers: Option<&PeerTable>, out: &mut Vec<u8>) -> Option<Error> {
     let mut routes = routes_of(raw, rec, peers);
     for r in routes.by_ref() {
-        write_route(raw, &r, out);
+        // null where the record does not tell: a TABLE_DUMP_V2 entry whose
+        // peer the table lacks, a BGP4MP record without the peer's address.
+        let known = match r.peer.index {
+            Some(i) => peers.and_then(|t| t.get(i)).is_some(),
+            None => !r.peer.addr.is_unspecified(),
+        };
+        write_route(raw, &r, known, out);
     }
     routes.take_error()
 }
@@ -307,15 +313,15 @@ fn head(out: &mut Vec<u8>, ty: &[u8], raw: &RawRecord<'_>) {
     out.push(b'"');
 }
 
-fn write_route(raw: &RawRecord<'_>, r: &Route<'_>, out: &mut Vec<u8>) {
+fn write_route(raw: &RawRecord<'_>, r: &Route<'_>, known: bool, out: &mut Vec<u8>) {
     let a = &r.attrs;
     head(out, r.kind.name().as_bytes(), raw);
     key(out, b"peer_index");
     opt_u32(out, r.peer.index.map(u32::from));
     key(out, b"peer_ip");
-    opt_ip(out, r.peer.addr);
+    opt_ip(out, Some(r.peer.addr).filter(|_| known));
     key(out, b"peer_asn");
-    opt_u32(out, r.peer.asn);
+    opt_u32(out, Some(r.peer.asn).filter(|_| known || r.peer.index.is_none()));
     key(out, b"prefix");
     out.push(b'"');
     r.prefix.write_to(out);

@@ -538,10 +538,23 @@ impl Snapshot {
     /// ```
     ///
     /// # Errors
-    /// When the input cannot be read; when it is an updates file (BGP4MP or
-    /// BGP messages and no RIB records: not a RIB dump); with
-    /// `opts.strict`, at the first damaged record.
+    /// When the input cannot be read; when it holds no MRT record at all
+    /// ([`ErrorKind::NotMrt`](crate::ErrorKind::NotMrt): a text file,
+    /// zeros); when it is an updates file (BGP4MP or BGP messages and no RIB
+    /// records: not a RIB dump); with `opts.strict`, at the first damaged
+    /// record. An empty input is an empty snapshot.
     pub fn build(src: &Source, opts: &SnapshotOptions) -> Result<Snapshot> {
+        let snap = builder::build(src, opts)?;
+        match snap.report().not_mrt() {
+            Some(e) => Err(e),
+            None => Ok(snap),
+        }
+    }
+
+    /// [`Snapshot::build`], with an input that holds no MRT record at all
+    /// an empty snapshot whose report says why (the dataset runner records
+    /// it so).
+    pub(crate) fn build_any(src: &Source, opts: &SnapshotOptions) -> Result<Snapshot> {
         builder::build(src, opts)
     }
 

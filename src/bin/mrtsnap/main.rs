@@ -5,8 +5,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use mrtsnap::dump::BgpdumpWriter;
 use mrtsnap::pipeline::{for_each_record, map_ordered};
-use mrtsnap::report::Report;
 use mrtsnap::source::DEFAULT_BATCH_SIZE;
+use mrtsnap::Report;
 use mrtsnap::Source;
 use std::io::Write;
 use std::process::ExitCode;
@@ -264,8 +264,8 @@ impl Status {
     /// damaged from its first byte).
     fn input(&mut self, file: &str, report: &Report, quiet: bool) -> anyhow::Result<()> {
         print_errors(file, report, quiet);
-        if report.total_records() == 0 && report.total_errors() > 0 {
-            anyhow::bail!("{file}: no MRT record found: not an MRT file, or damaged from its start");
+        if let Some(e) = report.not_mrt() {
+            anyhow::bail!("{file}: {}", e.kind());
         }
         self.damaged |= report.skipped() > 0;
         Ok(())

@@ -83,6 +83,7 @@ fn build(file: &str, opts: &SnapshotOptions, no_mmap: bool, quiet: bool, status:
         Ok(s) => s,
         Err(e) => match e.kind() {
             ErrorKind::Unsupported { what } => bail!("{file}: {what}"),
+            ErrorKind::NotMrt => bail!("{file}: {}", e.kind()),
             _ => bail!("{file}: {e}"),
         },
     };
