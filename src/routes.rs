@@ -64,7 +64,8 @@
 //! # Ok::<(), mrtsnap::Error>(())
 //! ```
 
-use crate::bgp::as_path::{AsPath, AsPathBuf, OriginRef, Segment, Segments, AS_SEQUENCE, AS_SET};
+use crate::bgp::as_path::{AsPathBuf, OriginRef};
+pub use crate::bgp::as_path::{PathSegment, PathSegments};
 use crate::bgp::attr::{next_hop_ip, AttrContext, Attrs};
 use crate::bgp::message::{Message, Update};
 use crate::bgp::nlri::{Nlri, Prefix, Prefixes};
@@ -234,8 +235,8 @@ impl<'a> Route<'a> {
 
     /// The AS path, AS_PATH merged with AS4_PATH as RFC 6793 §4.2.3 says,
     /// as an iterator over its segments; nothing is copied or allocated.
-    /// Gives the same segments as [`AsPathBuf::merge`] (or [`AsPathBuf::load`]
-    /// without AS4_PATH); a route without AS_PATH has none.
+    /// The merge is [`PathSegments`] (what [`AsPathBuf::merge`] fills itself
+    /// from); a route without AS_PATH has none.
     ///
     /// # Example
     /// ```
@@ -282,15 +283,13 @@ impl<'a> Route<'a> {
     /// ```
     pub fn as_path<'b>(&self, buf: &'b mut AsPathBuf) -> &'b AsPathBuf {
         buf.clear();
-        for s in self.as_path_segments() {
-            buf.push_segment(s.kind(), s.asns());
-        }
+        buf.extend_segments(self.as_path_segments());
         buf
     }
 
     /// The origin AS of the merged path: the last ASN of its last
     /// AS_SEQUENCE, or its trailing AS_SET (confederation segments do not
-    /// count), the rule of [`AsPath::origin`]. Allocation-free.
+    /// count), the rule of [`crate::bgp::AsPath::origin`]. Allocation-free.
     ///
     /// # Example
     /// ```
@@ -310,19 +309,7 @@ impl<'a> Route<'a> {
     /// # Ok::<(), mrtsnap::Error>(())
     /// ```
     pub fn origin_as(&self) -> OriginRef<'a> {
-        let mut o = OriginRef::None;
-        for s in self.as_path_segments() {
-            match s.kind() {
-                AS_SEQUENCE => {
-                    if let Some(a) = s.asns().last() {
-                        o = OriginRef::Asn(a);
-                    }
-                }
-                AS_SET if !s.is_empty() => o = OriginRef::Set(s.seg),
-                _ => {}
-            }
-        }
-        o
+        self.as_path_segments().origin()
     }
 
     /// The next hop: for IPv4 prefixes NEXT_HOP, else the MP_REACH_NLRI next
@@ -358,242 +345,6 @@ impl<'a> Route<'a> {
         } else {
             self.attrs.next_hop.map(IpAddr::V4).or_else(mp)
         }
-    }
-}
-
-/// One segment of a merged AS path (see [`Route::as_path_segments`]): a
-/// segment of AS_PATH or AS4_PATH, possibly cut short by the merge.
-///
-/// # Example
-/// ```
-/// # let record: Vec<u8> = [
-/// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-/// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-/// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-/// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-/// #     &[24, 192, 0, 2],
-/// # ].concat();
-/// # use mrtsnap::mrt::{Record, Records};
-/// # let raw = Records::from_bytes(&record).next().unwrap()?;
-/// # let rec = Record::decode(&raw)?;
-/// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-/// let seg = route.as_path_segments().next().unwrap();
-/// assert_eq!((seg.len(), seg.is_confed()), (2, false));
-/// # Ok::<(), mrtsnap::Error>(())
-/// ```
-#[derive(Clone, Copy, Debug)]
-pub struct PathSegment<'a> {
-    seg: Segment<'a>,
-    take: usize,
-}
-
-impl<'a> PathSegment<'a> {
-    /// The segment type (1 AS_SET, 2 AS_SEQUENCE, 3 AS_CONFED_SEQUENCE, 4 AS_CONFED_SET).
-    ///
-    /// # Example
-    /// ```
-    /// # let record: Vec<u8> = [
-    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-    /// #     &[24, 192, 0, 2],
-    /// # ].concat();
-    /// # use mrtsnap::mrt::{Record, Records};
-    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
-    /// # let rec = Record::decode(&raw)?;
-    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-    /// assert_eq!(route.as_path_segments().next().unwrap().kind(), mrtsnap::bgp::as_path::AS_SEQUENCE);
-    /// # Ok::<(), mrtsnap::Error>(())
-    /// ```
-    #[inline]
-    pub fn kind(&self) -> u8 {
-        self.seg.kind()
-    }
-
-    /// Whether this is a confederation segment.
-    ///
-    /// # Example
-    /// ```
-    /// # let record: Vec<u8> = [
-    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-    /// #     &[24, 192, 0, 2],
-    /// # ].concat();
-    /// # use mrtsnap::mrt::{Record, Records};
-    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
-    /// # let rec = Record::decode(&raw)?;
-    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-    /// assert!(route.as_path_segments().all(|s| !s.is_confed()));
-    /// # Ok::<(), mrtsnap::Error>(())
-    /// ```
-    #[inline]
-    pub fn is_confed(&self) -> bool {
-        self.seg.is_confed()
-    }
-
-    /// Number of ASNs.
-    ///
-    /// # Example
-    /// ```
-    /// # let record: Vec<u8> = [
-    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-    /// #     &[24, 192, 0, 2],
-    /// # ].concat();
-    /// # use mrtsnap::mrt::{Record, Records};
-    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
-    /// # let rec = Record::decode(&raw)?;
-    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-    /// assert_eq!(route.as_path_segments().map(|s| s.len()).sum::<usize>(), 2);
-    /// # Ok::<(), mrtsnap::Error>(())
-    /// ```
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.take.min(self.seg.len())
-    }
-
-    /// Whether the segment holds no ASN.
-    ///
-    /// # Example
-    /// ```
-    /// # let record: Vec<u8> = [
-    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-    /// #     &[24, 192, 0, 2],
-    /// # ].concat();
-    /// # use mrtsnap::mrt::{Record, Records};
-    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
-    /// # let rec = Record::decode(&raw)?;
-    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-    /// assert!(!route.as_path_segments().next().unwrap().is_empty());
-    /// # Ok::<(), mrtsnap::Error>(())
-    /// ```
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The ASNs, in wire order.
-    ///
-    /// # Example
-    /// ```
-    /// # let record: Vec<u8> = [
-    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-    /// #     &[24, 192, 0, 2],
-    /// # ].concat();
-    /// # use mrtsnap::mrt::{Record, Records};
-    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
-    /// # let rec = Record::decode(&raw)?;
-    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-    /// let first = route.as_path_segments().next().unwrap().asns().next();
-    /// assert_eq!(first, Some(65001));
-    /// # Ok::<(), mrtsnap::Error>(())
-    /// ```
-    #[inline]
-    pub fn asns(&self) -> impl ExactSizeIterator<Item = u32> + 'a {
-        self.seg.asns().take(self.take)
-    }
-}
-
-/// Iterator over the segments of a merged AS path; see
-/// [`Route::as_path_segments`].
-///
-/// # Example
-/// ```
-/// # let record: Vec<u8> = [
-/// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-/// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-/// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-/// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-/// #     &[24, 192, 0, 2],
-/// # ].concat();
-/// # use mrtsnap::mrt::{Record, Records};
-/// # let raw = Records::from_bytes(&record).next().unwrap()?;
-/// # let rec = Record::decode(&raw)?;
-/// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-/// assert_eq!(route.as_path_segments().count(), 1);
-/// # Ok::<(), mrtsnap::Error>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct PathSegments<'a> {
-    /// AS_PATH, while its part of the merged path lasts.
-    first: Option<Segments<'a>>,
-    /// ASes of AS_PATH still to take (`usize::MAX`: all of them).
-    keep: usize,
-    /// AS4_PATH, when it is merged in.
-    second: Option<Segments<'a>>,
-}
-
-impl<'a> PathSegments<'a> {
-    /// The RFC 6793 §4.2.3 merge, the same decisions as [`AsPathBuf::merge`].
-    fn new(as_path: Option<AsPath<'a>>, as4_path: Option<AsPath<'a>>) -> PathSegments<'a> {
-        let Some(p) = as_path else {
-            return PathSegments {
-                first: None,
-                keep: 0,
-                second: None,
-            };
-        };
-        let all = PathSegments {
-            first: Some(p.segments()),
-            keep: usize::MAX,
-            second: None,
-        };
-        let Some(p4) = as4_path else { return all };
-        let n = p.count();
-        let m = p4
-            .segments()
-            .filter(|s| !s.is_confed())
-            .map(|s| if s.kind() == AS_SET { 1 } else { s.len() })
-            .sum::<usize>();
-        if n < m {
-            return all;
-        }
-        PathSegments {
-            first: Some(p.segments()),
-            keep: n - m,
-            second: Some(p4.segments()),
-        }
-    }
-}
-
-impl<'a> Iterator for PathSegments<'a> {
-    type Item = PathSegment<'a>;
-
-    #[inline]
-    fn next(&mut self) -> Option<PathSegment<'a>> {
-        if let Some(first) = &mut self.first {
-            if self.keep > 0 {
-                if let Some(seg) = first.next() {
-                    let take = match seg.kind() {
-                        AS_SEQUENCE => {
-                            let t = seg.len().min(self.keep);
-                            self.keep -= t;
-                            t
-                        }
-                        AS_SET => {
-                            self.keep -= 1;
-                            seg.len()
-                        }
-                        _ => seg.len(),
-                    };
-                    return Some(PathSegment { seg, take });
-                }
-            }
-            self.first = None;
-        }
-        let seg = self.second.as_mut()?.find(|s| !s.is_confed())?;
-        Some(PathSegment { seg, take: seg.len() })
     }
 }
 
@@ -1156,9 +907,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bgp::as_path::{AS_CONFED_SEQUENCE, AS_SET};
+    use crate::bgp::as_path::AS_SEQUENCE;
     use crate::mrt::Records;
-    use proptest::prelude::*;
 
     fn mrt(ts: u32, t: u16, st: u16, body: &[u8]) -> Vec<u8> {
         let mut v = Vec::new();
@@ -1348,46 +1098,5 @@ mod tests {
         assert!(matches!(r.origin_as(), OriginRef::Asn(80000)));
         let mut buf = AsPathBuf::new();
         assert_eq!(r.as_path(&mut buf).origin(), crate::bgp::Origin::Asn(80000));
-    }
-
-    fn arb_path(four: bool) -> impl Strategy<Value = Vec<u8>> {
-        let seg_s = (1u8..=4, proptest::collection::vec(any::<u32>(), 0..5));
-        proptest::collection::vec(seg_s, 0..5).prop_map(move |segs| segs.iter().flat_map(|(k, a)| seg(*k, a, four)).collect())
-    }
-
-    proptest! {
-        /// The streaming merge gives what `AsPathBuf::merge` (or `load`) gives,
-        /// and the same origin.
-        #[test]
-        fn merged_segments_match_pathbuf(p in arb_path(false), p4 in proptest::option::of(arb_path(true))) {
-            let a = AsPath::parse(&p, 0, 2).unwrap();
-            let a4 = p4.as_ref().map(|b| AsPath::parse(b, 0, 4).unwrap());
-            let mut want = AsPathBuf::new();
-            match a4 {
-                Some(a4) => want.merge(&a, &a4),
-                None => want.load(&a),
-            }
-            let mut got = AsPathBuf::new();
-            for s in PathSegments::new(Some(a), a4) {
-                got.push_segment(s.kind(), s.asns());
-            }
-            prop_assert_eq!(&got, &want);
-            let attrs = Attrs { as_path: Some(a), as4_path: a4, ..Attrs::default() };
-            let r = Route {
-                timestamp: 0, micros: None, record: 0, kind: RouteKind::Announce,
-                peer: Peer { index: None, addr: None, asn: None },
-                prefix: Prefix::v4(0, 0).unwrap(), path_id: None, originated: None, attrs, entry_next_hop: None,
-            };
-            prop_assert_eq!(crate::bgp::Origin::from(r.origin_as()), want.origin());
-        }
-    }
-
-    #[test]
-    fn confed_segments_survive_load() {
-        let p = [seg(AS_CONFED_SEQUENCE, &[65000], true), seg(AS_SET, &[3, 1], true)].concat();
-        let a = AsPath::parse(&p, 0, 4).unwrap();
-        let kinds: Vec<u8> = PathSegments::new(Some(a), None).map(|s| s.kind()).collect();
-        assert_eq!(kinds, [AS_CONFED_SEQUENCE, AS_SET]);
-        assert_eq!(PathSegments::new(None, Some(a)).count(), 0);
     }
 }
