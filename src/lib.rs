@@ -27,6 +27,7 @@ pub mod mrt;
 pub mod pipeline;
 pub mod report;
 pub mod routes;
+mod sched;
 pub mod simd;
 pub mod snapshot;
 pub mod source;

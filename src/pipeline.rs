@@ -7,7 +7,7 @@ use crate::report::Report;
 use crate::source::{Batch, Batches, Cut, Speculation};
 use rayon::Yield;
 use std::collections::VecDeque;
-use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{channel, sync_channel, Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -173,7 +173,9 @@ where
             let Some(rx) = pending.pop_front() else { return Ok(()) };
             // A closed channel means the job panicked: the scope re-raises
             // that panic when it ends.
-            let Some(r) = wait(&rx) else { return Ok(()) };
+            let Some(r) = crate::sched::recv_helping(&rx, Duration::from_micros(200)) else {
+                return Ok(());
+            };
             sink(r)?;
         }
     })
@@ -316,26 +318,5 @@ fn claim(slot: &Slot<'_>) -> bool {
             true
         }
         None => false,
-    }
-}
-
-/// The value sent on `rx`; a pool worker runs other jobs of its pool while
-/// it waits. `None` when the sender is gone without sending.
-fn wait<T>(rx: &Receiver<T>) -> Option<T> {
-    loop {
-        match rx.try_recv() {
-            Ok(v) => return Some(v),
-            Err(TryRecvError::Disconnected) => return None,
-            Err(TryRecvError::Empty) => {}
-        }
-        match rayon::yield_now() {
-            Some(Yield::Executed) => {}
-            Some(Yield::Idle) => match rx.recv_timeout(Duration::from_micros(200)) {
-                Ok(v) => return Some(v),
-                Err(RecvTimeoutError::Disconnected) => return None,
-                Err(RecvTimeoutError::Timeout) => {}
-            },
-            None => return rx.recv().ok(),
-        }
     }
 }
