@@ -34,6 +34,8 @@ pub mod source;
 pub mod stats;
 #[cfg(feature = "synth")]
 pub mod synth;
+#[doc(hidden)]
+pub mod testkit;
 
 pub use bgp::Prefix;
 pub use error::{Error, ErrorKind, Result};

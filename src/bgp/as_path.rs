@@ -17,6 +17,8 @@ pub const AS_SEQUENCE: u8 = 2;
 pub const AS_CONFED_SEQUENCE: u8 = 3;
 /// AS_CONFED_SET.
 pub const AS_CONFED_SET: u8 = 4;
+/// AS_TRANS, the 2-byte stand-in for a 4-byte AS number (RFC 6793 §9).
+pub const AS_TRANS: u32 = 23456;
 
 /// An AS_PATH (or AS4_PATH) attribute value, borrowed from the input.
 #[derive(Clone, Copy, Debug)]

@@ -750,7 +750,7 @@ fn decode_updates(data: &[u8], et: bool) -> UpdStats {
                 }
                 if has_trans {
                     s.as_trans_seen += 1;
-                    assert!(attrs.iter().any(|a| a.0 == 17), "AS_TRANS without AS4_PATH");
+                    assert!(attrs.iter().any(|a| a.0 == 17), "as_path::AS_TRANS without AS4_PATH");
                 }
             }
             t => panic!("message type {t}"),
