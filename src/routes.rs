@@ -909,42 +909,7 @@ mod tests {
     use super::*;
     use crate::bgp::as_path::AS_SEQUENCE;
     use crate::mrt::Records;
-
-    fn mrt(ts: u32, t: u16, st: u16, body: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&ts.to_be_bytes());
-        v.extend_from_slice(&t.to_be_bytes());
-        v.extend_from_slice(&st.to_be_bytes());
-        v.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        v.extend_from_slice(body);
-        v
-    }
-
-    fn bgp(msg_type: u8, body: &[u8]) -> Vec<u8> {
-        let mut v = vec![0xff; 16];
-        v.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
-        v.push(msg_type);
-        v.extend_from_slice(body);
-        v
-    }
-
-    fn seg(kind: u8, asns: &[u32], four: bool) -> Vec<u8> {
-        let mut v = vec![kind, asns.len() as u8];
-        for a in asns {
-            if four {
-                v.extend_from_slice(&a.to_be_bytes());
-            } else {
-                v.extend_from_slice(&(*a as u16).to_be_bytes());
-            }
-        }
-        v
-    }
-
-    fn attr(flags: u8, code: u8, v: &[u8]) -> Vec<u8> {
-        let mut out = vec![flags, code, v.len() as u8];
-        out.extend_from_slice(v);
-        out
-    }
+    use crate::testkit::{attr, bgp, mrt, seg};
 
     type Seen = (RouteKind, String, Option<u32>, Peer);
 
@@ -980,7 +945,7 @@ mod tests {
         let mp_unreach = [0, 2, 1, 48, 0x20, 1, 0xd, 0xb8, 0, 1];
         let attrs = [
             attr(0x40, 1, &[0]),
-            attr(0x40, 2, &seg(AS_SEQUENCE, &[65001, 65002], true)),
+            attr(0x40, 2, &seg(AS_SEQUENCE, &[65001, 65002], 4)),
             attr(0x40, 3, &[10, 0, 0, 1]),
             attr(0x80, 14, &mp_reach),
             attr(0x80, 15, &mp_unreach),
@@ -1021,7 +986,7 @@ mod tests {
     fn rib_entries_and_peers() {
         let mut pit = vec![10, 0, 0, 1, 0, 0, 0, 1];
         pit.extend_from_slice(&[2, 1, 1, 1, 1, 192, 0, 2, 1, 0, 1, 0x11, 0x70]);
-        let attrs = [attr(0x40, 1, &[2]), attr(0x40, 2, &seg(AS_SEQUENCE, &[70000], true))].concat();
+        let attrs = [attr(0x40, 1, &[2]), attr(0x40, 2, &seg(AS_SEQUENCE, &[70000], 4))].concat();
         let mut rib = vec![0, 0, 0, 0, 16, 10, 1, 0, 2];
         for idx in [0u16, 5] {
             rib.extend_from_slice(&idx.to_be_bytes());
@@ -1078,9 +1043,9 @@ mod tests {
     fn as4_merge_through_route() {
         let attrs = [
             attr(0x40, 1, &[0]),
-            attr(0x40, 2, &seg(AS_SEQUENCE, &[1, 23456, 23456], false)),
+            attr(0x40, 2, &seg(AS_SEQUENCE, &[1, 23456, 23456], 2)),
             attr(0x40, 3, &[10, 0, 0, 1]),
-            attr(0xc0, 17, &seg(AS_SEQUENCE, &[70000, 80000], true)),
+            attr(0xc0, 17, &seg(AS_SEQUENCE, &[70000, 80000], 4)),
         ]
         .concat();
         let mut upd = vec![0, 0];

@@ -562,6 +562,7 @@ fn utc(ts: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::mrt;
 
     #[test]
     fn utc_dates() {
@@ -569,16 +570,6 @@ mod tests {
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00");
         assert_eq!(utc(1_401_487_200), "2014-05-30 22:00:00");
         assert_eq!(utc(u32::MAX), "2106-02-07 06:28:15");
-    }
-
-    fn mrt(ts: u32, t: u16, st: u16, body: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&ts.to_be_bytes());
-        v.extend_from_slice(&t.to_be_bytes());
-        v.extend_from_slice(&st.to_be_bytes());
-        v.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        v.extend_from_slice(body);
-        v
     }
 
     /// Many small batches across threads give the same figures as one.

@@ -22,7 +22,7 @@
 //!     attr(FLAG_TRANSITIVE, code::NEXT_HOP, &[10, 0, 0, 1]),
 //! ]
 //! .concat();
-//! let body = bgp4mp_as4(65001, [10, 0, 0, 1], &update(&[], &attrs, &[24, 192, 0, 2]));
+//! let body = bgp4mp_as4((65001, [10, 0, 0, 1]), (65002, [10, 0, 0, 2]), &update(&[], &attrs, &[24, 192, 0, 2]));
 //! let record = mrt(1_577_836_800, BGP4MP, MESSAGE_AS4, &body);
 //! let src = mrtsnap::Source::from_bytes("update.mrt", record);
 //! let mut n = 0;
@@ -147,15 +147,15 @@ pub fn update(withdrawn: &[u8], attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
 }
 
 /// The body of a BGP4MP MESSAGE_AS4 record over IPv4 carrying an UPDATE:
-/// peer AS `peer_as` at `peer`, local AS 65002 at 10.0.0.2, interface 0.
-pub fn bgp4mp_as4(peer_as: u32, peer: [u8; 4], update_body: &[u8]) -> Vec<u8> {
+/// `(AS, address)` of the peer and of the local side, interface 0.
+pub fn bgp4mp_as4(peer: (u32, [u8; 4]), local: (u32, [u8; 4]), update_body: &[u8]) -> Vec<u8> {
     let mut v = Vec::new();
-    put_u32(&mut v, peer_as);
-    put_u32(&mut v, 65002);
+    put_u32(&mut v, peer.0);
+    put_u32(&mut v, local.0);
     put_u16(&mut v, 0);
     put_u16(&mut v, crate::bgp::nlri::AFI_IPV4);
-    v.extend_from_slice(&peer);
-    v.extend_from_slice(&[10, 0, 0, 2]);
+    v.extend_from_slice(&peer.1);
+    v.extend_from_slice(&local.1);
     v.extend(bgp(crate::bgp::message::UPDATE, update_body));
     v
 }

@@ -581,39 +581,28 @@ impl<'a> Iterator for PathSegments<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn seg(kind: u8, asns: &[u32], four: bool) -> Vec<u8> {
-        let mut v = vec![kind, asns.len() as u8];
-        for a in asns {
-            if four {
-                v.extend_from_slice(&a.to_be_bytes());
-            } else {
-                v.extend_from_slice(&(*a as u16).to_be_bytes());
-            }
-        }
-        v
-    }
+    use crate::testkit::seg;
 
     #[test]
     fn origin_rules() {
-        let mut b = seg(AS_SEQUENCE, &[1, 2, 3, 3], true);
+        let mut b = seg(AS_SEQUENCE, &[1, 2, 3, 3], 4);
         let p = AsPath::parse(&b, 0, 4).unwrap();
         assert!(matches!(p.origin(), OriginRef::Asn(3)));
         assert_eq!(p.count(), 4);
-        b.extend(seg(AS_SET, &[9, 7], true));
+        b.extend(seg(AS_SET, &[9, 7], 4));
         let p = AsPath::parse(&b, 0, 4).unwrap();
         assert_eq!(Origin::from(p.origin()), Origin::Set(vec![7, 9]));
         assert_eq!(Origin::from(p.origin()).to_string(), "{7,9}");
-        let r = [seg(AS_SEQUENCE, &[1], true), seg(AS_SET, &[20305, 17401, 20305], true)].concat();
+        let r = [seg(AS_SEQUENCE, &[1], 4), seg(AS_SET, &[20305, 17401, 20305], 4)].concat();
         let r = AsPath::parse(&r, 0, 4).unwrap();
         assert_eq!(Origin::from(r.origin()), Origin::Set(vec![17401, 20305, 20305]));
         assert!(matches!(AsPath::checked_origin(r.as_bytes(), 4), Some(OriginRef::Set(s)) if s.len() == 3));
         assert!(AsPath::checked_origin(&[2, 1, 0], 2).is_none());
         assert!(AsPath::checked_origin(&[9, 0], 2).is_none());
-        b.extend(seg(AS_CONFED_SEQUENCE, &[65000], true));
+        b.extend(seg(AS_CONFED_SEQUENCE, &[65000], 4));
         let p = AsPath::parse(&b, 0, 4).unwrap();
         assert_eq!(Origin::from(p.origin()), Origin::Set(vec![7, 9]));
-        let c = seg(AS_CONFED_SEQUENCE, &[65000], true);
+        let c = seg(AS_CONFED_SEQUENCE, &[65000], 4);
         assert!(matches!(AsPath::parse(&c, 0, 4).unwrap().origin(), OriginRef::None));
         assert!(AsPath::parse(&[2, 2, 0, 1], 0, 2).is_err());
         assert!(AsPath::parse(&[9, 0], 0, 2).is_err());
@@ -622,8 +611,8 @@ mod tests {
     /// RFC 6793 §4.2.3: AS_PATH 1 23456 23456 with AS4_PATH 70000 80000 gives 1 70000 80000.
     #[test]
     fn as4_merge() {
-        let a = seg(AS_SEQUENCE, &[1, 23456, 23456], false);
-        let a4 = seg(AS_SEQUENCE, &[70000, 80000], true);
+        let a = seg(AS_SEQUENCE, &[1, 23456, 23456], 2);
+        let a4 = seg(AS_SEQUENCE, &[70000, 80000], 4);
         let (a, a4) = (AsPath::parse(&a, 0, 2).unwrap(), AsPath::parse(&a4, 0, 4).unwrap());
         let mut pb = AsPathBuf::new();
         pb.merge(&a, &a4);
@@ -631,7 +620,7 @@ mod tests {
         assert_eq!(v, [1, 70000, 80000]);
         assert_eq!(pb.origin(), Origin::Asn(80000));
         // AS4_PATH longer than AS_PATH: ignored.
-        let long = seg(AS_SEQUENCE, &[5, 6, 7, 8], true);
+        let long = seg(AS_SEQUENCE, &[5, 6, 7, 8], 4);
         pb.merge(&a, &AsPath::parse(&long, 0, 4).unwrap());
         assert_eq!(pb.origin(), Origin::Asn(23456));
     }
@@ -694,7 +683,7 @@ mod tests {
     }
 
     fn wire(m: &Model, four: bool) -> Vec<u8> {
-        m.iter().flat_map(|(k, a)| seg(*k, a, four)).collect()
+        m.iter().flat_map(|(k, a)| seg(*k, a, if four { 4 } else { 2 })).collect()
     }
 
     fn arb_model(four: bool) -> impl Strategy<Value = Model> {
@@ -736,7 +725,7 @@ mod tests {
 
     #[test]
     fn confed_segments_survive_load() {
-        let p = [seg(AS_CONFED_SEQUENCE, &[65000], true), seg(AS_SET, &[3, 1], true)].concat();
+        let p = [seg(AS_CONFED_SEQUENCE, &[65000], 4), seg(AS_SET, &[3, 1], 4)].concat();
         let a = AsPath::parse(&p, 0, 4).unwrap();
         let kinds: Vec<u8> = PathSegments::new(Some(a), None).map(|s| s.kind()).collect();
         assert_eq!(kinds, [AS_CONFED_SEQUENCE, AS_SET]);

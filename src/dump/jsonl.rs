@@ -577,6 +577,7 @@ fn hex_str(out: &mut Vec<u8>, b: &[u8]) {
 mod tests {
     use super::*;
     use crate::mrt::Records;
+    use crate::testkit::mrt;
 
     /// A strict JSON validator (RFC 8259), enough to check the writer's
     /// output without a JSON dependency. Returns the rest after one value.
@@ -660,16 +661,6 @@ mod tests {
             n += 1;
         }
         n
-    }
-
-    fn mrt(ts: u32, t: u16, st: u16, body: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&ts.to_be_bytes());
-        v.extend_from_slice(&t.to_be_bytes());
-        v.extend_from_slice(&st.to_be_bytes());
-        v.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        v.extend_from_slice(body);
-        v
     }
 
     fn dump(data: &[u8]) -> Vec<u8> {

@@ -216,27 +216,11 @@ mod tests {
     use crate::bgp::as_path::{AS_CONFED_SEQUENCE, AS_SEQUENCE, AS_SET};
     use crate::bgp::attr::AttrContext;
     use crate::bgp::Attrs;
+    use crate::testkit::seg;
 
-    fn seg(kind: u8, asns: &[u32], len: u8) -> Vec<u8> {
-        let mut v = vec![kind, asns.len() as u8];
-        for a in asns {
-            if len == 4 {
-                v.extend_from_slice(&a.to_be_bytes());
-            } else {
-                v.extend_from_slice(&(*a as u16).to_be_bytes());
-            }
-        }
-        v
-    }
-
-    fn attr(code: u8, v: &[u8]) -> Vec<u8> {
-        let mut a = if v.len() > 255 {
-            vec![0x50, code, (v.len() >> 8) as u8, v.len() as u8]
-        } else {
-            vec![0x40, code, v.len() as u8]
-        };
-        a.extend_from_slice(v);
-        a
+    /// A transitive attribute (the extended length form when it needs it).
+    pub(super) fn attr(code: u8, v: &[u8]) -> Vec<u8> {
+        crate::testkit::attr(0x40, code, v)
     }
 
     /// The slow, reference answer: what the dump writer derives.
@@ -409,14 +393,9 @@ mod tests {
 
 #[cfg(test)]
 mod withdraw_tests {
+    use super::tests::attr;
     use super::*;
     use crate::bgp::as_path::AS_SEQUENCE;
-
-    fn attr(code: u8, v: &[u8]) -> Vec<u8> {
-        let mut a = vec![0x40, code, v.len() as u8];
-        a.extend_from_slice(v);
-        a
-    }
 
     /// `find_origin` of `block` at offset 1000: the error's kind name and
     /// offset, or the origin, with the warnings counted.
