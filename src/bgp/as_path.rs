@@ -307,7 +307,10 @@ impl AsPathBuf {
     /// Fill from one path, no merge.
     pub fn load(&mut self, p: &AsPath<'_>) {
         self.clear();
-        self.extend_segments(PathSegments::new(Some(*p), None));
+        // A copy, segment by segment: the dump writers load every path.
+        for s in p.segments() {
+            self.push_segment(s.kind, s.asns());
+        }
     }
 
     /// Fill with AS_PATH merged with AS4_PATH as RFC 6793 §4.2.3 says (the
@@ -428,8 +431,8 @@ impl std::fmt::Display for Origin {
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct PathSegment<'a> {
+    /// The segment, its ASNs already cut to the merged part.
     seg: Segment<'a>,
-    take: usize,
 }
 
 impl<'a> PathSegment<'a> {
@@ -448,7 +451,7 @@ impl<'a> PathSegment<'a> {
     /// Number of ASNs.
     #[inline]
     pub fn len(&self) -> usize {
-        self.take.min(self.seg.len())
+        self.seg.len()
     }
 
     /// Whether the segment holds no ASN.
@@ -460,13 +463,13 @@ impl<'a> PathSegment<'a> {
     /// The ASNs, in wire order.
     #[inline]
     pub fn asns(&self) -> impl ExactSizeIterator<Item = u32> + 'a {
-        self.seg.asns().take(self.take)
+        self.seg.asns()
     }
 
     /// The last ASN.
     #[inline]
     pub fn last(&self) -> Option<u32> {
-        self.len().checked_sub(1).and_then(|i| self.seg.asns().nth(i))
+        self.seg.last()
     }
 }
 
@@ -555,26 +558,23 @@ impl<'a> Iterator for PathSegments<'a> {
     fn next(&mut self) -> Option<PathSegment<'a>> {
         if let Some(first) = &mut self.first {
             if self.keep > 0 {
-                if let Some(seg) = first.next() {
-                    let take = match seg.kind() {
+                if let Some(mut seg) = first.next() {
+                    match seg.kind() {
                         AS_SEQUENCE => {
                             let t = seg.len().min(self.keep);
                             self.keep -= t;
-                            t
+                            seg.asns = seg.asns.get(..t * usize::from(seg.asn_len)).unwrap_or(seg.asns);
                         }
-                        AS_SET => {
-                            self.keep -= 1;
-                            seg.len()
-                        }
-                        _ => seg.len(),
-                    };
-                    return Some(PathSegment { seg, take });
+                        AS_SET => self.keep -= 1,
+                        _ => {}
+                    }
+                    return Some(PathSegment { seg });
                 }
             }
             self.first = None;
         }
         let seg = self.second.as_mut()?.find(|s| !s.is_confed())?;
-        Some(PathSegment { seg, take: seg.len() })
+        Some(PathSegment { seg })
     }
 }
 
