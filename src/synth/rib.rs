@@ -847,9 +847,8 @@ impl Ctx {
             let origin = match key {
                 OKey::Asn(a) => Origin::Asn(a),
                 OKey::Set => {
-                    let mut s = set_members.clone();
-                    s.sort_unstable();
-                    s.dedup();
+                    let mut s = Vec::new();
+                    crate::bgp::as_path::set_members(set_members.iter().copied(), &mut s);
                     Origin::Set(s)
                 }
                 OKey::None => Origin::None,

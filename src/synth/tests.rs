@@ -149,8 +149,9 @@ fn origin_of(v: &[u8], asn_size: usize) -> Origin {
         match t {
             2 if !asns.is_empty() => return Origin::Asn(*asns.last().unwrap()),
             1 if !asns.is_empty() => {
-                let s: BTreeSet<u32> = asns.iter().copied().collect();
-                return Origin::Set(s.into_iter().collect());
+                let mut s = asns.clone();
+                s.sort();
+                return Origin::Set(s);
             }
             _ => {}
         }
