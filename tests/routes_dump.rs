@@ -17,8 +17,12 @@ use mrtsnap::routes::{routes_of, RouteKind};
 use mrtsnap::synth::{write_updates, UpdatesOptions};
 use mrtsnap::Source;
 
-/// `(record, prefix)` of each update route, in order, both ways.
-fn both(src: &Source) -> (Vec<(u64, String)>, Vec<(u64, String)>) {
+/// `(record index, prefix)` of each update route, in order.
+type Walked = Vec<(u64, String)>;
+
+/// The update routes of `src` as the bgpdump writer prints them and as
+/// `routes_of` gives them.
+fn both(src: &Source) -> (Walked, Walked) {
     let (mut lines, mut routes) = (Vec::new(), Vec::new());
     let mut w = BgpdumpWriter::new();
     let mut report = Report::default();
