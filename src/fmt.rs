@@ -227,6 +227,57 @@ pub fn utc_datetime(t: i64) -> String {
     format!("{}T{:02}:{:02}:{:02}Z", utc_date(t), s / 3600, s / 60 % 60, s % 60)
 }
 
+/// Lower-case hex digits.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Arbitrary bytes as a JSON string (RFC 8259 §7), handed to `put` piece by
+/// piece: quote, backslash and control characters escaped (`\n`, `\r`,
+/// `\t`, else `\u00xx`), each invalid UTF-8 sequence replaced by U+FFFD
+/// (`\ufffd`), everything else as it is. The one JSON string writer of the
+/// crate; [`json_str`] and [`json_string`] are its two sinks.
+fn json_escaped(s: &[u8], mut put: impl FnMut(&str)) {
+    put("\"");
+    for chunk in s.utf8_chunks() {
+        let valid = chunk.valid();
+        let mut from = 0;
+        for (i, b) in valid.bytes().enumerate() {
+            let mut u = *b"\\u00xx";
+            let esc = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0..=0x1f => {
+                    u[4] = HEX[usize::from(b >> 4)];
+                    u[5] = HEX[usize::from(b & 15)];
+                    std::str::from_utf8(&u).unwrap_or("\\ufffd")
+                }
+                _ => continue,
+            };
+            // An ASCII byte: both cuts fall on character boundaries.
+            put(valid.get(from..i).unwrap_or(""));
+            put(esc);
+            from = i + 1;
+        }
+        put(valid.get(from..).unwrap_or(""));
+        if !chunk.invalid().is_empty() {
+            put("\\ufffd");
+        }
+    }
+    put("\"");
+}
+
+/// Append arbitrary bytes as a JSON string (see [`json_escaped`]).
+pub(crate) fn json_str(out: &mut Vec<u8>, s: &[u8]) {
+    json_escaped(s, |p| out.extend_from_slice(p.as_bytes()));
+}
+
+/// Append a string as a JSON string (see [`json_escaped`]).
+pub(crate) fn json_string(out: &mut String, s: &str) {
+    json_escaped(s.as_bytes(), |p| out.push_str(p));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,5 +308,20 @@ mod tests {
         let mut o = Vec::new();
         write_ipv4(&mut o, 0x0a00ff01);
         assert_eq!(o, b"10.0.255.1");
+    }
+
+    /// Both sinks write the same bytes; quote, backslash and controls
+    /// escaped, invalid UTF-8 replaced.
+    #[test]
+    fn json_strings() {
+        let mut out = Vec::new();
+        json_str(&mut out, b"a\"b\\c\n\x01\xff\xfe z\xc3\xa9\x1f\r\t");
+        assert_eq!(out, b"\"a\\\"b\\\\c\\n\\u0001\\ufffd\\ufffd z\xc3\xa9\\u001f\\r\\t\"");
+        let mut s = String::new();
+        json_string(&mut s, "v\"\u{1}é");
+        assert_eq!(s, "\"v\\\"\\u0001é\"");
+        let mut b = Vec::new();
+        json_str(&mut b, "v\"\u{1}é".as_bytes());
+        assert_eq!(b, s.as_bytes());
     }
 }

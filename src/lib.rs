@@ -156,6 +156,8 @@ pub mod stats;
 #[doc(hidden)]
 #[cfg(feature = "synth")]
 pub mod synth;
+#[doc(hidden)]
+pub mod testkit;
 
 pub use bgp::{AsPathBuf, Origin, Prefix};
 pub use error::{Error, ErrorKind, Result};

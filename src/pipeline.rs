@@ -4,7 +4,6 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::mrt::{PeerTable, RawRecord, Record};
 use crate::report::Report;
-use crate::sched::wait;
 use crate::source::{Batch, Batches, Cut, Speculation};
 use rayon::Yield;
 use std::collections::VecDeque;
@@ -174,7 +173,9 @@ where
             let Some(rx) = pending.pop_front() else { return Ok(()) };
             // A closed channel means the job panicked: the scope re-raises
             // that panic when it ends.
-            let Some(r) = wait(&rx) else { return Ok(()) };
+            let Some(r) = crate::sched::recv_helping(&rx, Duration::from_micros(200)) else {
+                return Ok(());
+            };
             sink(r)?;
         }
     })

@@ -64,7 +64,8 @@
 //! # Ok::<(), mrtsnap::Error>(())
 //! ```
 
-use crate::bgp::as_path::{AsPath, AsPathBuf, OriginRef, Segment, Segments, AS_SEQUENCE, AS_SET};
+use crate::bgp::as_path::{AsPathBuf, OriginRef};
+pub use crate::bgp::as_path::{PathSegment, PathSegments};
 use crate::bgp::attr::{next_hop_ip, AttrContext, Attrs};
 use crate::bgp::message::{Message, Update};
 use crate::bgp::nlri::{Nlri, Prefix, Prefixes};
@@ -272,8 +273,8 @@ impl<'a> Route<'a> {
 
     /// The AS path, AS_PATH merged with AS4_PATH as RFC 6793 §4.2.3 says,
     /// as an iterator over its segments; nothing is copied or allocated.
-    /// Gives the same segments as [`AsPathBuf::merge`] (or [`AsPathBuf::load`]
-    /// without AS4_PATH); a route without AS_PATH has none.
+    /// The merge is [`PathSegments`] (what [`AsPathBuf::merge`] fills itself
+    /// from); a route without AS_PATH has none.
     ///
     /// # Example
     /// ```
@@ -320,15 +321,13 @@ impl<'a> Route<'a> {
     /// ```
     pub fn as_path<'b>(&self, buf: &'b mut AsPathBuf) -> &'b AsPathBuf {
         buf.clear();
-        for s in self.as_path_segments() {
-            buf.push_segment(s.kind(), s.asns());
-        }
+        buf.extend_segments(self.as_path_segments());
         buf
     }
 
     /// The origin AS of the merged path: the last ASN of its last
     /// AS_SEQUENCE, or its trailing AS_SET (confederation segments do not
-    /// count), the rule of [`AsPath::origin`]. Allocation-free.
+    /// count), the rule of [`crate::bgp::AsPath::origin`]. Allocation-free.
     ///
     /// # Example
     /// ```
@@ -348,19 +347,7 @@ impl<'a> Route<'a> {
     /// # Ok::<(), mrtsnap::Error>(())
     /// ```
     pub fn origin_as(&self) -> OriginRef<'a> {
-        let mut o = OriginRef::None;
-        for s in self.as_path_segments() {
-            match s.kind() {
-                AS_SEQUENCE => {
-                    if let Some(a) = s.asns().last() {
-                        o = OriginRef::Asn(a);
-                    }
-                }
-                AS_SET if !s.is_empty() => o = OriginRef::Set(s.seg),
-                _ => {}
-            }
-        }
-        o
+        self.as_path_segments().origin()
     }
 
     /// The next hop: for IPv4 prefixes NEXT_HOP, else the MP_REACH_NLRI next
@@ -396,242 +383,6 @@ impl<'a> Route<'a> {
         } else {
             self.attrs.next_hop.map(IpAddr::V4).or_else(mp)
         }
-    }
-}
-
-/// One segment of a merged AS path (see [`Route::as_path_segments`]): a
-/// segment of AS_PATH or AS4_PATH, possibly cut short by the merge.
-///
-/// # Example
-/// ```
-/// # let record: Vec<u8> = [
-/// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-/// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-/// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-/// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-/// #     &[24, 192, 0, 2],
-/// # ].concat();
-/// # use mrtsnap::mrt::{Record, Records};
-/// # let raw = Records::from_bytes(&record).next().unwrap()?;
-/// # let rec = Record::decode(&raw)?;
-/// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-/// let seg = route.as_path_segments().next().unwrap();
-/// assert_eq!((seg.len(), seg.is_confed()), (2, false));
-/// # Ok::<(), mrtsnap::Error>(())
-/// ```
-#[derive(Clone, Copy, Debug)]
-pub struct PathSegment<'a> {
-    seg: Segment<'a>,
-    take: usize,
-}
-
-impl<'a> PathSegment<'a> {
-    /// The segment type (1 AS_SET, 2 AS_SEQUENCE, 3 AS_CONFED_SEQUENCE, 4 AS_CONFED_SET).
-    ///
-    /// # Example
-    /// ```
-    /// # let record: Vec<u8> = [
-    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-    /// #     &[24, 192, 0, 2],
-    /// # ].concat();
-    /// # use mrtsnap::mrt::{Record, Records};
-    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
-    /// # let rec = Record::decode(&raw)?;
-    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-    /// assert_eq!(route.as_path_segments().next().unwrap().kind(), mrtsnap::bgp::as_path::AS_SEQUENCE);
-    /// # Ok::<(), mrtsnap::Error>(())
-    /// ```
-    #[inline]
-    pub fn kind(&self) -> u8 {
-        self.seg.kind()
-    }
-
-    /// Whether this is a confederation segment.
-    ///
-    /// # Example
-    /// ```
-    /// # let record: Vec<u8> = [
-    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-    /// #     &[24, 192, 0, 2],
-    /// # ].concat();
-    /// # use mrtsnap::mrt::{Record, Records};
-    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
-    /// # let rec = Record::decode(&raw)?;
-    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-    /// assert!(route.as_path_segments().all(|s| !s.is_confed()));
-    /// # Ok::<(), mrtsnap::Error>(())
-    /// ```
-    #[inline]
-    pub fn is_confed(&self) -> bool {
-        self.seg.is_confed()
-    }
-
-    /// Number of ASNs.
-    ///
-    /// # Example
-    /// ```
-    /// # let record: Vec<u8> = [
-    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-    /// #     &[24, 192, 0, 2],
-    /// # ].concat();
-    /// # use mrtsnap::mrt::{Record, Records};
-    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
-    /// # let rec = Record::decode(&raw)?;
-    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-    /// assert_eq!(route.as_path_segments().map(|s| s.len()).sum::<usize>(), 2);
-    /// # Ok::<(), mrtsnap::Error>(())
-    /// ```
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.take.min(self.seg.len())
-    }
-
-    /// Whether the segment holds no ASN.
-    ///
-    /// # Example
-    /// ```
-    /// # let record: Vec<u8> = [
-    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-    /// #     &[24, 192, 0, 2],
-    /// # ].concat();
-    /// # use mrtsnap::mrt::{Record, Records};
-    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
-    /// # let rec = Record::decode(&raw)?;
-    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-    /// assert!(!route.as_path_segments().next().unwrap().is_empty());
-    /// # Ok::<(), mrtsnap::Error>(())
-    /// ```
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The ASNs, in wire order.
-    ///
-    /// # Example
-    /// ```
-    /// # let record: Vec<u8> = [
-    /// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-    /// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-    /// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-    /// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-    /// #     &[24, 192, 0, 2],
-    /// # ].concat();
-    /// # use mrtsnap::mrt::{Record, Records};
-    /// # let raw = Records::from_bytes(&record).next().unwrap()?;
-    /// # let rec = Record::decode(&raw)?;
-    /// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-    /// let first = route.as_path_segments().next().unwrap().asns().next();
-    /// assert_eq!(first, Some(65001));
-    /// # Ok::<(), mrtsnap::Error>(())
-    /// ```
-    #[inline]
-    pub fn asns(&self) -> impl ExactSizeIterator<Item = u32> + 'a {
-        self.seg.asns().take(self.take)
-    }
-}
-
-/// Iterator over the segments of a merged AS path; see
-/// [`Route::as_path_segments`].
-///
-/// # Example
-/// ```
-/// # let record: Vec<u8> = [
-/// #     &[0x5e, 0x0b, 0xe1, 0x00, 0, 16, 0, 4, 0, 0, 0, 71][..],
-/// #     &[0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2],
-/// #     &[0xff; 16], &[0, 51, 2, 0, 0, 0, 24],
-/// #     &[0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1],
-/// #     &[24, 192, 0, 2],
-/// # ].concat();
-/// # use mrtsnap::mrt::{Record, Records};
-/// # let raw = Records::from_bytes(&record).next().unwrap()?;
-/// # let rec = Record::decode(&raw)?;
-/// let route = mrtsnap::routes::routes_of(&raw, &rec, None).next().unwrap();
-/// assert_eq!(route.as_path_segments().count(), 1);
-/// # Ok::<(), mrtsnap::Error>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct PathSegments<'a> {
-    /// AS_PATH, while its part of the merged path lasts.
-    first: Option<Segments<'a>>,
-    /// ASes of AS_PATH still to take (`usize::MAX`: all of them).
-    keep: usize,
-    /// AS4_PATH, when it is merged in.
-    second: Option<Segments<'a>>,
-}
-
-impl<'a> PathSegments<'a> {
-    /// The RFC 6793 §4.2.3 merge, the same decisions as [`AsPathBuf::merge`].
-    fn new(as_path: Option<AsPath<'a>>, as4_path: Option<AsPath<'a>>) -> PathSegments<'a> {
-        let Some(p) = as_path else {
-            return PathSegments {
-                first: None,
-                keep: 0,
-                second: None,
-            };
-        };
-        let all = PathSegments {
-            first: Some(p.segments()),
-            keep: usize::MAX,
-            second: None,
-        };
-        let Some(p4) = as4_path else { return all };
-        let n = p.count();
-        let m = p4
-            .segments()
-            .filter(|s| !s.is_confed())
-            .map(|s| if s.kind() == AS_SET { 1 } else { s.len() })
-            .sum::<usize>();
-        if n < m {
-            return all;
-        }
-        PathSegments {
-            first: Some(p.segments()),
-            keep: n - m,
-            second: Some(p4.segments()),
-        }
-    }
-}
-
-impl<'a> Iterator for PathSegments<'a> {
-    type Item = PathSegment<'a>;
-
-    #[inline]
-    fn next(&mut self) -> Option<PathSegment<'a>> {
-        if let Some(first) = &mut self.first {
-            if self.keep > 0 {
-                if let Some(seg) = first.next() {
-                    let take = match seg.kind() {
-                        AS_SEQUENCE => {
-                            let t = seg.len().min(self.keep);
-                            self.keep -= t;
-                            t
-                        }
-                        AS_SET => {
-                            self.keep -= 1;
-                            seg.len()
-                        }
-                        _ => seg.len(),
-                    };
-                    return Some(PathSegment { seg, take });
-                }
-            }
-            self.first = None;
-        }
-        let seg = self.second.as_mut()?.find(|s| !s.is_confed())?;
-        Some(PathSegment { seg, take: seg.len() })
     }
 }
 
@@ -1220,45 +971,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bgp::as_path::{AS_CONFED_SEQUENCE, AS_SET};
+    use crate::bgp::as_path::AS_SEQUENCE;
     use crate::mrt::Records;
-    use proptest::prelude::*;
-
-    fn mrt(ts: u32, t: u16, st: u16, body: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&ts.to_be_bytes());
-        v.extend_from_slice(&t.to_be_bytes());
-        v.extend_from_slice(&st.to_be_bytes());
-        v.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        v.extend_from_slice(body);
-        v
-    }
-
-    fn bgp(msg_type: u8, body: &[u8]) -> Vec<u8> {
-        let mut v = vec![0xff; 16];
-        v.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
-        v.push(msg_type);
-        v.extend_from_slice(body);
-        v
-    }
-
-    fn seg(kind: u8, asns: &[u32], four: bool) -> Vec<u8> {
-        let mut v = vec![kind, asns.len() as u8];
-        for a in asns {
-            if four {
-                v.extend_from_slice(&a.to_be_bytes());
-            } else {
-                v.extend_from_slice(&(*a as u16).to_be_bytes());
-            }
-        }
-        v
-    }
-
-    fn attr(flags: u8, code: u8, v: &[u8]) -> Vec<u8> {
-        let mut out = vec![flags, code, v.len() as u8];
-        out.extend_from_slice(v);
-        out
-    }
+    use crate::testkit::{attr, bgp, mrt, seg};
 
     type Seen = (RouteKind, String, Option<u32>, Peer);
 
@@ -1294,7 +1009,7 @@ mod tests {
         let mp_unreach = [0, 2, 1, 48, 0x20, 1, 0xd, 0xb8, 0, 1];
         let attrs = [
             attr(0x40, 1, &[0]),
-            attr(0x40, 2, &seg(AS_SEQUENCE, &[65001, 65002], true)),
+            attr(0x40, 2, &seg(AS_SEQUENCE, &[65001, 65002], 4)),
             attr(0x40, 3, &[10, 0, 0, 1]),
             attr(0x80, 14, &mp_reach),
             attr(0x80, 15, &mp_unreach),
@@ -1335,7 +1050,7 @@ mod tests {
     fn rib_entries_and_peers() {
         let mut pit = vec![10, 0, 0, 1, 0, 0, 0, 1];
         pit.extend_from_slice(&[2, 1, 1, 1, 1, 192, 0, 2, 1, 0, 1, 0x11, 0x70]);
-        let attrs = [attr(0x40, 1, &[2]), attr(0x40, 2, &seg(AS_SEQUENCE, &[70000], true))].concat();
+        let attrs = [attr(0x40, 1, &[2]), attr(0x40, 2, &seg(AS_SEQUENCE, &[70000], 4))].concat();
         let mut rib = vec![0, 0, 0, 0, 16, 10, 1, 0, 2];
         for idx in [0u16, 5] {
             rib.extend_from_slice(&idx.to_be_bytes());
@@ -1378,9 +1093,9 @@ mod tests {
     fn as4_merge_through_route() {
         let attrs = [
             attr(0x40, 1, &[0]),
-            attr(0x40, 2, &seg(AS_SEQUENCE, &[1, 23456, 23456], false)),
+            attr(0x40, 2, &seg(AS_SEQUENCE, &[1, 23456, 23456], 2)),
             attr(0x40, 3, &[10, 0, 0, 1]),
-            attr(0xc0, 17, &seg(AS_SEQUENCE, &[70000, 80000], true)),
+            attr(0xc0, 17, &seg(AS_SEQUENCE, &[70000, 80000], 4)),
         ]
         .concat();
         let mut upd = vec![0, 0];
@@ -1398,46 +1113,5 @@ mod tests {
         assert!(matches!(r.origin_as(), OriginRef::Asn(80000)));
         let mut buf = AsPathBuf::new();
         assert_eq!(r.as_path(&mut buf).origin(), crate::bgp::Origin::Asn(80000));
-    }
-
-    fn arb_path(four: bool) -> impl Strategy<Value = Vec<u8>> {
-        let seg_s = (1u8..=4, proptest::collection::vec(any::<u32>(), 0..5));
-        proptest::collection::vec(seg_s, 0..5).prop_map(move |segs| segs.iter().flat_map(|(k, a)| seg(*k, a, four)).collect())
-    }
-
-    proptest! {
-        /// The streaming merge gives what `AsPathBuf::merge` (or `load`) gives,
-        /// and the same origin.
-        #[test]
-        fn merged_segments_match_pathbuf(p in arb_path(false), p4 in proptest::option::of(arb_path(true))) {
-            let a = AsPath::parse(&p, 0, 2).unwrap();
-            let a4 = p4.as_ref().map(|b| AsPath::parse(b, 0, 4).unwrap());
-            let mut want = AsPathBuf::new();
-            match a4 {
-                Some(a4) => want.merge(&a, &a4),
-                None => want.load(&a),
-            }
-            let mut got = AsPathBuf::new();
-            for s in PathSegments::new(Some(a), a4) {
-                got.push_segment(s.kind(), s.asns());
-            }
-            prop_assert_eq!(&got, &want);
-            let attrs = Attrs { as_path: Some(a), as4_path: a4, ..Attrs::default() };
-            let r = Route {
-                timestamp: 0, micros: None, record: 0, kind: RouteKind::Announce,
-                peer: Peer::unknown(0),
-                prefix: Prefix::v4(0, 0).unwrap(), path_id: None, originated: None, attrs, entry_next_hop: None,
-            };
-            prop_assert_eq!(crate::bgp::Origin::from(r.origin_as()), want.origin());
-        }
-    }
-
-    #[test]
-    fn confed_segments_survive_load() {
-        let p = [seg(AS_CONFED_SEQUENCE, &[65000], true), seg(AS_SET, &[3, 1], true)].concat();
-        let a = AsPath::parse(&p, 0, 4).unwrap();
-        let kinds: Vec<u8> = PathSegments::new(Some(a), None).map(|s| s.kind()).collect();
-        assert_eq!(kinds, [AS_CONFED_SEQUENCE, AS_SET]);
-        assert_eq!(PathSegments::new(None, Some(a)).count(), 0);
     }
 }

@@ -944,7 +944,7 @@ impl Iterator for Batches {
             BatchesInner::Memory(m) => m.next(),
             // From a pool worker (a caller iterating inside `par_iter`), the
             // decompressor's jobs on the same pool must still run.
-            BatchesInner::Stream(rx) => crate::sched::wait(rx),
+            BatchesInner::Stream(rx) => crate::sched::recv_helping(rx, std::time::Duration::from_micros(200)),
         }
     }
 }

@@ -449,7 +449,7 @@ impl FileStats {
     /// ```
     pub fn write_json<W: Write + ?Sized>(&self, file: &str, out: &mut W) -> std::io::Result<()> {
         let mut o = Vec::with_capacity(1024);
-        let s = |o: &mut Vec<u8>, v: &str| crate::dump::jsonl::json_str(o, v.as_bytes());
+        let s = |o: &mut Vec<u8>, v: &str| crate::fmt::json_str(o, v.as_bytes());
         let fam = |o: &mut Vec<u8>, k: &str, c: &FamilyCount| {
             let _ = write!(o, ",\"{k}\":{{\"ipv4\":{},\"ipv6\":{}}}", c.ipv4, c.ipv6);
         };
@@ -561,6 +561,7 @@ fn utc(ts: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::mrt;
 
     #[test]
     fn utc_dates() {
@@ -568,16 +569,6 @@ mod tests {
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00");
         assert_eq!(utc(1_401_487_200), "2014-05-30 22:00:00");
         assert_eq!(utc(u32::MAX), "2106-02-07 06:28:15");
-    }
-
-    fn mrt(ts: u32, t: u16, st: u16, body: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&ts.to_be_bytes());
-        v.extend_from_slice(&t.to_be_bytes());
-        v.extend_from_slice(&st.to_be_bytes());
-        v.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        v.extend_from_slice(body);
-        v
     }
 
     /// Many small batches across threads give the same figures as one.

@@ -71,15 +71,7 @@ macro_rules! corpus_or_skip {
 
 // Hand-made MRT records.
 
-fn mrt(ts: u32, t: u16, st: u16, body: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(12 + body.len());
-    v.extend_from_slice(&ts.to_be_bytes());
-    v.extend_from_slice(&t.to_be_bytes());
-    v.extend_from_slice(&st.to_be_bytes());
-    v.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    v.extend_from_slice(body);
-    v
-}
+use mrtsnap::testkit::{self, bgp4mp_as4, mrt};
 
 /// BGP4MP MESSAGE_AS4 from AS 65001 (10.0.0.1), announcing 10.`n`.0.0/16
 /// with AS path `65001 65002`. With `afi` other than 1 the record is damaged.
@@ -87,13 +79,13 @@ fn update(ts: u32, n: u8, afi: u8) -> Vec<u8> {
     let attrs = [
         0x40, 1, 1, 0, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 10, 0, 0, 1,
     ];
-    let mut msg = vec![0xff; 16];
-    msg.extend_from_slice(&((19 + 4 + attrs.len() + 3) as u16).to_be_bytes());
-    msg.extend_from_slice(&[2, 0, 0, 0, attrs.len() as u8]);
-    msg.extend_from_slice(&attrs);
-    msg.extend_from_slice(&[16, 10, n]);
-    let mut body = vec![0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, afi, 10, 0, 0, 1, 10, 0, 0, 2];
-    body.extend(msg);
+    let mut body = bgp4mp_as4(
+        (65001, [10, 0, 0, 1]),
+        (65002, [10, 0, 0, 2]),
+        &testkit::update(&[], &attrs, &[16, 10, n]),
+    );
+    // The AFI field (bytes 10..12).
+    body[11] = afi;
     mrt(ts, 16, 4, &body)
 }
 

@@ -514,14 +514,7 @@ fn bzip2_cut_short() {
 /// `truncated` error, the record after it lost).
 #[test]
 fn torn_header_across_a_batch_boundary() {
-    let record = |ts: u32| {
-        let mut v = ts.to_be_bytes().to_vec();
-        v.extend_from_slice(&[0, 16, 0, 5, 0, 0, 0, 24]);
-        v.extend_from_slice(&[
-            0, 0, 0xfd, 0xe8, 0, 0, 0xfd, 0xe9, 0, 0, 0, 1, 192, 0, 2, 1, 192, 0, 2, 2, 0, 1, 0, 2,
-        ]);
-        v
-    };
+    let record = state_change;
     let mut data = Vec::new();
     for i in 0..28 {
         data.extend(record(1_400_000_000 + i));
@@ -615,14 +608,7 @@ fn slack_candidate_checked_against_the_record_it_follows() {
 /// the batch walked alone must decide as the whole input does.
 #[test]
 fn unknown_type_record_ending_at_a_batch_boundary() {
-    let record = |ts: u32| {
-        let mut v = ts.to_be_bytes().to_vec();
-        v.extend_from_slice(&[0, 16, 0, 5, 0, 0, 0, 24]);
-        v.extend_from_slice(&[
-            0, 0, 0xfd, 0xe8, 0, 0, 0xfd, 0xe9, 0, 0, 0, 1, 192, 0, 2, 1, 192, 0, 2, 2, 0, 1, 0, 2,
-        ]);
-        v
-    };
+    let record = state_change;
     let mut data = Vec::new();
     for i in 0..27 {
         data.extend(record(1_400_000_000 + i));
@@ -651,12 +637,11 @@ fn unknown_type_record_ending_at_a_batch_boundary() {
 
 /// A BGP4MP STATE_CHANGE record (36 bytes) stamped `ts`.
 fn state_change(ts: u32) -> Vec<u8> {
-    let mut v = ts.to_be_bytes().to_vec();
-    v.extend_from_slice(&[0, 16, 0, 5, 0, 0, 0, 24]);
-    v.extend_from_slice(&[
+    // AS 65000 (192.0.2.1) to AS 65001 (192.0.2.2), IDLE to CONNECT.
+    let body = [
         0, 0, 0xfd, 0xe8, 0, 0, 0xfd, 0xe9, 0, 0, 0, 1, 192, 0, 2, 1, 192, 0, 2, 2, 0, 1, 0, 2,
-    ]);
-    v
+    ];
+    mrtsnap::testkit::mrt(ts, 16, 5, &body)
 }
 
 /// Batches of 1 KiB of `data`, walked alone by each cutter: the same

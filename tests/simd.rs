@@ -11,7 +11,7 @@ mod common;
 
 use common::Rng;
 
-use mrtsnap::bgp::{AsPath, RawAttrs};
+use mrtsnap::bgp::{AsPath, Origin, PathSegments, RawAttrs};
 use mrtsnap::dump::BgpdumpWriter;
 use mrtsnap::pipeline::for_each_record;
 use mrtsnap::simd::{self, Backend};
@@ -69,6 +69,20 @@ fn naive_origin(buf: &[u8], s: u32, e: u32) -> Option<u32> {
         [seg] if seg.kind() == 2 && !seg.is_empty() => seg.asns().last(),
         _ => None,
     }
+}
+
+/// The origin the `bgp` rule gives an entry (attributes parsed by
+/// `Attrs::parse`, AS_PATH merged with AS4_PATH, the origin rule of
+/// `AsPath::origin`), or `None` where the entry has no route (the block does
+/// not frame, or is treat-as-withdraw).
+fn bgp_origin(buf: &[u8], s: u32, e: u32) -> Option<Origin> {
+    let block = buf.get(s as usize..e as usize)?;
+    let ctx = mrtsnap::bgp::attr::AttrContext { asn_len: 4, rib_afi: None };
+    let a = mrtsnap::bgp::Attrs::parse(block, 0, ctx).ok()?;
+    if a.withdraw.is_some() {
+        return None;
+    }
+    Some(Origin::from(PathSegments::new(a.as_path, a.as4_path).origin()))
 }
 
 // ---- generators ----------------------------------------------------------
@@ -300,6 +314,12 @@ fn check_origins(seed: u64) {
         let (buf, starts, ends) = entries(&mut rng, n, pad);
         let want: Vec<Option<u32>> = starts.iter().zip(&ends).map(|(&s, &e)| naive_origin(&buf, s, e)).collect();
         decided += want.iter().filter(|w| w.is_some()).count();
+        // Where the fast rule decides, it gives the `bgp` rule's origin.
+        for ((&s, &e), w) in starts.iter().zip(&ends).zip(&want) {
+            if let Some(a) = w {
+                assert_eq!(bgp_origin(&buf, s, e), Some(Origin::Asn(*a)), "entry {s}..{e}");
+            }
+        }
         refused += want.iter().filter(|w| w.is_none()).count();
         for off in [0, 1 + rng.below(OFFSETS - 1)] {
             let k = n.saturating_sub(off);

@@ -473,23 +473,14 @@ fn known_rib_without_peer_table() {
 
 /// One BGP4MP MESSAGE_AS4 UPDATE record announcing 192.0.2.0/24.
 fn updates_file() -> Vec<u8> {
+    use mrtsnap::testkit;
     let attrs = [0x40u8, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe8, 0x40, 3, 4, 192, 0, 2, 1];
-    let mut msg = vec![0xffu8; 16];
-    let len = 19 + 2 + 2 + attrs.len() + 4;
-    msg.extend_from_slice(&(len as u16).to_be_bytes());
-    msg.push(2);
-    msg.extend_from_slice(&[0, 0]);
-    msg.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
-    msg.extend_from_slice(&attrs);
-    msg.extend_from_slice(&[24, 192, 0, 2]);
-    let mut body = vec![0, 0, 0xfd, 0xe8, 0, 0, 0xfd, 0xe9, 0, 0, 0, 1];
-    body.extend_from_slice(&[192, 0, 2, 1, 192, 0, 2, 2]);
-    body.extend_from_slice(&msg);
-    let mut rec = 1_401_487_200u32.to_be_bytes().to_vec();
-    rec.extend_from_slice(&[0, 16, 0, 4]);
-    rec.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    rec.extend_from_slice(&body);
-    rec
+    let body = testkit::bgp4mp_as4(
+        (65000, [192, 0, 2, 1]),
+        (65001, [192, 0, 2, 2]),
+        &testkit::update(&[], &attrs, &[24, 192, 0, 2]),
+    );
+    testkit::mrt(1_401_487_200, 16, 4, &body)
 }
 
 #[test]

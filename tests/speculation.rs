@@ -286,10 +286,7 @@ fn records_longer_than_a_batch() {
     }
     let ts = u32::from_be_bytes([clean[at], clean[at + 1], clean[at + 2], clean[at + 3]]);
     let mut data = clean[..at].to_vec();
-    data.extend_from_slice(&ts.to_be_bytes());
-    data.extend_from_slice(&[0, 13, 0, 3]);
-    data.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    data.extend_from_slice(&body);
+    data.extend(mrtsnap::testkit::mrt(ts, 13, 3, &body));
     data.extend_from_slice(&clean[at..]);
     check("rib with a long record", &data, &[1024, 4096]);
 }

@@ -13,59 +13,9 @@ use mrtsnap::mrt::{Bgp4mpBody, RawRecord, Record, Records};
 use mrtsnap::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-// --- Builders. -----------------------------------------------------------
+// --- Builders: mrtsnap::testkit. ------------------------------------------
 
-/// An MRT record: common header, then `body` (for `_ET` types the body
-/// starts with the microsecond field, which the length counts).
-fn mrt(ts: u32, mrt_type: u16, subtype: u16, body: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(12 + body.len());
-    v.extend_from_slice(&ts.to_be_bytes());
-    v.extend_from_slice(&mrt_type.to_be_bytes());
-    v.extend_from_slice(&subtype.to_be_bytes());
-    v.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    v.extend_from_slice(body);
-    v
-}
-
-/// A BGP message: marker, length, type, body.
-fn bgp(msg_type: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = vec![0xff; 16];
-    v.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
-    v.push(msg_type);
-    v.extend_from_slice(body);
-    v
-}
-
-/// A path attribute; the extended-length form when `flags` says so.
-fn attr(flags: u8, code: u8, value: &[u8]) -> Vec<u8> {
-    let mut v = vec![flags, code];
-    if flags & 0x10 != 0 {
-        v.extend_from_slice(&(value.len() as u16).to_be_bytes());
-    } else {
-        v.push(value.len() as u8);
-    }
-    v.extend_from_slice(value);
-    v
-}
-
-/// An AS path segment of `width`-byte ASNs.
-fn seg(kind: u8, asns: &[u32], width: usize) -> Vec<u8> {
-    let mut v = vec![kind, asns.len() as u8];
-    for a in asns {
-        v.extend_from_slice(&a.to_be_bytes()[4 - width..]);
-    }
-    v
-}
-
-/// An UPDATE body: withdrawn routes, attributes, NLRI.
-fn update(withdrawn: &[u8], attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
-    let mut v = (withdrawn.len() as u16).to_be_bytes().to_vec();
-    v.extend_from_slice(withdrawn);
-    v.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
-    v.extend_from_slice(attrs);
-    v.extend_from_slice(nlri);
-    v
-}
+use mrtsnap::testkit::{attr, bgp, mrt, seg, update};
 
 fn v6(s: &str) -> [u8; 16] {
     s.parse::<Ipv6Addr>().expect("IPv6").octets()

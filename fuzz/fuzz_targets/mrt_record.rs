@@ -13,11 +13,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((head, body)) = data.split_first_chunk::<4>() else {
         return;
     };
-    let mut rec = Vec::with_capacity(12 + body.len());
-    rec.extend_from_slice(&1_400_000_000u32.to_be_bytes());
-    rec.extend_from_slice(head);
-    rec.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    rec.extend_from_slice(body);
+    let [t0, t1, s0, s1] = *head;
+    let rec = mrtsnap::testkit::mrt(1_400_000_000, u16::from_be_bytes([t0, t1]), u16::from_be_bytes([s0, s1]), body);
     let w = common::walk(&rec);
     for e in &w.errors {
         assert!(e.offset() <= rec.len() as u64, "error past the end: {e}");

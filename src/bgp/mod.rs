@@ -5,7 +5,7 @@ pub mod attr;
 pub mod message;
 pub mod nlri;
 
-pub use as_path::{AsPath, AsPathBuf, Origin, OriginRef, Segment, Segments};
+pub use as_path::{AsPath, AsPathBuf, Origin, OriginRef, PathSegment, PathSegments, Segment, Segments};
 pub use attr::{Attrs, MpReach, MpUnreach, RawAttr, RawAttrs};
 pub use message::{Message, Open, Update};
 pub use nlri::{Nlri, Prefix, Prefixes};

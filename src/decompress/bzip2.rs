@@ -54,7 +54,7 @@ use super::scan::{self, Magic, MagicKind, BLOCK_MAGIC, END_MAGIC};
 use super::{Decode, DecodeError};
 use std::collections::VecDeque;
 use std::io::Read;
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::mpsc::{channel, Receiver, Sender};
 
 /// Compressed bytes read at a time.
 const READ_CHUNK: usize = 1 << 20;
@@ -380,22 +380,7 @@ impl<R: Read> ParallelDecoder<R> {
         // On a rayon worker (a caller inside `ThreadPool::install`), help
         // run the queued jobs instead of blocking: with one thread, blocking
         // would deadlock.
-        let (bit, result) = loop {
-            match self.rx.try_recv() {
-                Ok(r) => break r,
-                Err(TryRecvError::Disconnected) => return Err(lost()),
-                Err(TryRecvError::Empty) => {}
-            }
-            match rayon::yield_now() {
-                None => break self.rx.recv().map_err(|_| lost())?,
-                Some(rayon::Yield::Executed) => {}
-                Some(rayon::Yield::Idle) => match self.rx.recv_timeout(std::time::Duration::from_millis(1)) {
-                    Ok(r) => break r,
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => return Err(lost()),
-                },
-            }
-        };
+        let (bit, result) = crate::sched::recv_helping(&self.rx, std::time::Duration::from_millis(1)).ok_or_else(lost)?;
         // Jobs of candidates already merged away report into nothing.
         if let Some(slot) = self.slots.iter_mut().find(|s| s.magic.bit == bit) {
             slot.job = Job::Done(result);

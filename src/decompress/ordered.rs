@@ -8,7 +8,7 @@
 //! deadlock.
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{sync_channel, Receiver};
 
 /// A job in flight.
 pub(crate) struct Pending<M, T> {
@@ -81,22 +81,7 @@ impl<M, T: Send + 'static> Ordered<M, T> {
     pub fn wait_front(&mut self) -> Option<(M, Option<T>)> {
         let p = self.queue.pop_front()?;
         self.bytes = self.bytes.saturating_sub(p.bytes);
-        let r = loop {
-            match p.rx.try_recv() {
-                Ok(r) => break r,
-                Err(TryRecvError::Disconnected) => break None,
-                Err(TryRecvError::Empty) => {}
-            }
-            match rayon::yield_now() {
-                None => break p.rx.recv().ok().flatten(),
-                Some(rayon::Yield::Executed) => {}
-                Some(rayon::Yield::Idle) => match p.rx.recv_timeout(std::time::Duration::from_millis(1)) {
-                    Ok(r) => break r,
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => break None,
-                },
-            }
-        };
+        let r = crate::sched::recv_helping(&p.rx, std::time::Duration::from_millis(1)).flatten();
         Some((p.meta, r))
     }
 }

@@ -781,16 +781,7 @@ impl<'a> Iterator for Records<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rec(ts: u32, t: u16, st: u16, body: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&ts.to_be_bytes());
-        v.extend_from_slice(&t.to_be_bytes());
-        v.extend_from_slice(&st.to_be_bytes());
-        v.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        v.extend_from_slice(body);
-        v
-    }
+    use crate::testkit::mrt as rec;
 
     #[test]
     fn frames_and_reports_truncation() {

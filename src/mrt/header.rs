@@ -38,6 +38,43 @@ const _: () = assert!(core::mem::size_of::<RawHeader>() == HEADER_LEN);
 /// Size of the common header.
 pub const HEADER_LEN: usize = 12;
 
+/// MRT type codes (RFC 6396 §4), the values [`MrtType`] names.
+pub mod code {
+    /// BGP (RFC 6396 §4.1, deprecated; zebra dumps of 1999–2001).
+    pub const BGP: u16 = 5;
+    /// TABLE_DUMP (RFC 6396 §4.2).
+    pub const TABLE_DUMP: u16 = 12;
+    /// TABLE_DUMP_V2 (RFC 6396 §4.3).
+    pub const TABLE_DUMP_V2: u16 = 13;
+    /// BGP4MP (RFC 6396 §4.4).
+    pub const BGP4MP: u16 = 16;
+    /// BGP4MP_ET (RFC 6396 §4.4, microsecond timestamps).
+    pub const BGP4MP_ET: u16 = 17;
+}
+
+/// MRT subtype codes of TABLE_DUMP_V2 and BGP4MP (RFC 6396 §4.3, §4.4,
+/// RFC 8050), the values [`subtype_name`] names.
+pub mod subtype {
+    /// TABLE_DUMP_V2 PEER_INDEX_TABLE.
+    pub const PEER_INDEX_TABLE: u16 = 1;
+    /// TABLE_DUMP_V2 RIB_IPV4_UNICAST.
+    pub const RIB_IPV4_UNICAST: u16 = 2;
+    /// TABLE_DUMP_V2 RIB_IPV6_UNICAST.
+    pub const RIB_IPV6_UNICAST: u16 = 4;
+    /// TABLE_DUMP_V2 RIB_IPV4_UNICAST_ADDPATH (RFC 8050).
+    pub const RIB_IPV4_UNICAST_ADDPATH: u16 = 8;
+    /// TABLE_DUMP_V2 RIB_IPV6_UNICAST_ADDPATH (RFC 8050).
+    pub const RIB_IPV6_UNICAST_ADDPATH: u16 = 10;
+    /// BGP4MP STATE_CHANGE (2-byte AS numbers).
+    pub const STATE_CHANGE: u16 = 0;
+    /// BGP4MP MESSAGE (2-byte AS numbers).
+    pub const MESSAGE: u16 = 1;
+    /// BGP4MP MESSAGE_AS4.
+    pub const MESSAGE_AS4: u16 = 4;
+    /// BGP4MP STATE_CHANGE_AS4.
+    pub const STATE_CHANGE_AS4: u16 = 5;
+}
+
 /// A decoded MRT common header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {

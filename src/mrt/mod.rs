@@ -12,7 +12,7 @@ pub mod table_dump_v2;
 
 pub use bgp4mp::{Bgp4mp, Bgp4mpBody, Entry, FsmState, LegacyBgp, Peering};
 pub use framing::{FrameState, Framer, RawRecord, Records};
-pub use header::{subtype_name, Header, MrtType, HEADER_LEN};
+pub use header::{code, subtype, subtype_name, Header, MrtType, HEADER_LEN};
 pub use table_dump::{TableDump, TableDumpEntry};
 pub use table_dump_v2::{GeoPeer, GeoPeerTable, PeerEntry, PeerTable, Rib, RibEntries, RibEntry};
 

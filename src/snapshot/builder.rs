@@ -22,9 +22,11 @@
 //! arrive, so the result is the same for any batching or thread timing.
 
 use super::column::ListColumn;
-use super::scan::{find_origin, set_members, EntryTable, Found};
+use super::scan::{find_origin, EntryTable, Found};
 use super::{naming, DecodeStats, FullFeed, PeerInfo, Snapshot, SnapshotOptions, SourceInfo, KEY_ASN, KEY_SET, KIND_SHIFT};
+use crate::bgp::as_path::set_members;
 use crate::bgp::as_path::AsPathBuf;
+use crate::bgp::OriginRef;
 use crate::bgp::{Origin, Prefix};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mrt::{Bgp4mpBody, PeerTable, RawRecord, Record, Rib, TableDump};
@@ -531,10 +533,10 @@ impl Worker {
 
     fn origin_key(&mut self, attrs: &[u8], offset: u64, asn_len: u8) -> Result<u64> {
         Ok(match find_origin(attrs, offset, asn_len, &mut self.path, &mut self.report)? {
-            Found::None => 0,
-            Found::Asn(a) => KEY_ASN | u64::from(a),
-            Found::Set { asns, asn_len } => {
-                set_members(asns, asn_len, &mut self.members);
+            Found::Path(OriginRef::None) => 0,
+            Found::Path(OriginRef::Asn(a)) => KEY_ASN | u64::from(a),
+            Found::Path(OriginRef::Set(s)) => {
+                set_members(s.asns(), &mut self.members);
                 KEY_SET | u64::from(self.rows.sets.intern(&self.members))
             }
             Found::Merged(o) => self.rows.sets.key(&o),

@@ -1,5 +1,5 @@
-//! Just enough JSON for the snapshot's metadata and jsonl rows: string
-//! escaping for writing, and a small recursive-descent reader (depth- and
+//! Just enough JSON for the snapshot's metadata and jsonl rows: values
+//! for writing (strings through [`crate::fmt::json_string`]), and a small recursive-descent reader (depth- and
 //! size-bounded, never panics) for reading the metadata back.
 // The reader serves the Parquet metadata only.
 #![cfg_attr(not(feature = "parquet"), allow(dead_code))]
@@ -8,21 +8,7 @@ use std::fmt::Write as _;
 
 /// Append `s` as a JSON string literal.
 pub(crate) fn push_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::fmt::json_string(out, s);
 }
 
 /// Append `v` as a JSON value: a number, or `null`.

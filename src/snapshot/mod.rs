@@ -769,25 +769,13 @@ impl Snapshot {
 /// assert_eq!(mrtsnap::mrt::Records::from_bytes(&mrt).count(), 5);
 /// ```
 pub fn example_rib() -> Vec<u8> {
+    use crate::testkit::{attr, seg};
     fn rec(out: &mut Vec<u8>, subtype: u16, body: &[u8]) {
-        out.extend_from_slice(&1_401_487_200u32.to_be_bytes());
-        out.extend_from_slice(&13u16.to_be_bytes());
-        out.extend_from_slice(&subtype.to_be_bytes());
-        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        out.extend_from_slice(body);
+        out.extend(crate::testkit::mrt(1_401_487_200, crate::mrt::code::TABLE_DUMP_V2, subtype, body));
     }
     fn path(segs: &[(u8, &[u32])]) -> Vec<u8> {
-        let mut p = Vec::new();
-        for (kind, asns) in segs {
-            p.push(*kind);
-            p.push(asns.len() as u8);
-            for a in *asns {
-                p.extend_from_slice(&a.to_be_bytes());
-            }
-        }
-        let mut attrs = vec![0x40, 1, 1, 0, 0x40, 2, p.len() as u8];
-        attrs.extend_from_slice(&p);
-        attrs
+        let p: Vec<u8> = segs.iter().flat_map(|(kind, asns)| seg(*kind, asns, 4)).collect();
+        [attr(0x40, 1, &[0]), attr(0x40, 2, &p)].concat()
     }
     fn rib(seq: u32, prefix: &[u8], entries: &[(u16, Vec<u8>)]) -> Vec<u8> {
         let mut b = seq.to_be_bytes().to_vec();

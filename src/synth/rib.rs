@@ -1,5 +1,7 @@
 //! TABLE_DUMP_V2 RIB generation.
 
+use crate::bgp::as_path;
+use crate::mrt;
 use std::collections::HashSet;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -455,7 +457,7 @@ fn build_peers(opts: &RibOptions, rng: &mut Xoshiro256, topo: &mut Topology) -> 
 
 /// Encodes the PEER_INDEX_TABLE record.
 fn peer_index_table(buf: &mut Vec<u8>, opts: &RibOptions, peers: &[Peer]) {
-    let hdr = start_mrt(buf, opts.timestamp, MRT_TABLE_DUMP_V2, TD2_PEER_INDEX_TABLE);
+    let hdr = start_mrt(buf, opts.timestamp, mrt::code::TABLE_DUMP_V2, mrt::subtype::PEER_INDEX_TABLE);
     buf.extend_from_slice(&opts.collector_bgp_id.octets());
     put_u16(buf, opts.view_name.len() as u16);
     buf.extend_from_slice(opts.view_name.as_bytes());
@@ -593,9 +595,9 @@ impl Ctx {
                 let k = self.v4[i];
                 let addr = (k >> 8) as u32;
                 let st = if add_path {
-                    TD2_RIB_IPV4_UNICAST_ADDPATH
+                    mrt::subtype::RIB_IPV4_UNICAST_ADDPATH
                 } else {
-                    TD2_RIB_IPV4_UNICAST
+                    mrt::subtype::RIB_IPV4_UNICAST
                 };
                 (i, st, IpAddr::V4(Ipv4Addr::from(addr)), (k & 0xFF) as u8, self.v4_origin[i], 4u64)
             }
@@ -603,9 +605,9 @@ impl Ctx {
                 let k = self.v6[i];
                 let addr = k & !0xFF;
                 let st = if add_path {
-                    TD2_RIB_IPV6_UNICAST_ADDPATH
+                    mrt::subtype::RIB_IPV6_UNICAST_ADDPATH
                 } else {
-                    TD2_RIB_IPV6_UNICAST
+                    mrt::subtype::RIB_IPV6_UNICAST
                 };
                 (
                     self.v4.len() + i,
@@ -664,7 +666,7 @@ impl Ctx {
         let any = self.peers.iter().any(|p| p.carry.hit(hash2(pseed, p.seed)));
         let forced = if any { usize::MAX } else { r.below_usize(self.peers.len()) };
 
-        let hdr = start_mrt(buf, self.timestamp, MRT_TABLE_DUMP_V2, subtype);
+        let hdr = start_mrt(buf, self.timestamp, mrt::code::TABLE_DUMP_V2, subtype);
         put_u32(buf, seq as u32);
         match ip {
             IpAddr::V4(a) => put_prefix_v4(buf, u32::from(a), plen),
@@ -710,25 +712,29 @@ impl Ctx {
                     let confed = er.chance(self.confed);
                     let confed_lead = confed && er.below(2) == 0;
                     if confed_lead {
-                        path.begin(SEG_CONFED_SEQUENCE);
+                        path.begin(as_path::AS_CONFED_SEQUENCE);
                         for _ in 0..er.range(1, 2) {
                             path.push(PRIVATE_ASN_BASE + er.below(1000) as u32);
                         }
                     }
-                    path.begin(SEG_AS_SEQUENCE);
+                    path.begin(as_path::AS_SEQUENCE);
                     topo.push_route(path, peer.asn, peer.seed, origin_idx, path_no as u64);
                     let origin_asn = topo.origins[origin_idx as usize];
                     for _ in 0..=prepend {
                         path.push(origin_asn);
                     }
                     if !set_members.is_empty() {
-                        path.begin(SEG_AS_SET);
+                        path.begin(as_path::AS_SET);
                         for &a in set_members.iter() {
                             path.push(a);
                         }
                     }
                     if confed && !confed_lead {
-                        path.begin(if er.below(2) == 0 { SEG_CONFED_SEQUENCE } else { SEG_CONFED_SET });
+                        path.begin(if er.below(2) == 0 {
+                            as_path::AS_CONFED_SEQUENCE
+                        } else {
+                            as_path::AS_CONFED_SET
+                        });
                         for _ in 0..er.range(1, 2) {
                             path.push(PRIVATE_ASN_BASE + 1000 + er.below(1000) as u32);
                         }
@@ -841,9 +847,8 @@ impl Ctx {
             let origin = match key {
                 OKey::Asn(a) => Origin::Asn(a),
                 OKey::Set => {
-                    let mut s = set_members.clone();
-                    s.sort_unstable();
-                    s.dedup();
+                    let mut s = Vec::new();
+                    crate::bgp::as_path::set_members(set_members.iter().copied(), &mut s);
                     Origin::Set(s)
                 }
                 OKey::None => Origin::None,

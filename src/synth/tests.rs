@@ -149,8 +149,9 @@ fn origin_of(v: &[u8], asn_size: usize) -> Origin {
         match t {
             2 if !asns.is_empty() => return Origin::Asn(*asns.last().unwrap()),
             1 if !asns.is_empty() => {
-                let s: BTreeSet<u32> = asns.iter().copied().collect();
-                return Origin::Set(s.into_iter().collect());
+                let mut s = asns.clone();
+                s.sort();
+                return Origin::Set(s);
             }
             _ => {}
         }
@@ -750,7 +751,7 @@ fn decode_updates(data: &[u8], et: bool) -> UpdStats {
                 }
                 if has_trans {
                     s.as_trans_seen += 1;
-                    assert!(attrs.iter().any(|a| a.0 == 17), "AS_TRANS without AS4_PATH");
+                    assert!(attrs.iter().any(|a| a.0 == 17), "as_path::AS_TRANS without AS4_PATH");
                 }
             }
             t => panic!("message type {t}"),

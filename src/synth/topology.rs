@@ -1,10 +1,11 @@
 //! A tiny synthetic AS-level topology: tier-1s, transits and origin ASes, with
 //! one upstream chain per origin, and an AS-path builder on top of it.
 
+use crate::bgp::as_path;
 use std::collections::HashSet;
 
 use super::rng::{hash2, Rng, SplitMix64, Weighted, Xoshiro256};
-use super::wire::{AsPath, SEG_AS_SEQUENCE};
+use super::wire::AsPath;
 
 /// Well-known large transit networks used as the tier-1 layer.
 const TIER1: &[u32] = &[
@@ -38,7 +39,7 @@ pub(crate) struct Topology {
     used: HashSet<u32>,
 }
 
-/// Draws a public ASN: 2-byte in 1..=64495 (not AS_TRANS) or 4-byte in the
+/// Draws a public ASN: 2-byte in 1..=64495 (not as_path::AS_TRANS) or 4-byte in the
 /// assigned 131072..=401308 block.
 pub(crate) fn random_public_asn<R: Rng>(rng: &mut R, four_byte: bool) -> u32 {
     if four_byte {
@@ -155,7 +156,7 @@ impl Topology {
     /// ending in `origin_asn` repeated `1 + prepend` times.
     pub(crate) fn route(&self, path: &mut AsPath, peer_asn: u32, peer_seed: u64, origin: u32, variant: u64, prepend: u8) {
         path.clear();
-        path.begin(SEG_AS_SEQUENCE);
+        path.begin(as_path::AS_SEQUENCE);
         self.push_route(path, peer_asn, peer_seed, origin, variant);
         let origin_asn = self.origins[origin as usize];
         for _ in 0..=prepend {

@@ -7,7 +7,8 @@ use std::net::IpAddr;
 /// The origin of a route, derived from its AS_PATH.
 ///
 /// Rule: the last AS of the last non-confederation segment; if that segment
-/// is an AS_SET, the sorted, de-duplicated set; trailing AS_CONFED_SEQUENCE /
+/// is an AS_SET, its members sorted (repeats kept, the rule of
+/// [`crate::bgp::Origin`]; the generator writes distinct members); trailing AS_CONFED_SEQUENCE /
 /// AS_CONFED_SET segments are skipped; a path with no such segment (for
 /// example an empty AS_PATH) has no origin.
 ///
@@ -17,7 +18,7 @@ use std::net::IpAddr;
 pub enum Origin {
     /// A single origin AS.
     Asn(u32),
-    /// The members of a trailing AS_SET, sorted ascending without duplicates.
+    /// The members of a trailing AS_SET, sorted ascending.
     Set(Vec<u32>),
     /// No origin (empty path, or only confederation segments).
     None,

@@ -1,5 +1,7 @@
 //! BGP4MP updates-file generation.
 
+use crate::bgp::{self, as_path};
+use crate::mrt;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
@@ -37,7 +39,7 @@ pub struct UpdatesOptions {
     pub ipv6_fraction: f64,
     /// Fraction of peers (among those with 2-byte ASNs) whose sessions lack
     /// 4-byte AS support: their records are BGP4MP MESSAGE / STATE_CHANGE
-    /// (2-byte AS fields), with AS_TRANS and AS4_PATH where needed.
+    /// (2-byte AS fields), with as_path::AS_TRANS and AS4_PATH where needed.
     pub as2_peer_fraction: f64,
     /// Fraction of UPDATEs that only withdraw (another 10 % both announce and
     /// withdraw, when room is left).
@@ -328,7 +330,7 @@ impl<'a> Gen<'a> {
     /// Opens an MRT BGP4MP record for peer `pi`; returns the header offset.
     fn bgp4mp_start(&mut self, t_us: u64, pi: usize, subtype_as4: u16, subtype_as2: u16) -> usize {
         let p = &self.peers[pi];
-        let typ = if self.opts.et { MRT_BGP4MP_ET } else { MRT_BGP4MP };
+        let typ = if self.opts.et { mrt::code::BGP4MP_ET } else { mrt::code::BGP4MP };
         let subtype = if p.as2 { subtype_as2 } else { subtype_as4 };
         let secs = (t_us / 1_000_000) as u32;
         let hdr = start_mrt(&mut self.buf, secs, typ, subtype);
@@ -338,7 +340,7 @@ impl<'a> Gen<'a> {
         if p.as2 {
             put_u16(&mut self.buf, p.asn as u16);
             let local = if self.opts.local_asn > 0xFFFF {
-                AS_TRANS
+                as_path::AS_TRANS
             } else {
                 self.opts.local_asn
             };
@@ -380,7 +382,7 @@ impl<'a> Gen<'a> {
     }
 
     fn state_change(&mut self, t: u64, pi: usize, old: u16, new: u16) {
-        let hdr = self.bgp4mp_start(t, pi, BGP4MP_STATE_CHANGE_AS4, BGP4MP_STATE_CHANGE);
+        let hdr = self.bgp4mp_start(t, pi, mrt::subtype::STATE_CHANGE_AS4, mrt::subtype::STATE_CHANGE);
         put_u16(&mut self.buf, old);
         put_u16(&mut self.buf, new);
         finish_mrt(&mut self.buf, hdr);
@@ -389,20 +391,20 @@ impl<'a> Gen<'a> {
     }
 
     fn keepalive(&mut self, t: u64, pi: usize) {
-        let hdr = self.bgp4mp_start(t, pi, BGP4MP_MESSAGE_AS4, BGP4MP_MESSAGE);
-        let m = self.msg_start(BGP_KEEPALIVE);
+        let hdr = self.bgp4mp_start(t, pi, mrt::subtype::MESSAGE_AS4, mrt::subtype::MESSAGE);
+        let m = self.msg_start(bgp::message::KEEPALIVE);
         self.msg_finish(m);
         finish_mrt(&mut self.buf, hdr);
         self.summary.keepalives += 1;
     }
 
     fn open(&mut self, t: u64, pi: usize) {
-        let hdr = self.bgp4mp_start(t, pi, BGP4MP_MESSAGE_AS4, BGP4MP_MESSAGE);
-        let m = self.msg_start(BGP_OPEN);
+        let hdr = self.bgp4mp_start(t, pi, mrt::subtype::MESSAGE_AS4, mrt::subtype::MESSAGE);
+        let m = self.msg_start(bgp::message::OPEN);
         let p = &self.peers[pi];
         let (asn, as2, bgp_id) = (p.asn, p.as2, p.bgp_id);
         self.buf.push(4);
-        put_u16(&mut self.buf, if asn > 0xFFFF { AS_TRANS as u16 } else { asn as u16 });
+        put_u16(&mut self.buf, if asn > 0xFFFF { as_path::AS_TRANS as u16 } else { asn as u16 });
         put_u16(&mut self.buf, if self.rng.below(2) == 0 { 180 } else { 90 });
         put_u32(&mut self.buf, bgp_id);
         let mut caps: Vec<u8> = vec![1, 4, 0, 1, 0, 1, 1, 4, 0, 2, 0, 1, 2, 0];
@@ -420,8 +422,8 @@ impl<'a> Gen<'a> {
     }
 
     fn end_of_rib(&mut self, t: u64, pi: usize) {
-        let hdr = self.bgp4mp_start(t, pi, BGP4MP_MESSAGE_AS4, BGP4MP_MESSAGE);
-        let m = self.msg_start(BGP_UPDATE);
+        let hdr = self.bgp4mp_start(t, pi, mrt::subtype::MESSAGE_AS4, mrt::subtype::MESSAGE);
+        let m = self.msg_start(bgp::message::UPDATE);
         put_u16(&mut self.buf, 0);
         put_u16(&mut self.buf, 0);
         self.msg_finish(m);
@@ -480,8 +482,8 @@ impl<'a> Gen<'a> {
             }
         }
 
-        let hdr = self.bgp4mp_start(t, pi, BGP4MP_MESSAGE_AS4, BGP4MP_MESSAGE);
-        let m = self.msg_start(BGP_UPDATE);
+        let hdr = self.bgp4mp_start(t, pi, mrt::subtype::MESSAGE_AS4, mrt::subtype::MESSAGE);
+        let m = self.msg_start(bgp::message::UPDATE);
         let p = self.peers[pi].clone();
         // Withdrawn routes (IPv4 only).
         if v6 {
@@ -498,14 +500,14 @@ impl<'a> Gen<'a> {
             let prepend = if self.rng.below(10) == 0 { self.rng.range(1, 5) as u8 } else { 0 };
             self.topo.route(&mut self.path, p.asn, p.seed, origin, variant, prepend);
             if self.rng.below(500) == 0 {
-                self.path.begin(SEG_AS_SET);
+                self.path.begin(as_path::AS_SET);
                 for _ in 0..self.rng.range(2, 3) {
                     let o = self.topo.pick_origin(&mut self.rng) as usize;
                     self.path.push_unique(self.topo.origins[o]);
                 }
             }
             if !p.as2 && self.rng.below(1000) == 0 {
-                self.path.begin(SEG_CONFED_SEQUENCE);
+                self.path.begin(as_path::AS_CONFED_SEQUENCE);
                 self.path.push(64_512 + self.rng.below(1000) as u32);
             }
             let origin_asn = self.topo.origins[origin as usize];
@@ -630,7 +632,7 @@ impl<'a> Gen<'a> {
 /// Writes a synthetic BGP4MP updates file (RFC 6396 §4.4) to `out`.
 ///
 /// Records (all received from peers): UPDATEs in BGP4MP MESSAGE_AS4
-/// (subtype 4), or MESSAGE (subtype 1, 2-byte AS_PATH with AS_TRANS plus
+/// (subtype 4), or MESSAGE (subtype 1, 2-byte AS_PATH with as_path::AS_TRANS plus
 /// AS4_PATH / AS4_AGGREGATOR when needed) for 2-byte sessions; IPv4 routes
 /// use the classic withdrawn-routes / NLRI fields, IPv6 routes use full
 /// MP_REACH_NLRI (AFI 2, SAFI 1, 16- or 32-byte next hop) and

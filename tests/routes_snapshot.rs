@@ -1,0 +1,109 @@
+//! The snapshot's own record-to-origin walk (`snapshot/builder.rs`: entries
+//! located in one pass, origins decided by the batched kernel, the exact
+//! walk for the rest) is a measured fast path kept apart from the general
+//! walk every other reader uses (`routes::routes_of`, then the `bgp` origin
+//! rule). This differential test holds them together: the prefix-origin
+//! pairs and their peer counts of `Snapshot::build` equal those computed
+//! from `routes_of` and `Route::origin_as`, on the RIB files of the shared
+//! corpus and on generated RIBs.
+
+mod common;
+
+use mrtsnap::bgp::{Origin, Prefix};
+use mrtsnap::mrt::{Bgp4mpBody, Record};
+use mrtsnap::pipeline::for_each_record;
+use mrtsnap::routes::{routes_of, RouteKind};
+use mrtsnap::snapshot::{Snapshot, SnapshotOptions};
+use mrtsnap::synth::{write_rib, RibOptions};
+use mrtsnap::Report;
+use mrtsnap::Source;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+type Pairs = BTreeMap<(Prefix, Origin), u32>;
+
+/// A peer as the snapshot tells peers apart: by address and AS, or by its
+/// index when the record names no address.
+type PeerKey = (IpAddr, u32, Option<u16>);
+
+/// The pairs of `src` through the general walk: every RIB entry of a
+/// unicast RIB record (the snapshot leaves multicast out by default), its
+/// origin by the `bgp` rule, distinct peers counted per pair.
+fn pairs_from_routes(src: &Source) -> Pairs {
+    let mut seen: BTreeMap<(Prefix, Origin), BTreeSet<PeerKey>> = BTreeMap::new();
+    let mut report = Report::default();
+    for batch in src.batches(1 << 20) {
+        let walked = for_each_record(&batch, &mut report, false, |raw, rec, peers| {
+            let unicast = match rec {
+                Record::Rib(r) => r.safi == 1,
+                Record::Bgp4mp(m) => matches!(&m.body, Bgp4mpBody::Entry(e) if e.safi == 1),
+                Record::TableDump(_) => true,
+                _ => false,
+            };
+            if !unicast {
+                return;
+            }
+            for r in routes_of(raw, rec, peers).filter(|r| r.kind == RouteKind::RibEntry) {
+                // A peer the table lacks is known by its index alone.
+                let known = r.peer.index.is_none_or(|i| peers.is_some_and(|t| t.get(i).is_some()));
+                let key = (r.peer.addr, r.peer.asn, if known { None } else { r.peer.index });
+                seen.entry((r.prefix, Origin::from(r.origin_as()))).or_default().insert(key);
+            }
+        });
+        walked.expect("not strict: damage is counted, not returned");
+    }
+    seen.into_iter().map(|(k, peers)| (k, peers.len() as u32)).collect()
+}
+
+fn pairs_from_snapshot(src: &Source) -> Pairs {
+    let snap = Snapshot::build(src, &SnapshotOptions::default()).expect("build");
+    snap.pairs().map(|(p, o, n)| ((p, o), n)).collect()
+}
+
+fn check(name: &str, src: &Source) {
+    let want = pairs_from_routes(src);
+    let got = pairs_from_snapshot(src);
+    assert!(!want.is_empty(), "{name}: no pairs");
+    if got != want {
+        let extra: Vec<_> = got.iter().filter(|(k, v)| want.get(k) != Some(v)).take(5).collect();
+        let missing: Vec<_> = want.iter().filter(|(k, v)| got.get(k) != Some(v)).take(5).collect();
+        panic!("{name}: snapshot and routes_of differ; snapshot only {extra:?}; routes only {missing:?}");
+    }
+}
+
+#[test]
+fn snapshot_pairs_match_routes_on_generated_ribs() {
+    let mut cases = vec![("small", RibOptions::small())];
+    let mut o = RibOptions::small();
+    o.add_path = true;
+    o.seed = 5;
+    cases.push(("small add-path", o));
+    // Many AS_SETs, confederations and empty paths: the exact walk's cases.
+    let mut o = RibOptions::small();
+    o.seed = 9;
+    o.as_set_fraction = 0.2;
+    o.confed_fraction = 0.1;
+    o.empty_path_fraction = 0.05;
+    cases.push(("small odd paths", o));
+    for (name, opts) in cases {
+        let mut data = Vec::new();
+        write_rib(&opts, &mut data).expect("generate");
+        check(name, &Source::from_bytes(name, data));
+    }
+}
+
+#[test]
+fn snapshot_pairs_match_routes_on_corpus_ribs() {
+    let Some(dir) = common::corpus_dir() else { return };
+    let expected = dir.join("expected/pfx-origin");
+    let mut n = 0;
+    for row in common::manifest(&dir) {
+        if !expected.join(format!("{}.tsv.gz", row.path)).is_file() {
+            continue;
+        }
+        let data = common::read_corpus_file(&dir, &row.path);
+        check(&row.path, &Source::from_bytes(&row.path, data));
+        n += 1;
+    }
+    assert!(n >= 10, "only {n} corpus RIBs");
+}
