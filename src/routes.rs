@@ -723,17 +723,8 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
 
     fn next(&mut self) -> Option<Route<'a>> {
         let (timestamp, micros, record) = (self.timestamp, self.micros, self.record);
-        let route = |kind, peer, prefix, path_id, originated, attrs| Route {
-            timestamp,
-            micros,
-            record,
-            kind,
-            peer,
-            prefix,
-            path_id,
-            originated,
-            attrs,
-            entry_next_hop: None,
+        let route = |kind, peer, prefix, path_id, originated, attrs| {
+            Route::new(timestamp, micros, record, kind, peer, prefix, path_id, originated, attrs)
         };
         loop {
             match &mut self.state {

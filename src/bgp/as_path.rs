@@ -583,25 +583,31 @@ impl AsPathBuf {
     /// `{a,b}` sets, `(a b)` confederation sequences, `[a,b]` confederation
     /// sets. The allocation-free form of [`Display`](std::fmt::Display).
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        for (i, (kind, asns)) in self.segments().enumerate() {
-            let (open, sep, close): (&[u8], u8, &[u8]) = match kind {
-                AS_SET => (b"{", b',', b"}"),
-                AS_CONFED_SEQUENCE => (b"(", b' ', b")"),
-                AS_CONFED_SET => (b"[", b',', b"]"),
-                _ => (b"", b' ', b""),
-            };
-            if i > 0 {
-                out.push(b' ');
-            }
-            out.extend_from_slice(open);
-            for (j, a) in asns.iter().enumerate() {
-                if j > 0 {
-                    out.push(sep);
-                }
-                crate::fmt::write_u32(out, *a);
-            }
-            out.extend_from_slice(close);
+        write_path(out, self.segments().map(|(kind, asns)| (kind, asns.iter().copied())));
+    }
+}
+
+/// Append segments `(kind, ASNs)` as `bgpdump` prints a path (see
+/// [`AsPathBuf::write_to`]); the one path writer of the text formats.
+pub(crate) fn write_path<A: Iterator<Item = u32>>(out: &mut Vec<u8>, segments: impl Iterator<Item = (u8, A)>) {
+    for (i, (kind, asns)) in segments.enumerate() {
+        let (open, sep, close): (&[u8], u8, &[u8]) = match kind {
+            AS_SET => (b"{", b',', b"}"),
+            AS_CONFED_SEQUENCE => (b"(", b' ', b")"),
+            AS_CONFED_SET => (b"[", b',', b"]"),
+            _ => (b"", b' ', b""),
+        };
+        if i > 0 {
+            out.push(b' ');
         }
+        out.extend_from_slice(open);
+        for (j, a) in asns.enumerate() {
+            if j > 0 {
+                out.push(sep);
+            }
+            crate::fmt::write_u32(out, a);
+        }
+        out.extend_from_slice(close);
     }
 }
 

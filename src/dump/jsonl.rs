@@ -333,25 +333,7 @@ fn write_route(raw: &RawRecord<'_>, r: &Route<'_>, known: bool, out: &mut Vec<u8
 
     key(out, b"as_path");
     out.push(b'"');
-    for (i, s) in r.as_path_segments().enumerate() {
-        let (open, sep, close): (&[u8], u8, &[u8]) = match s.kind() {
-            AS_SET => (b"{", b',', b"}"),
-            AS_CONFED_SEQUENCE => (b"(", b' ', b")"),
-            AS_CONFED_SET => (b"[", b',', b"]"),
-            _ => (b"", b' ', b""),
-        };
-        if i > 0 {
-            out.push(b' ');
-        }
-        out.extend_from_slice(open);
-        for (j, asn) in s.asns().enumerate() {
-            if j > 0 {
-                out.push(sep);
-            }
-            write_u32(out, asn);
-        }
-        out.extend_from_slice(close);
-    }
+    crate::bgp::as_path::write_path(out, r.as_path_segments().map(|s| (s.kind(), s.asns())));
     out.push(b'"');
     key(out, b"as_path_segments");
     out.push(b'[');
