@@ -5,7 +5,7 @@
 //! `benches/decompress.rs` cover the same decoders on a generated input.
 
 use mrtsnap::decompress::{self, Decode, Options};
-use mrtsnap::Compression;
+use mrtsnap::{Compression, Source};
 use std::io::Read;
 use std::time::Instant;
 
@@ -94,6 +94,9 @@ fn main() {
     }
     for t in [1usize, 2] {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+        best(&format!("Source::open, batches (pool of {t})"), runs, len, || {
+            pool.install(|| batches(&Source::open(path).expect("open")))
+        });
         best(&format!("mrtsnap decoder (pool of {t})"), runs, len, || {
             pool.install(|| drain(decompress::decoder(comp, &data[..], Options::default())))
         });
@@ -111,6 +114,11 @@ fn main() {
             });
         }
     }
+}
+
+/// The decoded bytes of `src` cut into batches as the pipeline reads them.
+fn batches(src: &Source) -> usize {
+    src.batches(mrtsnap::source::DEFAULT_BATCH_SIZE).map(|b| b.data.len()).sum()
 }
 
 /// Decode the first member's deflate data of `data` with `inf` (reset to

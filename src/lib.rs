@@ -35,5 +35,6 @@ pub mod stats;
 pub mod synth;
 
 pub use bgp::Prefix;
+pub use decompress::Compression;
 pub use error::{Error, ErrorKind, Result};
-pub use source::{Batch, Compression, Source};
+pub use source::{Batch, Source};

@@ -96,11 +96,62 @@ pub mod window;
 pub mod xz;
 pub mod zstd;
 
-use crate::source::Compression;
 use std::fmt;
 use std::io::{BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Compression formats recognised by their magic bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain MRT.
+    None,
+    /// gzip (also multi-member).
+    Gzip,
+    /// bzip2 (also multi-stream).
+    Bzip2,
+    /// xz.
+    Xz,
+    /// Zstandard.
+    Zstd,
+}
+
+impl Compression {
+    /// Recognise the format from the first bytes of the input.
+    pub fn detect(head: &[u8]) -> Compression {
+        match head {
+            [0x1f, 0x8b, ..] => Compression::Gzip,
+            [b'B', b'Z', b'h', ..] => Compression::Bzip2,
+            [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Compression::Xz,
+            [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Zstd,
+            // A skippable frame before the first zstd frame (`pzstd` writes
+            // one before each frame). Its magic reads as an MRT timestamp
+            // of 2012-2020, so the zstd frame after it must be seen too.
+            [0x50..=0x5f, 0x2a, 0x4d, 0x18, a, b, c, d, rest @ ..] => {
+                let size = u32::from_le_bytes([*a, *b, *c, *d]) as usize;
+                match rest.get(size..size.saturating_add(4)) {
+                    Some([0x28, 0xb5, 0x2f, 0xfd]) => Compression::Zstd,
+                    _ => Compression::None,
+                }
+            }
+            _ => Compression::None,
+        }
+    }
+
+    /// A decompressing reader over `r` (bzip2 blocks are decoded in parallel
+    /// on the current rayon pool).
+    pub fn reader<'r, R: Read + Send + 'r>(self, r: R) -> Box<dyn Read + Send + 'r> {
+        match self {
+            Compression::None => Box::new(r),
+            _ => Box::new(DecodeReader::new(self.decoder(r))),
+        }
+    }
+
+    /// A chunked decoder over `r` (see [`decoder`]).
+    pub fn decoder<'r, R: Read + Send + 'r>(self, r: R) -> Box<dyn Decode + 'r> {
+        decoder(self, r, Options::default())
+    }
+}
 
 /// Decoded bytes asked of a streaming decoder at a time.
 const CHUNK: usize = 1 << 20;
