@@ -1,8 +1,12 @@
-//! Allocation-free formatting of numbers and addresses into byte buffers.
+//! Allocation-free formatting of numbers, addresses and JSON strings into
+//! byte buffers.
 //!
 //! The dump and text writers format millions of addresses; `core::fmt`
 //! machinery costs several times more than these direct writers (a
 //! two-digit table for decimals, a table-free hex writer for IPv6).
+
+/// Lower-case hex digits.
+pub(crate) const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// `10^i`.
 const POW10: [u32; 10] = [
@@ -163,7 +167,6 @@ pub fn write_ipv6(out: &mut Vec<u8>, a: u128) {
 
 #[inline]
 fn write_hex16(out: &mut Vec<u8>, v: u16) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut started = false;
     for shift in [12u32, 8, 4, 0] {
         let d = usize::from((v >> shift) & 0xf);
@@ -180,6 +183,34 @@ pub fn write_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
         std::net::IpAddr::V4(a) => write_ipv4(out, a.into()),
         std::net::IpAddr::V6(a) => write_ipv6(out, a.into()),
     }
+}
+
+/// Arbitrary bytes as a JSON string (RFC 8259 §7): quote, backslash and
+/// control characters escaped, each invalid UTF-8 sequence replaced by
+/// U+FFFD.
+pub(crate) fn json_str(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for chunk in s.utf8_chunks() {
+        for &b in chunk.valid().as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0..=0x1f => {
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 15)]);
+                }
+                _ => out.push(b),
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice(b"\\ufffd");
+        }
+    }
+    out.push(b'"');
 }
 
 #[cfg(test)]

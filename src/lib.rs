@@ -24,6 +24,7 @@ pub mod dump;
 pub mod error;
 pub mod fmt;
 pub mod mrt;
+mod naming;
 pub mod pipeline;
 pub mod report;
 pub mod routes;

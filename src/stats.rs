@@ -440,7 +440,7 @@ impl FileStats {
     /// ```
     pub fn write_json<W: Write + ?Sized>(&self, file: &str, out: &mut W) -> std::io::Result<()> {
         let mut o = Vec::with_capacity(1024);
-        let s = |o: &mut Vec<u8>, v: &str| crate::dump::jsonl::json_str(o, v.as_bytes());
+        let s = |o: &mut Vec<u8>, v: &str| crate::fmt::json_str(o, v.as_bytes());
         let fam = |o: &mut Vec<u8>, k: &str, c: &FamilyCount| {
             let _ = write!(o, ",\"{k}\":{{\"ipv4\":{},\"ipv6\":{}}}", c.ipv4, c.ipv6);
         };

@@ -53,7 +53,7 @@ use crate::bgp::as_path::{AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET
 use crate::bgp::message::Message;
 use crate::bgp::OriginRef;
 use crate::error::Error;
-use crate::fmt::{write_ip, write_ipv4, write_u32, write_u64};
+use crate::fmt::{json_str, write_ip, write_ipv4, write_u32, write_u64, HEX};
 use crate::mrt::{subtype_name, Bgp4mpBody, MrtType, PeerTable, RawRecord, Record};
 use crate::routes::{routes_of, Route};
 use std::net::IpAddr;
@@ -561,42 +561,12 @@ fn u32_list(out: &mut Vec<u8>, it: impl Iterator<Item = u32>) {
     out.push(b']');
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 /// Bytes as a quoted lower-case hex string.
 fn hex_str(out: &mut Vec<u8>, b: &[u8]) {
     out.push(b'"');
     for &x in b {
         out.push(HEX[usize::from(x >> 4)]);
         out.push(HEX[usize::from(x & 15)]);
-    }
-    out.push(b'"');
-}
-
-/// Arbitrary bytes as a JSON string (RFC 8259 §7): quote, backslash and
-/// control characters escaped, each invalid UTF-8 sequence replaced by
-/// U+FFFD.
-pub(crate) fn json_str(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for chunk in s.utf8_chunks() {
-        for &b in chunk.valid().as_bytes() {
-            match b {
-                b'"' => out.extend_from_slice(b"\\\""),
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                0..=0x1f => {
-                    out.extend_from_slice(b"\\u00");
-                    out.push(HEX[usize::from(b >> 4)]);
-                    out.push(HEX[usize::from(b & 15)]);
-                }
-                _ => out.push(b),
-            }
-        }
-        if !chunk.invalid().is_empty() {
-            out.extend_from_slice(b"\\ufffd");
-        }
     }
     out.push(b'"');
 }
