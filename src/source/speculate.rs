@@ -74,9 +74,9 @@ fn cut_at(data: &[u8], start: usize, state: FrameState, to: usize) -> Cut {
 /// # Performance
 /// Framing a mapped file is dominated by the first touch of each page (a
 /// page fault, a TLB and a cache miss per record header). Done in order on
-/// one thread, it bounded the whole pipeline; done by jobs on the pool it
-/// is spread over all threads, and what stays in order is a comparison per
-/// batch. See `ARCHITECTURE.md`, "Measurements behind decisions".
+/// one thread, it would bound the whole pipeline; done by jobs on the pool
+/// it is spread over all threads, and what stays in order is a comparison
+/// per batch. See `ARCHITECTURE.md`, "Measurements behind decisions".
 #[derive(Debug)]
 pub struct Speculation {
     data: Bytes,
