@@ -1,6 +1,6 @@
 //! TABLE_DUMP_V2 (RFC 6396 §4.3, RFC 8050 ADD-PATH, RFC 6397 GEO_PEER_TABLE).
 
-use super::{MrtType, RawRecord};
+use super::RawRecord;
 use crate::bgp::attr::{AttrContext, Attrs};
 use crate::bgp::nlri::{read_addr, read_prefix, Prefix, AFI_IPV4, AFI_IPV6};
 use crate::cursor::Reader;
@@ -72,9 +72,11 @@ pub struct PeerTable {
 impl PeerTable {
     /// The table a framed record holds: `None` when the record is not a
     /// PEER_INDEX_TABLE, an error when its body is damaged.
+    #[inline]
     pub fn of_record(raw: &RawRecord<'_>) -> Option<Result<PeerTable>> {
-        let h = &raw.header;
-        (h.kind() == MrtType::TableDumpV2 && h.subtype == PEER_INDEX_TABLE).then(|| PeerTable::parse(raw.body, raw.body_offset))
+        raw.header
+            .is_peer_index_table()
+            .then(|| PeerTable::parse(raw.body, raw.body_offset))
     }
 
     /// Decode a PEER_INDEX_TABLE body.

@@ -50,8 +50,10 @@ impl Cutter {
         loop {
             match f.step() {
                 Step::Record(r) => {
-                    if let Some(Ok(t)) = PeerTable::of_record(&r) {
-                        peers = Some(Arc::new(t));
+                    if r.header.is_peer_index_table() {
+                        if let Ok(t) = PeerTable::parse(r.body, r.body_offset) {
+                            peers = Some(Arc::new(t));
+                        }
                     }
                 }
                 Step::Damage(_) => {}
