@@ -3,9 +3,11 @@
 //! "gzip and zstd" table in BENCHMARKS.md (on a multi-member file the
 //! libdeflate line decodes the first member only); the criterion benches in
 //! `benches/decompress.rs` cover the same decoders on a generated input.
+//! `GZBENCH_ONLY=open` times only `Source::open` and `Source::open_mmap`
+//! (the file cut into batches).
 
 use mrtsnap::decompress::{self, Decode, Options};
-use mrtsnap::Compression;
+use mrtsnap::{Compression, Source};
 use std::io::Read;
 use std::time::Instant;
 
@@ -54,6 +56,13 @@ fn main() {
             });
             return;
         }
+        Ok("open") => {
+            for t in [1usize, 2] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+                open_lines(&pool, t, path, runs, len);
+            }
+            return;
+        }
         Ok("inflate") => {
             let mut inf = decompress::inflate::Inflater::new(0);
             best("mrtsnap Inflater alone", runs, len, || inflate_all(&mut inf, &data));
@@ -94,6 +103,7 @@ fn main() {
     }
     for t in [1usize, 2] {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+        open_lines(&pool, t, path, runs, len);
         best(&format!("mrtsnap decoder (pool of {t})"), runs, len, || {
             pool.install(|| drain(decompress::decoder(comp, &data[..], Options::default())))
         });
@@ -111,6 +121,23 @@ fn main() {
             });
         }
     }
+}
+
+/// `Source::open` and `Source::open_mmap` of `path`, cut into batches on
+/// `pool` (of `t` threads).
+fn open_lines(pool: &rayon::ThreadPool, t: usize, path: &str, runs: usize, len: usize) {
+    best(&format!("Source::open, batches (pool of {t})"), runs, len, || {
+        pool.install(|| batches(&Source::open(path).expect("open")))
+    });
+    best(&format!("Source::open_mmap, batches (pool of {t})"), runs, len, || {
+        // SAFETY: a benchmark input, not modified while mapped.
+        pool.install(|| batches(&unsafe { Source::open_mmap(path) }.expect("open")))
+    });
+}
+
+/// The decoded bytes of `src` cut into batches as the pipeline reads them.
+fn batches(src: &Source) -> usize {
+    src.batches(mrtsnap::source::DEFAULT_BATCH_SIZE).map(|b| b.data.len()).sum()
 }
 
 /// Decode the first member's deflate data of `data` with `inf` (reset to

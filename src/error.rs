@@ -93,6 +93,8 @@ pub enum ErrorKind {
     MalformedAttribute {
         /// The attribute type code.
         code: u8,
+        /// Its name ([`crate::bgp::attr::name`]), when the crate knows it.
+        name: Option<&'static str>,
     },
     /// The input is not of the kind the operation needs.
     Unsupported {
@@ -232,7 +234,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Decompress { message, lost: None, .. } => {
                 write!(f, "decompression failed: {message}; decompressed bytes lost: unknown")
             }
-            ErrorKind::MalformedAttribute { code } => match crate::bgp::attr::name(*code) {
+            ErrorKind::MalformedAttribute { code, name } => match name {
                 Some(n) => write!(f, "malformed {n} attribute: route treated as withdrawn (RFC 7606)"),
                 None => write!(f, "malformed attribute of type {code}: route treated as withdrawn (RFC 7606)"),
             },

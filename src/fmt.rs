@@ -1,9 +1,12 @@
-//! Allocation-free formatting of numbers and addresses into byte buffers,
-//! and the proleptic Gregorian calendar of Unix times (UTC).
+//! Allocation-free formatting of numbers, addresses and JSON strings into
+//! byte buffers, and the proleptic Gregorian calendar of Unix times (UTC).
 //!
 //! The dump and text writers format millions of addresses; `core::fmt`
 //! machinery costs several times more than these direct writers (a
 //! two-digit table for decimals, a table-free hex writer for IPv6).
+
+/// Lower-case hex digits.
+pub(crate) const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// `10^i`.
 const POW10: [u32; 10] = [
@@ -164,7 +167,6 @@ pub fn write_ipv6(out: &mut Vec<u8>, a: u128) {
 
 #[inline]
 fn write_hex16(out: &mut Vec<u8>, v: u16) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut started = false;
     for shift in [12u32, 8, 4, 0] {
         let d = usize::from((v >> shift) & 0xf);
@@ -226,9 +228,6 @@ pub fn utc_datetime(t: i64) -> String {
     let s = t.rem_euclid(86_400);
     format!("{}T{:02}:{:02}:{:02}Z", utc_date(t), s / 3600, s / 60 % 60, s % 60)
 }
-
-/// Lower-case hex digits.
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Arbitrary bytes as a JSON string (RFC 8259 §7), handed to `put` piece by
 /// piece: quote, backslash and control characters escaped (`\n`, `\r`,

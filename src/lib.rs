@@ -131,6 +131,7 @@ pub mod snapshot;
 
 mod error;
 mod events;
+mod naming;
 mod report;
 mod sched;
 
@@ -160,13 +161,14 @@ pub mod synth;
 pub mod testkit;
 
 pub use bgp::{AsPathBuf, Origin, Prefix};
+pub use decompress::Compression;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, Events, OwnedRoute, Routes, StateChange};
 pub use mrt::{FsmState, Record};
 pub use report::Report;
 pub use routes::{Peer, Route, RouteKind, RouteOptions};
 pub use snapshot::{Snapshot, SnapshotOptions};
-pub use source::{Batch, Batches, Compression, Source, DEFAULT_BATCH_SIZE};
+pub use source::{Batch, Batches, Source, DEFAULT_BATCH_SIZE};
 
 // The README's examples are compiled and run with the doc tests.
 #[cfg(doctest)]

@@ -134,17 +134,17 @@ impl RecordDamage {
 ///
 /// # Performance
 /// Cutting batches (framing a mapped file: the first touch of each page, a
-/// cache and TLB miss per record header) was the serial part of the
-/// pipeline. From a stream (decompression), batches are cut on the
+/// cache and TLB miss per record header) is the part of the pipeline that
+/// runs in order unless it is speculated. From a stream (decompression), batches are cut on the
 /// decompressing thread and arrive in order; the sink (merging chunks) runs
 /// on the calling thread *while* the pool decodes: this thread takes batch
 /// `k + window` and sinks the result of batch `k` as soon as it is ready.
 /// From memory, the cutting itself runs as jobs on the pool, each from a
 /// byte offset, and the calling thread only checks that each batch starts
 /// where the one before ended, starts its decoding, and sinks. With two
-/// threads the CLI's snapshot of a mapped file went from 1.2–1.4× one
-/// thread's speed to the figures in `ARCHITECTURE.md` ("Measurements behind
-/// decisions"). When the calling thread is itself a worker of the pool
+/// threads, the CLI's snapshot of a mapped file cut in order runs at
+/// 1.2–1.4× one thread's speed; cut speculatively, at the figures in
+/// `ARCHITECTURE.md` ("Measurements behind decisions"). When the calling thread is itself a worker of the pool
 /// (`pool.install`), it runs jobs while it waits, so a pool of one thread
 /// cannot starve.
 pub fn map_ordered<T, F, S>(batches: Batches, window: usize, f: F, mut sink: S) -> Result<()>
@@ -291,11 +291,11 @@ type Slot<'s> = Arc<Mutex<Option<Box<dyn FnOnce() + Send + 's>>>>;
 /// Spawn `work` on `scope` as a job that [`claim`] can take over.
 ///
 /// # Performance
-/// The calling thread of the CLI is not a pool worker. With batches cut
-/// in order it cut them while the pool decoded, so `--threads 1` kept two
+/// The calling thread of the CLI is not a pool worker. Batches cut in
+/// order keep it cutting while the pool decodes, so `--threads 1` keeps two
 /// cores busy; with speculative cutting it has little to do but wait, and
-/// taking over jobs keeps it as busy as before (`--threads N` runs on
-/// N + 1 threads).
+/// taking over jobs keeps it as busy (`--threads N` runs on N + 1
+/// threads).
 fn spawn_claimable<'s>(scope: &rayon::Scope<'s>, work: Box<dyn FnOnce() + Send + 's>) -> Slot<'s> {
     let slot: Slot<'s> = Arc::new(Mutex::new(Some(work)));
     let mine = Arc::clone(&slot);

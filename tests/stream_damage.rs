@@ -6,8 +6,9 @@
 //! input is an early end (exit status 0). Each case of the issue is built
 //! from a generated RIB (10,001 records: a PEER_INDEX_TABLE and 10,000 RIB
 //! records), compressed by the crates the project already uses, and
-//! decoded through every path: in memory (as a mapped file is) and
-//! streamed (`--no-mmap`), on pools of 1 and 3 threads, which must give
+//! decoded through every path: in memory (as a mapped file is, and a gzip
+//! or zstd file opened by `Source::open`), streamed (`Source::from_reader`)
+//! and opened, on pools of 1 and 3 threads, which must give
 //! the very same bytes, records and errors; and through the command line
 //! (mapped, `--no-mmap`, standard input, 1 and 3 threads).
 //!
@@ -160,7 +161,12 @@ fn every_path(name: &str, c: &[u8]) -> Outcome {
                 format!("in memory, {threads} threads"),
                 outcome(&Source::from_bytes(name, c.to_vec())),
             ));
-            all.push((format!("streamed, {threads} threads"), outcome(&Source::open(&path).unwrap())));
+            let file = std::fs::File::open(&path).unwrap();
+            all.push((
+                format!("streamed, {threads} threads"),
+                outcome(&Source::from_reader(name, file).unwrap()),
+            ));
+            all.push((format!("opened, {threads} threads"), outcome(&Source::open(&path).unwrap())));
             // SAFETY: the file is this test's own, not modified while mapped.
             let mapped = unsafe { Source::open_mmap(&path) }.unwrap();
             all.push((format!("mapped, {threads} threads"), outcome(&mapped)));

@@ -1,9 +1,9 @@
 //! Archive layouts: what a path says about a dump (collector, kind, time),
 //! and, for files that follow no known layout, what their first records say.
 //!
-//! Collectors come from [`collector_from_path`] (the snapshot module's
-//! naming rules, the one source of truth); this module adds the kind and the
-//! dump time from the file name:
+//! Collectors come from [`collector_from_path`] (the crate's collector
+//! naming rules, which snapshots use too: the one source of truth); this
+//! module adds the kind and the dump time from the file name:
 //!
 //! | layout | example | time zone of the name |
 //! |---|---|---|
@@ -20,7 +20,7 @@
 //! `fold=0` does the same.
 
 use crate::mrt::PeerTable;
-use crate::snapshot::collector_from_path;
+use crate::naming::collector_from_path;
 use crate::source::Source;
 use std::fmt;
 
@@ -306,8 +306,8 @@ pub fn probe(path: &std::path::Path) -> Probe {
             12 => p.kind = Some(Kind::Rib),
             13 => {
                 p.kind = Some(Kind::Rib);
-                if h.subtype == 1 && p.collector_id.is_none() {
-                    if let Ok(t) = PeerTable::parse(raw.body, raw.body_offset) {
+                if p.collector_id.is_none() {
+                    if let Some(Ok(t)) = PeerTable::of_record(&raw) {
                         p.collector_id = t.collector_id.map(|c| c.to_string());
                     }
                 }

@@ -507,7 +507,7 @@ impl<'a> Attrs<'a> {
     /// ([`Attrs::withdraw`]), at the malformed attribute.
     pub fn withdraw_error(&self) -> Option<Error> {
         self.withdraw
-            .map(|(code, offset)| Error::new(crate::error::ErrorKind::MalformedAttribute { code }, offset))
+            .map(|(code, offset)| Error::new(crate::error::ErrorKind::MalformedAttribute { code, name: name(code) }, offset))
     }
 
     /// All attributes of the block, raw.

@@ -31,7 +31,7 @@
 //! header after its start, looked for from [`LOOKBACK`] before where the
 //! damage was noticed at the earliest ([`resume_from`]); the damaged
 //! member's ISIZE, the 4 bytes before that header, tells the bytes lost.
-//! [`StreamGzip`] decodes a stream (standard input, `--no-mmap`) member by
+//! [`StreamGzip`] decodes a stream (standard input, a pipe, `Source::from_reader`) member by
 //! member with the same [`Inflater`] over a [`Window`] and the same rules,
 //! so both give the same bytes and errors.
 //!
@@ -663,7 +663,7 @@ enum At {
     Done,
 }
 
-/// gzip from a stream (standard input, `--no-mmap`): members in order on
+/// gzip from a stream (standard input, a pipe, `Source::from_reader`): members in order on
 /// the caller's thread, each decoded by [`Inflater`] over a sliding window
 /// of the compressed input ([`Window`]) and checked against its trailer.
 /// Damaged members are skipped as [`MemoryGzip`] skips them, so that both

@@ -1,7 +1,7 @@
 //! Decompressors that hand out decoded bytes in chunks: bzip2 decoded in
 //! parallel; gzip members and zstd frames decoded in parallel when the
-//! compressed input is in memory (a mapped file), streamed otherwise; xz
-//! streamed.
+//! compressed input is in memory (a mapped file, or a file that
+//! `Source::open` reads whole), streamed otherwise; xz streamed.
 //!
 //! [`decoder`] picks one for a [`Compression`] over any [`Read`];
 //! [`memory_decoder`] over bytes in memory. [`Decode::next_chunk`] gives
@@ -32,7 +32,7 @@
 //!   deflate decoder laid out like libdeflate's (0.94 GB/s on one member
 //!   of the 222 MB table against 0.66 GB/s for zlib-rs through flate2 and
 //!   1.11 GB/s for libdeflate decoding the member whole; snapshot of that
-//!   file 398 -> 321 ms; unchecked indexing in its loop measured 2%
+//!   file in 321 ms, 398 ms with zlib-rs; unchecked indexing in its loop measured 2%
 //!   faster, so it has no `unsafe`); on pools of three threads or more a
 //!   member of several 2 MiB chunks is decoded in parallel chunks
 //!   ([`member`]: 212 ms for that member on two threads, where it was not
@@ -43,15 +43,15 @@
 //!   16 concatenated members decode at 0.84 GB/s on one pool thread
 //!   against 0.47 GB/s streamed. A file of one member is decoded whole
 //!   only up to 64 MiB ([`gzip::SINGLE_MEMBER_WHOLE_MAX`]): on the 222 MB
-//!   member whole decoding saved 15% of CPU but held 385 MB instead of
-//!   45 MB, delayed parsing until the member was done and was slower in
+//!   member, decoding whole saves 15% of CPU but holds 385 MB instead of
+//!   45 MB, delays parsing until the member is done and is slower in
 //!   wall time. zlib-ng (flate2's `zlib-ng` feature) needs cmake, which
 //!   the build machines lack: not measured. `rapidgzip-core` 0.3.1
-//!   (parallel decoding of one member) ran at 0.84 GB/s on one thread and
+//!   (parallel decoding of one member) runs at 0.84 GB/s on one thread and
 //!   no faster on two of this machine's cores, with its own thread pool:
 //!   not used. `pigz -i` still writes one member, so only concatenated
 //!   members (`cat a.gz b.gz`, bgzip) decode in parallel.
-//! - gzip from a stream (standard input, `--no-mmap`):
+//! - gzip from a stream (standard input, a pipe, `Source::from_reader`):
 //!   [`gzip::StreamGzip`], members in order on the producer's thread,
 //!   decoded by [`inflate`] over a sliding window of the compressed input
 //!   ([`window`]): the decoder the in-memory path streams with, so that a
@@ -63,7 +63,7 @@
 //!   workers in order, larger ones (one frame for the whole file, as
 //!   `zstd -T0` writes) streamed: libzstd streams at ~1 GB/s. 27 `pzstd`
 //!   frames: 0.99 GB/s on one pool thread, 1.42 GB/s on two, but the
-//!   snapshot of that file was slower in parallel on two cores (374 against
+//!   snapshot of that file is slower in parallel on two cores (374 against
 //!   316 ms), so frames go to workers only on pools of three threads or
 //!   more ([`zstd::memory_parallel`]). Files that start with a skippable
 //!   frame (`pzstd`) are recognised as zstd.
@@ -96,11 +96,62 @@ pub mod window;
 pub mod xz;
 pub mod zstd;
 
-use crate::source::Compression;
 use std::fmt;
 use std::io::{BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Compression formats recognised by their magic bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain MRT.
+    None,
+    /// gzip (also multi-member).
+    Gzip,
+    /// bzip2 (also multi-stream).
+    Bzip2,
+    /// xz.
+    Xz,
+    /// Zstandard.
+    Zstd,
+}
+
+impl Compression {
+    /// Recognise the format from the first bytes of the input.
+    pub fn detect(head: &[u8]) -> Compression {
+        match head {
+            [0x1f, 0x8b, ..] => Compression::Gzip,
+            [b'B', b'Z', b'h', ..] => Compression::Bzip2,
+            [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Compression::Xz,
+            [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Zstd,
+            // A skippable frame before the first zstd frame (`pzstd` writes
+            // one before each frame). Its magic reads as an MRT timestamp
+            // of 2012-2020, so the zstd frame after it must be seen too.
+            [0x50..=0x5f, 0x2a, 0x4d, 0x18, a, b, c, d, rest @ ..] => {
+                let size = u32::from_le_bytes([*a, *b, *c, *d]) as usize;
+                match rest.get(size..size.saturating_add(4)) {
+                    Some([0x28, 0xb5, 0x2f, 0xfd]) => Compression::Zstd,
+                    _ => Compression::None,
+                }
+            }
+            _ => Compression::None,
+        }
+    }
+
+    /// A decompressing reader over `r` (bzip2 blocks are decoded in parallel
+    /// on the current rayon pool).
+    pub fn reader<'r, R: Read + Send + 'r>(self, r: R) -> Box<dyn Read + Send + 'r> {
+        match self {
+            Compression::None => Box::new(r),
+            _ => Box::new(DecodeReader::new(self.decoder(r))),
+        }
+    }
+
+    /// A chunked decoder over `r` (see [`decoder`]).
+    pub fn decoder<'r, R: Read + Send + 'r>(self, r: R) -> Box<dyn Decode + 'r> {
+        decoder(self, r, Options::default())
+    }
+}
 
 /// Decoded bytes asked of a streaming decoder at a time.
 const CHUNK: usize = 1 << 20;

@@ -1,4 +1,4 @@
-//! Compressed input read from a stream (standard input, `--no-mmap`) into
+//! Compressed input read from a stream (standard input, a pipe, `Source::from_reader`) into
 //! a sliding window, for the streaming gzip, zstd and xz decoders: they
 //! decode the same units with the same calls as the decoders of an input
 //! in memory, and resynchronise after damage with the same scan

@@ -777,7 +777,7 @@ impl Decode for MemoryZstd {
     }
 }
 
-/// zstd from a stream (standard input, `--no-mmap`): frames in order on
+/// zstd from a stream (standard input, a pipe, `Source::from_reader`): frames in order on
 /// the caller's thread, each streamed by a [`FrameDecoder`] over a sliding
 /// window of the compressed input, damage skipped as [`MemoryZstd`] skips
 /// it: both give the same bytes and the same errors.

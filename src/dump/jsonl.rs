@@ -53,7 +53,7 @@ use crate::bgp::as_path::{AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET
 use crate::bgp::message::Message;
 use crate::bgp::OriginRef;
 use crate::error::Error;
-use crate::fmt::{json_str, write_ip, write_ipv4, write_u32, write_u64};
+use crate::fmt::{json_str, write_ip, write_ipv4, write_u32, write_u64, HEX};
 use crate::mrt::{subtype_name, Bgp4mpBody, MrtType, PeerTable, RawRecord, Record};
 use crate::routes::{routes_of, Route};
 use std::net::IpAddr;
@@ -533,8 +533,6 @@ fn u32_list(out: &mut Vec<u8>, it: impl Iterator<Item = u32>) {
     }
     out.push(b']');
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Bytes as a quoted lower-case hex string.
 fn hex_str(out: &mut Vec<u8>, b: &[u8]) {

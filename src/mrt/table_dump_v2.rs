@@ -1,11 +1,15 @@
 //! TABLE_DUMP_V2 (RFC 6396 §4.3, RFC 8050 ADD-PATH, RFC 6397 GEO_PEER_TABLE).
 
+use super::RawRecord;
 use crate::bgp::attr::{AttrContext, Attrs};
 use crate::bgp::nlri::{read_addr, read_prefix, Prefix, AFI_IPV4, AFI_IPV6};
 use crate::cursor::Reader;
 use crate::error::{Error, Result};
 use std::net::{IpAddr, Ipv4Addr};
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
+
+/// The TABLE_DUMP_V2 subtype of a PEER_INDEX_TABLE (RFC 6396 §4.3).
+pub const PEER_INDEX_TABLE: u16 = 1;
 
 /// Fixed part of a PEER_INDEX_TABLE peer entry.
 ///
@@ -66,6 +70,15 @@ pub struct PeerTable {
 }
 
 impl PeerTable {
+    /// The table a framed record holds: `None` when the record is not a
+    /// PEER_INDEX_TABLE, an error when its body is damaged.
+    #[inline]
+    pub fn of_record(raw: &RawRecord<'_>) -> Option<Result<PeerTable>> {
+        raw.header
+            .is_peer_index_table()
+            .then(|| PeerTable::parse(raw.body, raw.body_offset))
+    }
+
     /// Decode a PEER_INDEX_TABLE body.
     pub fn parse(body: &[u8], offset: u64) -> Result<PeerTable> {
         let mut r = Reader::new(body, offset);

@@ -14,7 +14,7 @@ oracle on every length and alignment).
 [`Backend`] names an implementation: [`Backend::Scalar`] (always compiled,
 the reference), [`Backend::Sse2`], [`Backend::Avx2`] and [`Backend::Avx512`]
 on x86_64, [`Backend::Neon`] on aarch64. A kernel without a form of its own
-on a backend runs the best lower one there (no kernel kept a 512-bit form:
+on a backend runs the best lower one there (no kernel has a 512-bit form:
 `Avx512` runs the AVX2 code). The process-wide choice is detected once and
 cached in an atomic ([`Backend::current`]); [`set_backend`] pins it (the
 CLI's `--simd scalar`), and each kernel's `*_with` form takes a backend
@@ -24,9 +24,9 @@ instruction the CPU does not have.
 
 # Which kernels, and why (profile first)
 
-Profiles (`perf record`, 2-core AMD EPYC (Zen 5) VM, generated
-default-shaped table at scale 0.2: 341 MB, 5.55M RIB entries) before this
-module existed, one thread:
+Where the time goes in code without SIMD kernels, the profiles that chose
+them (`perf record`, 2-core AMD EPYC (Zen 5) VM, generated default-shaped
+table at scale 0.2: 341 MB, 5.55M RIB entries, one thread):
 
 - `snapshot --format pairs`: attribute walk to the origin (`find_origin` +
   `origin_key`) 30%, entry walk (`read_entry`, twice per record because
@@ -36,7 +36,8 @@ module existed, one thread:
 - `dump`: decimal formatting (`itoa`) 21%, small `memmove`s 18%, attribute
   parsing 19%, path handling 9%.
 
-Built, measured (`benches/kernels.rs`, `BENCHMARKS.md`) and kept:
+The kernels, each faster than its scalar twin (`benches/kernels.rs`,
+`BENCHMARKS.md`):
 
 - [`all_equal_u64`] and [`strictly_increasing_u32`]: one origin and peers in
   table order, the common case of a prefix's routes, decided a vector at a
@@ -44,8 +45,8 @@ Built, measured (`benches/kernels.rs`, `BENCHMARKS.md`) and kept:
 - [`count_in_bitmap`]: how many of a row's peers are in a peer subset
   (full-feed peers; visibility recounts), one gather per 8 ids (AVX2).
 
-Built, measured and dropped (numbers at each function and in
-`BENCHMARKS.md`): the batched attribute walk with AVX2/AVX-512 gathers
+Measured and slower than scalar code, so not here (numbers at each
+function and in `BENCHMARKS.md`): the batched attribute walk with AVX2/AVX-512 gathers
 ([`attr_origins`] keeps the batching, in scalar code); SSE2 decimal
 conversion of eight digits at once (slower than the two-digits-per-step
 scalar writer in `crate::fmt` on ASN-sized numbers); 512-bit forms of the
@@ -80,8 +81,8 @@ pub enum Backend {
     Sse2,
     /// x86_64 AVX2.
     Avx2,
-    /// x86_64 AVX-512 F, BW and VL. Runs the AVX2 kernels: no kernel kept a
-    /// 512-bit form (they measured slower on these short inputs).
+    /// x86_64 AVX-512 F, BW and VL. Runs the AVX2 kernels: no kernel has a
+    /// 512-bit form (they measure slower on these short inputs).
     Avx512,
     /// aarch64 NEON (every aarch64 CPU).
     Neon,
@@ -254,16 +255,17 @@ pub fn set_backend(backend: Backend) -> Result<(), Unavailable> {
 ///
 /// # Performance
 /// Scalar on every backend. Entries are independent once located, so AVX2
-/// (8 lanes) and AVX-512 (16 lanes) versions walked the attribute headers of
-/// several entries in lockstep with one gather per step; on the generated
-/// table they ran at 0.55× (AVX2) and 0.6× (AVX-512) of this loop per RIB
+/// (8 lanes) and AVX-512 (16 lanes) versions can walk the attribute headers
+/// of several entries in lockstep with one gather per step; on the generated
+/// table they run at 0.55× (AVX2) and 0.6× (AVX-512) of this loop per RIB
 /// record, and at 0.65×/0.75× even with every entry of a 1 MiB buffer in one
 /// call (`kernels/attr_origins`, BENCHMARKS.md): each step waits for a
 /// gather (~25 cycles), lanes wait for the entry with the most attributes,
-/// while the scalar hops are well predicted (attribute layouts repeat). They
-/// were dropped. What stayed is the batching itself: locating the entries
-/// first and deciding most origins with this short loop took the snapshot
-/// from 318 to 234 ms of CPU on the 341 MB table.
+/// while the scalar hops are well predicted (attribute layouts repeat). So
+/// the loop is scalar; what pays is the batching itself: locating the
+/// entries first and deciding most origins with this short loop, the
+/// snapshot of the 341 MB table takes 234 ms of CPU, against 318 ms without
+/// the batching.
 pub fn attr_origins(buf: &[u8], starts: &[u32], ends: &[u32], asns: &mut [u32], ok: &mut [u8]) {
     scalar::attr_origins(buf, starts, ends, asns, ok);
 }
@@ -273,8 +275,8 @@ pub fn attr_origins(buf: &[u8], starts: &[u32], ends: &[u32], asns: &mut [u32], 
 /// # Performance
 /// Called once per prefix with its routes' origin keys (about 20 on a
 /// route-views2-like table). `kernels/all_equal_u64`, 24-element calls
-/// from L1: scalar 24 GiB/s, SSE2 56, AVX2 73; a 512-bit form ran at 63
-/// against 68 for AVX2 and was dropped (`Avx512` runs the AVX2 code).
+/// from L1: scalar 24 GiB/s, SSE2 56, AVX2 73; a 512-bit form runs at 63
+/// against 68 for AVX2, so `Avx512` runs the AVX2 code.
 #[inline]
 pub fn all_equal_u64(x: &[u64]) -> bool {
     all_equal_u64_with(Backend::current(), x)
@@ -299,8 +301,8 @@ pub fn all_equal_u64_with(backend: Backend, x: &[u64]) -> bool {
 /// # Performance
 /// Called once per prefix with its routes' peer ids. `kernels/
 /// strictly_increasing_u32`, 24-element calls from L1: scalar 12 GiB/s,
-/// SSE2 24, AVX2 37; a 512-bit form ran at 38 against 41 for AVX2 and was
-/// dropped (`Avx512` runs the AVX2 code).
+/// SSE2 24, AVX2 37; a 512-bit form runs at 38 against 41 for AVX2, so
+/// `Avx512` runs the AVX2 code.
 #[inline]
 pub fn strictly_increasing_u32(x: &[u32]) -> bool {
     strictly_increasing_u32_with(Backend::current(), x)
@@ -330,7 +332,7 @@ pub fn strictly_increasing_u32_with(backend: Backend, x: &[u32]) -> bool {
 /// count_in_bitmap`, 24 random ids per call: scalar 3.0–3.2 GiB/s (8.3
 /// when a 32 KiB input repeats often enough for the branch predictor to
 /// learn it), AVX2 (one gather per 8 ids, no branches) 11; a 512-bit form
-/// ran at 7.8 and was dropped (`Avx512` runs the AVX2 code). SSE2 has no
+/// runs at 7.8, so `Avx512` runs the AVX2 code. SSE2 has no
 /// gather and runs scalar.
 #[inline]
 pub fn count_in_bitmap(ids: &[u32], bits: &[u64]) -> usize {

@@ -107,13 +107,13 @@
 mod builder;
 mod column;
 mod json;
-mod naming;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod scan;
 mod text;
 
-pub use naming::collector_from_path;
+use crate::naming;
+pub use crate::naming::collector_from_path;
 #[cfg(feature = "parquet")]
 pub use parquet::{arrow_schema, SCHEMA_VERSION};
 pub use text::Pfx2asLine;

@@ -197,7 +197,13 @@ pub(crate) fn find_origin<'a>(attrs: &'a [u8], offset: u64, asn_len: u8, path: &
         return Err(framing_error(attrs, offset));
     }
     if let Some((code, at)) = withdraw {
-        return Err(Error::new(ErrorKind::MalformedAttribute { code }, at));
+        return Err(Error::new(
+            ErrorKind::MalformedAttribute {
+                code,
+                name: attr::name(code),
+            },
+            at,
+        ));
     }
     let Some((v, found, len)) = as_path else {
         return Ok(Found::Path(OriginRef::None));

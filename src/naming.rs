@@ -1,4 +1,5 @@
-//! Collector names from RouteViews and RIS archive paths.
+//! Collector names from RouteViews and RIS archive paths, for snapshots
+//! (their `collector` column) and the dataset runner (its layout).
 
 /// The collector a dump comes from, when its path follows RouteViews or RIS
 /// naming:
