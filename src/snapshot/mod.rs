@@ -552,9 +552,10 @@ impl Snapshot {
     }
 
     /// [`Snapshot::build`], with an input that holds no MRT record at all
-    /// an empty snapshot whose report says why (the dataset runner records
-    /// it so).
-    pub(crate) fn build_any(src: &Source, opts: &SnapshotOptions) -> Result<Snapshot> {
+    /// an empty snapshot whose report says why: the command line prints
+    /// the report's errors before saying so, the dataset runner records it.
+    #[doc(hidden)]
+    pub fn build_any(src: &Source, opts: &SnapshotOptions) -> Result<Snapshot> {
         builder::build(src, opts)
     }
 

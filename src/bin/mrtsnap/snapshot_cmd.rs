@@ -79,11 +79,11 @@ pub struct LookupArgs {
 /// `status`. An input without any RIB record (empty, not MRT) is fatal.
 fn build(file: &str, opts: &SnapshotOptions, no_mmap: bool, quiet: bool, status: &mut crate::Status) -> anyhow::Result<Snapshot> {
     let src = crate::open(file, no_mmap)?;
-    let snap = match Snapshot::build(&src, opts) {
+    // A non-MRT input is reported by `status.input` below, after its errors.
+    let snap = match Snapshot::build_any(&src, opts) {
         Ok(s) => s,
         Err(e) => match e.kind() {
             ErrorKind::Unsupported { what } => bail!("{file}: {what}"),
-            ErrorKind::NotMrt => bail!("{file}: {}", e.kind()),
             _ => bail!("{file}: {e}"),
         },
     };
