@@ -723,8 +723,20 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
 
     fn next(&mut self) -> Option<Route<'a>> {
         let (timestamp, micros, record) = (self.timestamp, self.micros, self.record);
-        let route = |kind, peer, prefix, path_id, originated, attrs| {
-            Route::new(timestamp, micros, record, kind, peer, prefix, path_id, originated, attrs)
+        // A struct literal, not `Route::new`: the route is built in place
+        // (callgrind: 11M instructions more on the 2016 RIS updates file's
+        // jsonl dump through the function).
+        let route = |kind, peer, prefix, path_id, originated, attrs| Route {
+            timestamp,
+            micros,
+            record,
+            kind,
+            peer,
+            prefix,
+            path_id,
+            originated,
+            attrs,
+            entry_next_hop: None,
         };
         loop {
             match &mut self.state {
@@ -810,13 +822,12 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
                     } else {
                         RouteKind::Announce
                     };
-                    // A withdrawal carries no attributes.
-                    let attrs = match kind {
-                        RouteKind::Announce => update.attrs,
-                        _ => Attrs::default(),
-                    };
                     match cur.as_mut().and_then(Iterator::next) {
-                        Some(Ok((id, p))) => return Some(route(kind, *peer, p, id, None, attrs)),
+                        Some(Ok((id, p))) => {
+                            // A withdrawal carries no attributes.
+                            let attrs = if kind == RouteKind::Announce { update.attrs } else { Attrs::EMPTY };
+                            return Some(route(kind, *peer, p, id, None, attrs));
+                        }
                         Some(Err(e)) => {
                             self.damage.note(e, record);
                             *cur = None;

@@ -414,6 +414,39 @@ fn ip4(v: &[u8]) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(<[u8; 4]>::try_from(v).ok()?))
 }
 
+impl Attrs<'_> {
+    /// No attributes (what a withdrawal carries).
+    pub const EMPTY: Attrs<'static> = Attrs {
+        raw: &[],
+        offset: 0,
+        origin: None,
+        as_path: None,
+        as4_path: None,
+        next_hop: None,
+        med: None,
+        local_pref: None,
+        atomic_aggregate: false,
+        aggregator: None,
+        aggregator_raw: None,
+        as4_aggregator: None,
+        communities: None,
+        large_communities: None,
+        ext_communities: None,
+        ipv6_ext_communities: None,
+        originator_id: None,
+        cluster_list: None,
+        mp_reach: None,
+        mp_unreach: None,
+        only_to_customer: None,
+        aigp: None,
+        attr_set: None,
+        other: 0,
+        warnings: 0,
+        withdraw: None,
+        context: AttrContext { asn_len: 0, rib_afi: None },
+    };
+}
+
 impl<'a> Attrs<'a> {
     /// Decode the attribute block `data` at absolute `offset`.
     ///
