@@ -268,3 +268,32 @@ impl From<std::io::Error> for Error {
         Error::io(e)
     }
 }
+
+/// Text that does not parse as the value asked for: a [`Prefix`](crate::Prefix)
+/// (`"192.0.2.0/33"`), a full-feed rule
+/// ([`FullFeed`](crate::snapshot::FullFeed)). Its message names the text
+/// and what is wrong with it.
+///
+/// # Example
+/// ```
+/// let e = "192.0.2.0/33".parse::<mrtsnap::Prefix>().unwrap_err();
+/// assert_eq!(e.to_string(), "192.0.2.0/33: prefix length out of range");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    message: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(message: impl Into<String>) -> ParseError {
+        ParseError { message: message.into() }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}

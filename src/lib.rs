@@ -116,7 +116,7 @@
 //! * `parquet` (default): [`Snapshot::write_parquet`] and
 //!   [`Snapshot::read_parquet`], through arrow-rs.
 //! * `cli` (default): the `mrtsnap` command line, with the dataset runner
-//!   (`batch`) and the generator of synthetic files (`synth`).
+//!   (`dataset`, behind `mrtsnap batch`) and the generator of synthetic files (`synth`).
 //!
 //! A library built with `default-features = false` depends on no command-line,
 //! Parquet or hashing crate.
@@ -138,10 +138,10 @@ mod sched;
 // Not part of the API: the command line, the benches, the tests and the fuzz
 // targets reach the crate's internals here. They change without notice.
 #[doc(hidden)]
-#[cfg(feature = "batch")]
-pub mod batch;
-#[doc(hidden)]
 pub mod cursor;
+#[doc(hidden)]
+#[cfg(feature = "dataset")]
+pub mod dataset;
 #[doc(hidden)]
 pub mod decompress;
 #[doc(hidden)]
@@ -162,7 +162,7 @@ pub mod testkit;
 
 pub use bgp::{AsPathBuf, Origin, Prefix};
 pub use decompress::Compression;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, ParseError, Result};
 pub use events::{Event, Events, OwnedRoute, Routes, StateChange};
 pub use mrt::{FsmState, Record};
 pub use report::Report;

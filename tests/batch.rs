@@ -12,7 +12,7 @@
 //! equal to the unsharded run, and a DuckDB (else pyarrow) query of the
 //! dataset (skipped, saying so, when python3 has neither).
 
-use mrtsnap::batch::manifest::{parse_csv, Record, Status};
+use mrtsnap::dataset::manifest::{parse_csv, Record, Status};
 use mrtsnap::synth::{write_compressed, write_rib, write_updates, Compression, RibOptions, UpdatesOptions};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -29,7 +29,7 @@ fn mrtsnap() -> Command {
 
 /// Unix time of a UTC wall time.
 fn utc(y: i64, mo: i64, d: i64, h: i64, mi: i64) -> u32 {
-    let t = mrtsnap::batch::layout::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60;
+    let t = mrtsnap::dataset::layout::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60;
     u32::try_from(t).expect("time fits")
 }
 
@@ -830,7 +830,7 @@ fn nothing_to_do(args: &[&str], complete: usize) {
 
 /// The first 8 hex digits of an input's default fingerprint.
 fn fp8(path: &Path) -> String {
-    let f = mrtsnap::batch::fingerprint::fingerprint(path, mrtsnap::batch::fingerprint::Mode::Fast).expect("fingerprint");
+    let f = mrtsnap::dataset::fingerprint::fingerprint(path, mrtsnap::dataset::fingerprint::Mode::Fast).expect("fingerprint");
     f.strip_prefix("fast1:").expect("fast1")[..8].to_string()
 }
 
@@ -855,7 +855,7 @@ fn same_file_names_never_share_an_output() {
     let key = |k: &str| input(k).to_str().expect("utf-8").to_string();
     let base = "collector=1.2.3.4/date=2014-05-30/nolayout";
     let (ha, hb) = (fp8(&input("a")), fp8(&input("b")));
-    let pd = format!("{:08x}", mrtsnap::batch::shard::path_hash(&key("d")) as u32);
+    let pd = format!("{:08x}", mrtsnap::dataset::shard::path_hash(&key("d")) as u32);
     let expect: BTreeMap<String, String> = [
         (key("a"), format!("{base}.parquet")),
         (key("b"), format!("{base}-{hb}.parquet")),
@@ -941,7 +941,7 @@ fn odd_file_names_round_trip() {
     // Each output is its own input's snapshot (built here with the
     // library: `snapshot` takes UTF-8 arguments only).
     for r in manifest(&o).values() {
-        let path = mrtsnap::batch::discover::text_path(&r.path);
+        let path = mrtsnap::dataset::discover::text_path(&r.path);
         assert!(path.is_file(), "{:?} does not read back", r.path);
         let src = mrtsnap::source::Source::open(&path).expect("open");
         let snap = mrtsnap::snapshot::Snapshot::build(&src, &Default::default()).expect("build");

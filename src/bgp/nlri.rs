@@ -122,18 +122,20 @@ impl fmt::Debug for Prefix {
     }
 }
 
+/// `ADDRESS/LENGTH`, or a bare address (a host prefix).
 impl std::str::FromStr for Prefix {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Prefix, String> {
+    type Err = crate::error::ParseError;
+    fn from_str(s: &str) -> std::result::Result<Prefix, Self::Err> {
+        use crate::error::ParseError;
         let (a, l) = s.split_once('/').unwrap_or((s, ""));
-        let addr: IpAddr = a.parse().map_err(|e| format!("{s}: {e}"))?;
+        let addr: IpAddr = a.parse().map_err(|e| ParseError::new(format!("{s}: {e}")))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let len: u8 = if l.is_empty() {
             max
         } else {
-            l.parse().map_err(|e| format!("{s}: {e}"))?
+            l.parse().map_err(|e| ParseError::new(format!("{s}: {e}")))?
         };
-        Prefix::new(addr, len).ok_or_else(|| format!("{s}: prefix length out of range"))
+        Prefix::new(addr, len).ok_or_else(|| ParseError::new(format!("{s}: prefix length out of range")))
     }
 }
 

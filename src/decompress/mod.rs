@@ -101,10 +101,12 @@ use std::io::{BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Compression formats recognised by their magic bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Compression formats, recognised by their magic bytes when read (and
+/// chosen by file extension when the generator writes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Compression {
     /// Plain MRT.
+    #[default]
     None,
     /// gzip (also multi-member).
     Gzip,
@@ -117,6 +119,29 @@ pub enum Compression {
 }
 
 impl Compression {
+    /// The conventional file-name extension, without the dot (`""` for none).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Compression::None => "",
+            Compression::Gzip => "gz",
+            Compression::Bzip2 => "bz2",
+            Compression::Zstd => "zst",
+            Compression::Xz => "xz",
+        }
+    }
+
+    /// Chooses the compression from a path's extension (`.gz`, `.bz2`,
+    /// `.zst`/`.zstd`, `.xz`; anything else is [`Compression::None`]).
+    pub fn from_path(path: &std::path::Path) -> Compression {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("gz" | "gzip") => Compression::Gzip,
+            Some("bz2" | "bzip2") => Compression::Bzip2,
+            Some("zst" | "zstd") => Compression::Zstd,
+            Some("xz") => Compression::Xz,
+            _ => Compression::None,
+        }
+    }
+
     /// Recognise the format from the first bytes of the input.
     pub fn detect(head: &[u8]) -> Compression {
         match head {

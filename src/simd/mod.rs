@@ -164,10 +164,11 @@ impl fmt::Display for Backend {
 }
 
 impl std::str::FromStr for Backend {
-    type Err = String;
+    type Err = crate::error::ParseError;
 
-    fn from_str(s: &str) -> Result<Backend, String> {
-        Backend::from_name(s).ok_or_else(|| format!("unknown SIMD backend {s:?} (scalar, sse2, avx2, avx512, neon)"))
+    fn from_str(s: &str) -> Result<Backend, Self::Err> {
+        Backend::from_name(s)
+            .ok_or_else(|| crate::error::ParseError::new(format!("unknown SIMD backend {s:?} (scalar, sse2, avx2, avx512, neon)")))
     }
 }
 

@@ -234,7 +234,7 @@ impl fmt::Display for FullFeed {
 }
 
 impl std::str::FromStr for FullFeed {
-    type Err = String;
+    type Err = crate::error::ParseError;
     /// `relative:F` (or a bare fraction `F`), `fixed:V4,V6`, or `ioda`.
     ///
     /// ```
@@ -243,8 +243,12 @@ impl std::str::FromStr for FullFeed {
     /// assert_eq!("0.9".parse::<FullFeed>(), Ok(FullFeed::Relative(0.9)));
     /// assert_eq!("fixed:1,2".parse::<FullFeed>(), Ok(FullFeed::Fixed { ipv4: 1, ipv6: 2 }));
     /// ```
-    fn from_str(s: &str) -> Result<FullFeed, String> {
-        let bad = || format!("bad full-feed rule {s:?} (want relative:FRACTION, fixed:IPV4,IPV6 or ioda)");
+    fn from_str(s: &str) -> std::result::Result<FullFeed, Self::Err> {
+        let bad = || {
+            crate::error::ParseError::new(format!(
+                "bad full-feed rule {s:?} (want relative:FRACTION, fixed:IPV4,IPV6 or ioda)"
+            ))
+        };
         if s.eq_ignore_ascii_case("ioda") {
             return Ok(FullFeed::IODA);
         }

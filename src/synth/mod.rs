@@ -111,46 +111,9 @@ impl From<SynthError> for io::Error {
     }
 }
 
-/// Output compression for [`write_to`] / [`write_compressed`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Compression {
-    /// Plain MRT.
-    #[default]
-    None,
-    /// gzip (flate2, default level 6).
-    Gzip,
-    /// bzip2 (default level 6), as used by RouteViews archives.
-    Bzip2,
-    /// Zstandard (level 3).
-    Zstd,
-    /// xz / LZMA2 (preset 6; slow for large files).
-    Xz,
-}
-
-impl Compression {
-    /// The conventional file-name extension, without the dot (`""` for none).
-    pub fn extension(self) -> &'static str {
-        match self {
-            Compression::None => "",
-            Compression::Gzip => "gz",
-            Compression::Bzip2 => "bz2",
-            Compression::Zstd => "zst",
-            Compression::Xz => "xz",
-        }
-    }
-
-    /// Chooses the compression from a path's extension (`.gz`, `.bz2`,
-    /// `.zst`/`.zstd`, `.xz`; anything else is [`Compression::None`]).
-    pub fn from_path(path: &Path) -> Compression {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-            Some("gz" | "gzip") => Compression::Gzip,
-            Some("bz2" | "bzip2") => Compression::Bzip2,
-            Some("zst" | "zstd") => Compression::Zstd,
-            Some("xz") => Compression::Xz,
-            _ => Compression::None,
-        }
-    }
-}
+/// Output compression for [`write_to`] / [`write_compressed`]: the crate's
+/// one [`Compression`](crate::decompress::Compression).
+pub use crate::decompress::Compression;
 
 /// Runs `generate` on a writer that compresses into `out`, then finishes
 /// the compressed stream and flushes `out`.

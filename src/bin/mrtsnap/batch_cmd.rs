@@ -3,12 +3,12 @@
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mrtsnap::batch::discover::shown;
-use mrtsnap::batch::layout::{utc_datetime, Kind};
-use mrtsnap::batch::manifest::{Record, Status, MANIFEST_DIR};
-use mrtsnap::batch::select::{parse_time, Daily, Selection};
-use mrtsnap::batch::shard::Shard;
-use mrtsnap::batch::{fingerprint, BatchOptions, Event, OutputFormat, Summary};
+use mrtsnap::dataset::discover::shown;
+use mrtsnap::dataset::layout::{utc_datetime, Kind};
+use mrtsnap::dataset::manifest::{Record, Status, MANIFEST_DIR};
+use mrtsnap::dataset::select::{parse_time, Daily, Selection};
+use mrtsnap::dataset::shard::Shard;
+use mrtsnap::dataset::{fingerprint, BatchOptions, Event, OutputFormat, Summary};
 use mrtsnap::snapshot::{FullFeed, SnapshotOptions};
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -277,7 +277,7 @@ pub fn batch(a: BatchArgs, strict: bool, quiet: bool) -> anyhow::Result<ExitCode
         if !opts.out.join(MANIFEST_DIR).is_dir() {
             bail!("no input, and {} holds no batch manifest to rebuild", opts.out.display());
         }
-        let m = mrtsnap::batch::manifest::compact(&opts.out)?;
+        let m = mrtsnap::dataset::manifest::compact(&opts.out)?;
         eprintln!("mrtsnap batch: manifest rebuilt: {} record(s)", m.len());
         return Ok(ExitCode::SUCCESS);
     }
@@ -286,9 +286,9 @@ pub fn batch(a: BatchArgs, strict: bool, quiet: bool) -> anyhow::Result<ExitCode
     let journal = if a.dry_run {
         None
     } else {
-        Some(mrtsnap::batch::open_journal(&opts).map_err(anyhow::Error::msg)?)
+        Some(mrtsnap::dataset::open_journal(&opts).map_err(anyhow::Error::msg)?)
     };
-    let plan = mrtsnap::batch::plan(&opts).map_err(anyhow::Error::msg)?;
+    let plan = mrtsnap::dataset::plan(&opts).map_err(anyhow::Error::msg)?;
     let Some(journal) = journal else {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::new(stdout.lock());
@@ -343,7 +343,7 @@ pub fn batch(a: BatchArgs, strict: bool, quiet: bool) -> anyhow::Result<ExitCode
         bytes_done: 0,
         bytes_total: 0,
     };
-    let summary = mrtsnap::batch::run(&opts, plan, journal, &stop, &mut |e| progress.event(e)).map_err(anyhow::Error::msg)?;
+    let summary = mrtsnap::dataset::run(&opts, plan, journal, &stop, &mut |e| progress.event(e)).map_err(anyhow::Error::msg)?;
     if let Some(bar) = &progress.bar {
         bar.finish_and_clear();
     }

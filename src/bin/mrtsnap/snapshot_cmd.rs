@@ -247,7 +247,7 @@ fn parse_query(q: &str) -> anyhow::Result<Query> {
             }
             q.parse()
                 .map(Query::Prefix)
-                .map_err(|e: String| anyhow::anyhow!("bad query {q:?}: {e}"))
+                .map_err(|e: mrtsnap::ParseError| anyhow::anyhow!("bad query {q:?}: {e}"))
         }
     }
 }

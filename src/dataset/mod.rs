@@ -1,4 +1,4 @@
-//! Batch processing of archives: many RIB dumps into a hive-partitioned
+//! The dataset runner behind `mrtsnap batch`: many RIB dumps into a hive-partitioned
 //! dataset of snapshots, resumable, parallel and shardable.
 //!
 //! ```text

@@ -106,7 +106,7 @@ pub fn bytes_path(b: &[u8]) -> PathBuf {
 /// both forms back.
 ///
 /// ```
-/// use mrtsnap::batch::discover::{escape_bytes, text_bytes};
+/// use mrtsnap::dataset::discover::{escape_bytes, text_bytes};
 /// assert_eq!(escape_bytes(b"rrc00/bview.gz", false), "rrc00/bview.gz");
 /// assert_eq!(escape_bytes(b"caf\xc3\xa9 \xff.gz", false), r"café \xff.gz");
 /// assert_eq!(escape_bytes(br"C:\dumps\x41", false), r"C:\dumps\\x41");
@@ -329,7 +329,7 @@ impl Walker {
 /// (`*`, `?`, `[abc]`, `[a-z]`, `[!a]`).
 ///
 /// ```
-/// use mrtsnap::batch::discover::match_segment;
+/// use mrtsnap::dataset::discover::match_segment;
 /// assert!(match_segment(b"rib.*.bz2", b"rib.20141222.0000.bz2"));
 /// assert!(match_segment(b"rrc0[0-4]", b"rrc03"));
 /// assert!(!match_segment(b"rrc0[!0-4]", b"rrc03"));

@@ -289,7 +289,7 @@ fn push_csv_field(out: &mut String, f: &str) {
 /// a crash and is left out. Fields that are not UTF-8 are read lossily.
 ///
 /// ```
-/// use mrtsnap::batch::manifest::csv_records;
+/// use mrtsnap::dataset::manifest::csv_records;
 /// let text = "a,\"b,c\",\"d\"\"e\",,f\r\n\"line\n.mrt\",x\n\"cut";
 /// let (records, complete) = csv_records(text.as_bytes());
 /// assert_eq!(records, [vec!["a", "b,c", "d\"e", "", "f"], vec!["line\n.mrt", "x"]]);

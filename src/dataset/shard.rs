@@ -28,8 +28,8 @@ pub struct Shard {
 /// 64-bit FNV-1a.
 ///
 /// ```
-/// assert_eq!(mrtsnap::batch::shard::fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-/// assert_eq!(mrtsnap::batch::shard::fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+/// assert_eq!(mrtsnap::dataset::shard::fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+/// assert_eq!(mrtsnap::dataset::shard::fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
 /// ```
 pub fn fnv1a64(data: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -56,7 +56,7 @@ impl Shard {
     /// Whether the input at relative path `rel` belongs to this shard.
     ///
     /// ```
-    /// use mrtsnap::batch::shard::Shard;
+    /// use mrtsnap::dataset::shard::Shard;
     /// let shards: Vec<Shard> = (1..=3).map(|k| format!("{k}/3").parse().unwrap()).collect();
     /// for p in ["rrc00/2014.12/bview.20141222.0000.gz", "route-views2/bgpdata/2014.12/RIBS/rib.20141222.0000.bz2"] {
     ///     assert_eq!(shards.iter().filter(|s| s.contains(p)).count(), 1);

@@ -67,7 +67,7 @@ pub struct Candidate<'a> {
 /// A bare date given to `--until` (`end_of_day`) means the end of that day.
 ///
 /// ```
-/// use mrtsnap::batch::select::parse_time;
+/// use mrtsnap::dataset::select::parse_time;
 /// assert_eq!(parse_time("2014-12-22", false), Ok(1_419_206_400));
 /// assert_eq!(parse_time("2014-12-22", true), Ok(1_419_206_400 + 86_399));
 /// assert_eq!(parse_time("2014-12-22T12:30Z", false), Ok(1_419_206_400 + 45_000));
@@ -138,8 +138,8 @@ impl Selection {
     /// The indexes of the candidates selected, in input order.
     ///
     /// ```
-    /// use mrtsnap::batch::layout::Kind;
-    /// use mrtsnap::batch::select::{Candidate, Daily, Selection};
+    /// use mrtsnap::dataset::layout::Kind;
+    /// use mrtsnap::dataset::select::{Candidate, Daily, Selection};
     /// let day = 1_419_206_400;
     /// let c = |t: i64, size| Candidate { collector: "rrc00", kind: Kind::Rib, time: Some(day + t), size };
     /// let all = [c(0, 90), c(8 * 3600, 100), c(16 * 3600, 10), c(86_400 + 3600, 5)];

@@ -66,7 +66,7 @@ fn feed<R: Read>(r: &mut R, h: &mut Sha256, mut n: u64) -> io::Result<()> {
 /// The fingerprint of the file at `path`.
 ///
 /// ```
-/// use mrtsnap::batch::fingerprint::{fingerprint, Mode};
+/// use mrtsnap::dataset::fingerprint::{fingerprint, Mode};
 /// let p = std::env::temp_dir().join(format!("mrtsnap-fp-{}", std::process::id()));
 /// std::fs::write(&p, b"abc")?;
 /// assert_eq!(fingerprint(&p, Mode::Sha256)?, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
