@@ -110,7 +110,7 @@ impl Header {
     /// Whether the record is a TABLE_DUMP_V2 PEER_INDEX_TABLE.
     #[inline]
     pub fn is_peer_index_table(&self) -> bool {
-        self.mrt_type == u16::from(MrtType::TableDumpV2) && self.subtype == super::table_dump_v2::PEER_INDEX_TABLE
+        self.mrt_type == u16::from(MrtType::TableDumpV2) && self.subtype == subtype::PEER_INDEX_TABLE
     }
 
     /// Whether the type carries the extended-timestamp microsecond field.

@@ -8,9 +8,6 @@ use crate::error::{Error, Result};
 use std::net::{IpAddr, Ipv4Addr};
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
-/// The TABLE_DUMP_V2 subtype of a PEER_INDEX_TABLE (RFC 6396 §4.3).
-pub const PEER_INDEX_TABLE: u16 = 1;
-
 /// Fixed part of a PEER_INDEX_TABLE peer entry.
 ///
 /// ```text

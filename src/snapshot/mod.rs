@@ -773,6 +773,7 @@ impl Snapshot {
 /// let mrt = mrtsnap::snapshot::example_rib();
 /// assert_eq!(mrtsnap::mrt::Records::from_bytes(&mrt).count(), 5);
 /// ```
+#[doc(hidden)]
 pub fn example_rib() -> Vec<u8> {
     use crate::testkit::{attr, seg};
     fn rec(out: &mut Vec<u8>, subtype: u16, body: &[u8]) {
