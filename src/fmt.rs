@@ -229,6 +229,89 @@ pub fn utc_datetime(t: i64) -> String {
     format!("{}T{:02}:{:02}:{:02}Z", utc_date(t), s / 3600, s / 60 % 60, s % 60)
 }
 
+/// The one parser of times given on the command line (`--at`, `--from`,
+/// `--until`): RFC 3339 (`2014-12-22T16:20:00Z`, also with an offset such as
+/// `+09:00`, lower-case `t`/`z`, fractional seconds dropped, or a space for
+/// `T`), `YYYY-MM-DDTHH:MM` (UTC), a date `YYYY-MM-DD`, or Unix seconds (bare
+/// or `@SECONDS`). A bare date means the start of that day (UTC), or its
+/// last second with `end_of_day` (what `--until DATE` means).
+///
+/// ```
+/// use mrtsnap::fmt::parse_time;
+/// assert_eq!(parse_time("2014-12-22", false), Ok(1_419_206_400));
+/// assert_eq!(parse_time("2014-12-22", true), Ok(1_419_206_400 + 86_399));
+/// assert_eq!(parse_time("2014-12-22T16:20:00Z", false), Ok(1_419_265_200));
+/// assert_eq!(parse_time("2014-12-23T01:20:00.250+09:00", false), Ok(1_419_265_200));
+/// assert_eq!(parse_time("2014-12-22T12:30Z", false), Ok(1_419_206_400 + 45_000));
+/// assert_eq!(parse_time("1419265200", false), Ok(1_419_265_200));
+/// assert_eq!(parse_time("@1419206400", true), Ok(1_419_206_400));
+/// assert!(parse_time("22/12/2014", false).is_err());
+/// ```
+pub fn parse_time(s: &str, end_of_day: bool) -> Result<i64, crate::error::ParseError> {
+    let bad = || {
+        crate::error::ParseError::new(format!(
+            "{s:?}: expected RFC 3339 (2014-12-22T16:20:00Z), YYYY-MM-DD[THH:MM[:SS]] (UTC) or Unix seconds (@SECONDS)"
+        ))
+    };
+    let secs = s.strip_prefix('@').unwrap_or(s);
+    if !secs.is_empty() && secs.bytes().all(|b| b.is_ascii_digit()) {
+        return secs.parse().map_err(|_| bad());
+    }
+    let (date, time) = match s.split_once(['T', 't', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let d: Vec<&str> = date.split('-').collect();
+    let [y, m, dd] = d.as_slice() else { return Err(bad()) };
+    let num = |x: &str| x.parse::<i64>().ok().filter(|_| x.bytes().all(|b| b.is_ascii_digit()));
+    let (Some(y), Some(m), Some(dd)) = (num(y), num(m), num(dd)) else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&dd) || !(1970..=9999).contains(&y) {
+        return Err(bad());
+    }
+    let day = days_from_civil(y, m, dd) * 86_400;
+    let Some(time) = time else {
+        return Ok(if end_of_day { day + 86_399 } else { day });
+    };
+    // The zone: Z, or an offset east (+) or west (-) of UTC.
+    let (clock, offset) = if let Some(c) = time.strip_suffix(['Z', 'z']) {
+        (c, 0)
+    } else if let Some(k) = time.rfind(['+', '-']) {
+        let (c, z) = time.split_at(k);
+        let (sign, hm) = z.split_at(1);
+        let (Some((oh, om)), true) = (hm.split_once(':'), hm.len() == 5) else {
+            return Err(bad());
+        };
+        let (Some(oh), Some(om)) = (num(oh), num(om)) else {
+            return Err(bad());
+        };
+        if oh > 23 || om > 59 {
+            return Err(bad());
+        }
+        (c, if sign == "+" { oh * 3600 + om * 60 } else { -(oh * 3600 + om * 60) })
+    } else {
+        (time, 0)
+    };
+    let clock = clock.split_once('.').map_or(clock, |(c, frac)| {
+        if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            ""
+        } else {
+            c
+        }
+    });
+    let parts: Vec<i64> = clock.split(':').map(|x| num(x).ok_or_else(bad)).collect::<Result<_, _>>()?;
+    let (h, mi, sec) = match parts.as_slice() {
+        [h, m] => (*h, *m, 0),
+        [h, m, s] => (*h, *m, *s),
+        _ => return Err(bad()),
+    };
+    if h > 23 || mi > 59 || sec > 60 {
+        return Err(bad());
+    }
+    Ok(day + h * 3600 + mi * 60 + sec - offset)
+}
+
 /// Arbitrary bytes as a JSON string (RFC 8259 §7), handed to `put` piece by
 /// piece: quote, backslash and control characters escaped (`\n`, `\r`,
 /// `\t`, else `\u00xx`), each invalid UTF-8 sequence replaced by U+FFFD

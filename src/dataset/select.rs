@@ -1,7 +1,7 @@
 //! Selecting inputs: by collector, time, kind, and one RIB per collector-day.
 
 use super::discover::match_segment;
-use super::layout::{days_from_civil, Kind};
+use super::layout::Kind;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -62,53 +62,7 @@ pub struct Candidate<'a> {
     pub size: u64,
 }
 
-/// Parse a time for `--from`/`--until`: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS]`
-/// (or with a space; UTC, an optional trailing `Z`), or `@UNIXSECONDS`.
-/// A bare date given to `--until` (`end_of_day`) means the end of that day.
-///
-/// ```
-/// use mrtsnap::dataset::select::parse_time;
-/// assert_eq!(parse_time("2014-12-22", false), Ok(1_419_206_400));
-/// assert_eq!(parse_time("2014-12-22", true), Ok(1_419_206_400 + 86_399));
-/// assert_eq!(parse_time("2014-12-22T12:30Z", false), Ok(1_419_206_400 + 45_000));
-/// assert_eq!(parse_time("@1419206400", true), Ok(1_419_206_400));
-/// assert!(parse_time("22/12/2014", false).is_err());
-/// ```
-pub fn parse_time(s: &str, end_of_day: bool) -> Result<i64, String> {
-    let bad = || format!("{s:?}: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or @UNIXSECONDS");
-    if let Some(n) = s.strip_prefix('@') {
-        return n.parse().map_err(|_| bad());
-    }
-    let t = s.trim_end_matches('Z');
-    let (date, time) = match t.split_once(['T', ' ']) {
-        Some((d, t)) => (d, Some(t)),
-        None => (t, None),
-    };
-    let d: Vec<&str> = date.split('-').collect();
-    let [y, m, dd] = d.as_slice() else { return Err(bad()) };
-    let (y, m, dd): (i64, i64, i64) = (
-        y.parse().map_err(|_| bad())?,
-        m.parse().map_err(|_| bad())?,
-        dd.parse().map_err(|_| bad())?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&dd) || !(1970..=9999).contains(&y) {
-        return Err(bad());
-    }
-    let day = days_from_civil(y, m, dd) * 86_400;
-    let Some(time) = time else {
-        return Ok(if end_of_day { day + 86_399 } else { day });
-    };
-    let parts: Vec<i64> = time.split(':').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
-    let (h, mi, sec) = match parts.as_slice() {
-        [h, m] => (*h, *m, 0),
-        [h, m, s] => (*h, *m, *s),
-        _ => return Err(bad()),
-    };
-    if h > 23 || mi > 59 || sec > 60 {
-        return Err(bad());
-    }
-    Ok(day + h * 3600 + mi * 60 + sec)
-}
+pub use crate::fmt::parse_time;
 
 impl Selection {
     /// Whether one input passes the collector, kind and time filters (not

@@ -51,7 +51,7 @@ pub struct BatchArgs {
     /// Only these collectors (names or glob patterns; repeat or separate by commas).
     #[arg(long, value_delimiter = ',')]
     collector: Vec<String>,
-    /// Only dumps at or after this time: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or @UNIXSECONDS.
+    /// Only dumps at or after this time: RFC 3339 (2014-12-22T16:20:00Z), YYYY-MM-DD[THH:MM[:SS]] (UTC) or Unix seconds (@SECONDS).
     #[arg(long)]
     from: Option<String>,
     /// Only dumps at or before this time (a bare date: through the end of that day).
@@ -103,7 +103,7 @@ pub struct BatchArgs {
 }
 
 fn options(a: &BatchArgs, strict: bool) -> anyhow::Result<BatchOptions> {
-    let time = |s: &Option<String>, end| s.as_deref().map(|s| parse_time(s, end)).transpose().map_err(anyhow::Error::msg);
+    let time = |s: &Option<String>, end| s.as_deref().map(|s| parse_time(s, end)).transpose().map_err(anyhow::Error::new);
     Ok(BatchOptions {
         inputs: a.inputs.clone(),
         lists: a.files_from.clone(),
