@@ -364,6 +364,31 @@ pub(crate) fn json_string(out: &mut String, s: &str) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn times_that_do_not_parse() {
+        for bad in [
+            "",
+            "@",
+            "@-5",
+            "2014-12-22T24:00",
+            "2014-12-22T16:20:00+5:00",
+            "2014-12-22T16:20:00.Z",
+            "2014-13-01",
+            "1969-12-31",
+            "2014-12-22T16",
+            "2014-12-22T16:20:00+05:00:00",
+            "twenty",
+        ] {
+            assert!(parse_time(bad, false).is_err(), "{bad}");
+        }
+        let t = 1_419_265_200;
+        assert_eq!(parse_time("2014-12-22t16:20:00z", false), Ok(t));
+        assert_eq!(parse_time("2014-12-22 16:20:00", false), Ok(t));
+        assert_eq!(parse_time("2014-12-22T11:20:00-05:00", false), Ok(t));
+        assert_eq!(parse_time("2014-12-22T16:20:00.999999Z", false), Ok(t));
+        assert_eq!(parse_time("2014-12-22T16:20Z", true), Ok(t));
+    }
+
     fn v6(s: &str) -> String {
         let mut o = Vec::new();
         write_ipv6(&mut o, s.parse::<std::net::Ipv6Addr>().unwrap().into());
