@@ -106,6 +106,7 @@
 
 mod builder;
 mod column;
+pub mod diff;
 mod json;
 #[cfg(feature = "parquet")]
 mod parquet;
@@ -114,6 +115,7 @@ mod text;
 
 use crate::naming;
 pub use crate::naming::collector_from_path;
+pub use diff::{Change, Diff, DiffRow};
 #[cfg(feature = "parquet")]
 pub use parquet::{arrow_schema, SCHEMA_VERSION};
 pub use text::Pfx2asLine;

@@ -103,6 +103,10 @@ enum Cmd {
     Snapshot(snapshot_cmd::SnapshotArgs),
     /// Look up addresses (longest match) or prefixes in a snapshot or a RIB dump.
     Lookup(snapshot_cmd::LookupArgs),
+    /// Prefix-origin pairs that appeared, vanished or changed peer count
+    /// between two snapshots or RIB dumps (exit 0 either way; --exit-code
+    /// for 1 when they differ).
+    Diff(snapshot_cmd::DiffArgs),
     /// Many archives into a hive-partitioned dataset of snapshots
     /// (resumable, parallel, shardable), with a manifest.
     Batch(batch_cmd::BatchArgs),
@@ -433,6 +437,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Synth { what } => synth(what),
         Cmd::Snapshot(a) => snapshot_cmd::snapshot(a, cli.strict, cli.quiet, cli.no_mmap),
         Cmd::Lookup(a) => snapshot_cmd::lookup(a, cli.strict, cli.quiet, cli.no_mmap),
+        Cmd::Diff(a) => snapshot_cmd::diff(a, cli.strict, cli.quiet, cli.no_mmap),
         Cmd::Batch(a) => batch_cmd::batch(a, cli.strict, cli.quiet),
         Cmd::Dump { files, format, output } => dump(&files, format, &output, cli.strict, cli.quiet, cli.no_mmap),
         Cmd::Stats { files, json } => {

@@ -75,6 +75,33 @@ pub struct LookupArgs {
     all: bool,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Tab-separated: `change prefix origin peers_before peers_after`, with that header.
+    Text,
+    /// One JSON object per row, the same keys.
+    Jsonl,
+    /// Parquet (zstd), the same columns.
+    Parquet,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The first state: a snapshot (Parquet written by `mrtsnap snapshot`) or a RIB dump.
+    before: String,
+    /// The second state, likewise.
+    after: String,
+    /// Output file (`-`: standard output).
+    #[arg(short, long, default_value = "-")]
+    output: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: DiffFormat,
+    /// Exit with status 1 when the two differ (as `git diff --exit-code`).
+    #[arg(long)]
+    exit_code: bool,
+}
+
 /// Build the snapshot of one input, report its errors and fold them into
 /// `status`. An input without any RIB record (empty, not MRT) is fatal.
 fn build(file: &str, opts: &SnapshotOptions, no_mmap: bool, quiet: bool, status: &mut crate::Status) -> anyhow::Result<Snapshot> {
@@ -252,24 +279,23 @@ fn parse_query(q: &str) -> anyhow::Result<Query> {
     }
 }
 
+/// A snapshot read from Parquet, or built from a RIB dump.
+fn snapshot_or_rib(input: &str, strict: bool, quiet: bool, no_mmap: bool, status: &mut crate::Status) -> anyhow::Result<Snapshot> {
+    if input != "-" && is_parquet(input) {
+        return Snapshot::read_parquet(input).map_err(|e| anyhow::anyhow!("{input}: {e}"));
+    }
+    let opts = SnapshotOptions {
+        strict,
+        ..Default::default()
+    };
+    build(input, &opts, no_mmap, quiet, status)
+}
+
 pub fn lookup(a: LookupArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
     // Every query is checked before the input is read.
     let queries = a.queries.iter().map(|q| parse_query(q)).collect::<anyhow::Result<Vec<Query>>>()?;
     let mut status = crate::Status::default();
-    let snap = if a.input != "-" && is_parquet(&a.input) {
-        Snapshot::read_parquet(&a.input).map_err(|e| anyhow::anyhow!("{}: {e}", a.input))?
-    } else {
-        build(
-            &a.input,
-            &SnapshotOptions {
-                strict,
-                ..Default::default()
-            },
-            no_mmap,
-            quiet,
-            &mut status,
-        )?
-    };
+    let snap = snapshot_or_rib(&a.input, strict, quiet, no_mmap, &mut status)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for (q, query) in a.queries.iter().zip(&queries) {
@@ -286,6 +312,37 @@ pub fn lookup(a: LookupArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow
         }
     }
     out.flush()?;
+    Ok(status.code())
+}
+
+pub fn diff(a: DiffArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
+    crate::output::refuse_inputs_as_outputs(&[&a.before, &a.after], &[&a.output])?;
+    let mut status = crate::Status::default();
+    let before = snapshot_or_rib(&a.before, strict, quiet, no_mmap, &mut status)?;
+    let after = snapshot_or_rib(&a.after, strict, quiet, no_mmap, &mut status)?;
+    let diff = before.diff(&after);
+    let mut o = Output::create(&a.output)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut o);
+    let r = match a.format {
+        DiffFormat::Text => diff.write_text(&mut w).map_err(anyhow::Error::from),
+        DiffFormat::Jsonl => diff.write_jsonl(&mut w).map_err(anyhow::Error::from),
+        DiffFormat::Parquet => diff.write_parquet(&mut w).map_err(anyhow::Error::from),
+    };
+    match r.and_then(|()| w.flush().map_err(anyhow::Error::from)) {
+        Err(e) if crate::is_broken_pipe(&e) => return Err(e),
+        Err(e) => return Err(e.context(format!("writing {}", a.output))),
+        Ok(()) => {
+            drop(w);
+            o.finish()?;
+        }
+    }
+    if !quiet {
+        let (appeared, vanished, changed) = diff.counts();
+        eprintln!("mrtsnap: diff: {appeared} appeared, {vanished} vanished, {changed} changed");
+    }
+    if a.exit_code && !diff.is_empty() {
+        return Ok(ExitCode::from(1));
+    }
     Ok(status.code())
 }
 
