@@ -4,51 +4,15 @@ use std::fmt;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-/// The origin of a route, derived from its AS_PATH.
-///
-/// Rule: the last AS of the last non-confederation segment; if that segment
-/// is an AS_SET, its members sorted (repeats kept, the rule of
-/// [`crate::bgp::Origin`]; the generator writes distinct members); trailing AS_CONFED_SEQUENCE /
-/// AS_CONFED_SET segments are skipped; a path with no such segment (for
-/// example an empty AS_PATH) has no origin.
-///
-/// The derived ordering is `Asn(_) < Set(_) < None`, with numbers and sets
-/// compared naturally.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Origin {
-    /// A single origin AS.
-    Asn(u32),
-    /// The members of a trailing AS_SET, sorted ascending.
-    Set(Vec<u32>),
-    /// No origin (empty path, or only confederation segments).
-    None,
-}
-
-impl fmt::Display for Origin {
-    /// Formats as decimal (`64496`), as `{a,b}` for sets, or `-` for none.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::Asn(a) => write!(f, "{a}"),
-            Origin::Set(s) => {
-                f.write_str("{")?;
-                for (i, a) in s.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(",")?;
-                    }
-                    write!(f, "{a}")?;
-                }
-                f.write_str("}")
-            }
-            Origin::None => f.write_str("-"),
-        }
-    }
-}
+/// The origin of a route: the crate's one [`Origin`](crate::bgp::Origin).
+pub use crate::bgp::Origin;
 
 /// One true prefix-origin pair of a generated RIB.
 ///
-/// The derived ordering (field order) is the canonical truth order: IPv4
-/// before IPv6, then numeric address, then prefix length, then origin.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The ordering is the canonical truth order: IPv4 before IPv6, then
+/// numeric address, then prefix length, then origin (an AS, then a set,
+/// then none; numbers and sets compared naturally), then peers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TruthRow {
     /// Network address (host bits zero).
     pub prefix: IpAddr,
@@ -60,6 +24,29 @@ pub struct TruthRow {
     /// prefix whose AS_PATH yields `origin` (an add-path peer with two paths
     /// to the same origin counts once).
     pub peers: u32,
+}
+
+impl TruthRow {
+    fn key(&self) -> (IpAddr, u8, u8, u32, &[u32], u32) {
+        let (rank, asn, set): (u8, u32, &[u32]) = match &self.origin {
+            Origin::Asn(a) => (0, *a, &[]),
+            Origin::Set(s) => (1, 0, s),
+            Origin::None => (2, 0, &[]),
+        };
+        (self.prefix, self.length, rank, asn, set, self.peers)
+    }
+}
+
+impl Ord for TruthRow {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl PartialOrd for TruthRow {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl fmt::Display for TruthRow {
