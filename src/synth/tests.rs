@@ -304,6 +304,8 @@ fn decode_rib(data: &[u8], add_path: bool) -> DecodedRib {
             peers: peers.len() as u32,
         })
         .collect();
+    // In the truth's own order (origins: an AS, a set, none).
+    d.truth.sort();
     d
 }
 
