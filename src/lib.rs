@@ -126,6 +126,7 @@
 pub mod bgp;
 pub mod dump;
 pub mod mrt;
+pub mod replay;
 pub mod routes;
 pub mod snapshot;
 
@@ -165,6 +166,7 @@ pub use decompress::Compression;
 pub use error::{Error, ErrorKind, ParseError, Result};
 pub use events::{Event, Events, OwnedRoute, Routes, StateChange};
 pub use mrt::{FsmState, Record};
+pub use replay::{Replay, ReplayReport};
 pub use report::Report;
 pub use routes::{Peer, Route, RouteKind, RouteOptions};
 pub use snapshot::{Snapshot, SnapshotOptions};
