@@ -107,7 +107,8 @@
 //! records into typed views that borrow from the batch; [`bgp`] decodes
 //! messages, attributes, AS paths and prefixes; [`routes`] turns records of
 //! every kind into [`Route`]s; [`snapshot`] builds the prefix-origin table;
-//! [`dump`] writes `bgpdump -m` lines or JSON lines. `unsafe` is confined to
+//! [`replay`] applies updates onto RIB dumps, peer by peer, for the table
+//! at any instant ([`Replay`]); [`dump`] writes `bgpdump -m` lines or JSON lines. `unsafe` is confined to
 //! the memory map ([`Source::open_mmap`]) and the SIMD kernels, each with a
 //! scalar twin.
 //!

@@ -60,7 +60,8 @@
 //! * The peers a RIB lists are those of its PEER_INDEX_TABLE(s) and, in
 //!   TABLE_DUMP and BGP4MP_ENTRY dumps, those its entries name.
 //! * With [`Replay::apply_until`], a RIB whose dump start is after T is
-//!   left out whole; its entries are counted with the records after T.
+//!   left out whole (its peers too); its entries are counted with the
+//!   records after T.
 //! * A route without a path id and the path id 0 of an ADD-PATH session are
 //!   one key: a session either carries path ids or does not.
 //!
@@ -338,7 +339,8 @@ impl Replay {
     }
 
     /// Apply every record of `src`, in file order: a RIB dump is a base
-    /// (or re-base), updates and state changes change the state.
+    /// (or re-base), updates and state changes change the state. Inputs
+    /// are taken in the order given: give them in time order.
     ///
     /// # Errors
     /// When the input cannot be read or holds no MRT record at all. Damaged
@@ -371,11 +373,7 @@ impl Replay {
         }
         self.report.decode.merge(decode_report);
         if let Some(rib) = rib {
-            if rib.start > until {
-                self.report.after_until += rib.entries;
-            } else {
-                self.rebase(src.name(), rib);
-            }
+            self.rebase(src.name(), rib);
         }
         Ok(())
     }
@@ -429,6 +427,9 @@ impl Replay {
         match op {
             Op::Time(t) => {
                 first.get_or_insert(t);
+            }
+            Op::Table(_) | Op::Rib { .. } if first.is_some_and(|t| t > until) => {
+                self.report.after_until += u64::from(matches!(op, Op::Rib { .. }));
             }
             Op::Table(peers) => {
                 let pending = pending(rib, *first);

@@ -212,6 +212,28 @@ fn an_instant_includes_the_records_of_its_second_and_no_later() {
     r.apply_until(&s, T0 + 9).unwrap();
     assert_eq!(pairs(&r.snapshot().unwrap()), [row(1, 100, 1)]);
     assert_eq!(r.report().after_until, 3);
+    // A RIB dumped after the instant is left out whole, peers and all.
+    r.apply_until(
+        &src(
+            "rib",
+            &[
+                pit(T0 + 10, &[1, 2]),
+                rib(T0 + 10, 1, &[(0, 100), (1, 100)]),
+                rib(T0 + 10, 2, &[(1, 200)]),
+            ],
+        ),
+        T0 + 9,
+    )
+    .unwrap();
+    assert_eq!((r.report().after_until, r.report().bases.len()), (6, 0));
+    assert_eq!(r.snapshot().unwrap().peers().len(), 1);
+    // A RIB at the instant is a base (peer 1's route of T0 is within its
+    // 60 s and stays).
+    r.apply_until(&src("rib", &[pit(T0 + 10, &[1, 2]), rib(T0 + 11, 2, &[(1, 200)])]), T0 + 10)
+        .unwrap();
+    assert_eq!(pairs(&r.snapshot().unwrap()), [row(1, 100, 1), row(2, 200, 1)]);
+    let rep = r.report();
+    assert_eq!((rep.bases.len(), rep.rib_entries, rep.bases[0].kept_newer), (1, 1, 1));
 }
 
 #[test]
