@@ -92,7 +92,7 @@ use crate::mrt::{Bgp4mp, Bgp4mpBody, FsmState, Record};
 use crate::pipeline::{for_each_record, map_ordered, RecordDamage};
 use crate::report::Report;
 use crate::routes::{routes_of, RouteKind};
-use crate::snapshot::{FullFeed, PeerInfo, Snapshot};
+use crate::snapshot::{collector_from_path, DecodeStats, FullFeed, PeerInfo, Snapshot, SourceInfo};
 use crate::source::{Batch, Source, DEFAULT_BATCH_SIZE};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -195,6 +195,8 @@ fn key(prefix: u32, path_id: Option<u32>) -> u64 {
 
 #[derive(Debug)]
 struct PeerState {
+    /// The input it was first seen in: index into `Replay::sources`.
+    source: u32,
     addr: IpAddr,
     asn: u32,
     bgp_id: Option<Ipv4Addr>,
@@ -284,7 +286,7 @@ enum Op {
     /// The first record's timestamp of a batch.
     Time(u32),
     /// A PEER_INDEX_TABLE: the peers (address, AS, BGP id) it lists.
-    Table(Vec<(IpAddr, u32, Ipv4Addr)>),
+    Table(TableOp),
     /// A RIB entry.
     Rib {
         peer: (IpAddr, u32),
@@ -311,6 +313,13 @@ enum Op {
     Local,
 }
 
+/// What the replay takes from a PEER_INDEX_TABLE.
+struct TableOp {
+    collector_id: Option<Ipv4Addr>,
+    view_name: String,
+    peers: Vec<(IpAddr, u32, Ipv4Addr)>,
+}
+
 /// The RIB being read: its routes per peer, set in place at its end.
 struct PendingRib {
     start: u32,
@@ -329,6 +338,8 @@ pub struct Replay {
     origins: Interner<Origin>,
     /// Dump start of the latest base.
     base: Option<u32>,
+    /// The inputs applied, in order.
+    sources: Vec<SourceInfo>,
     report: ReplayReport,
 }
 
@@ -343,8 +354,9 @@ impl Replay {
     /// are taken in the order given: give them in time order.
     ///
     /// # Errors
-    /// When the input cannot be read or holds no MRT record at all. Damaged
-    /// records are skipped and counted in [`ReplayReport::decode`].
+    /// When the input cannot be read or holds no MRT record at all (the
+    /// records read before stay applied). Damaged records are skipped and
+    /// counted in [`ReplayReport::decode`].
     pub fn apply(&mut self, src: &Source) -> Result<()> {
         self.apply_until(src, u32::MAX)
     }
@@ -359,6 +371,11 @@ impl Replay {
         let mut rib: Option<PendingRib> = None;
         let mut first: Option<u32> = None;
         let mut decode_report = Report::default();
+        // Peers first seen in this input name it as their source.
+        self.sources.push(SourceInfo {
+            file: src.name().to_string(),
+            ..SourceInfo::default()
+        });
         let window = 2 * rayon::current_num_threads();
         map_ordered(src.batches(DEFAULT_BATCH_SIZE), window, decode, |r| {
             let (ops, rep) = r?;
@@ -370,6 +387,24 @@ impl Replay {
         })?;
         if let Some(e) = decode_report.not_mrt() {
             return Err(e);
+        }
+        if let Some(info) = self.sources.last_mut() {
+            info.dump_time = first;
+            info.collector = collector_from_path(src.name())
+                .or_else(|| info.collector_id.map(|c| c.to_string()))
+                .unwrap_or_else(|| "unknown".to_string());
+            info.stats = DecodeStats {
+                records: decode_report.total_records(),
+                rib_records: decode_report
+                    .records
+                    .iter()
+                    .filter(|((t, s), _)| matches!((t, s), (13, 2..=6 | 8..=12) | (12, _) | (16 | 17, 2)))
+                    .map(|(_, n)| n)
+                    .sum(),
+                rib_entries: rib.as_ref().map_or(0, |r| r.entries),
+                errors: decode_report.errors.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                warnings: decode_report.warnings.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            };
         }
         self.report.decode.merge(decode_report);
         if let Some(rib) = rib {
@@ -398,6 +433,7 @@ impl Replay {
         let id = *self.peer_ids.entry((addr, asn)).or_insert(next);
         if id == next {
             self.peers.push(PeerState {
+                source: self.sources.len().saturating_sub(1) as u32,
                 addr,
                 asn,
                 bgp_id: None,
@@ -432,6 +468,11 @@ impl Replay {
                 self.report.after_until += u64::from(matches!(op, Op::Rib { .. }));
             }
             Op::Table(peers) => {
+                if let Some(info) = self.sources.last_mut().filter(|i| i.collector_id.is_none()) {
+                    info.collector_id = peers.collector_id;
+                    info.view_name = peers.view_name;
+                }
+                let peers = peers.peers;
                 let pending = pending(rib, *first);
                 for (addr, asn, bgp_id) in peers {
                     let p = self.peer((addr, asn));
@@ -582,8 +623,10 @@ impl Replay {
 
     /// The state as a snapshot: one row per (prefix, origin) with the peers
     /// carrying it, every peer the replay knows in the peer table (in the
-    /// order first seen), with its prefix counts and full-feed flags
-    /// ([`FullFeed::default`]).
+    /// order first seen, each naming the input it was first seen in), with
+    /// its prefix counts and full-feed flags ([`FullFeed::default`]), and
+    /// one [`SourceInfo`] per input applied (its dump time the input's
+    /// first record's timestamp).
     ///
     /// # Errors
     /// None in practice: the rows are built from the replay's own peers.
@@ -614,7 +657,7 @@ impl Replay {
             .iter()
             .zip(&counts)
             .map(|(st, &(v4, v6))| PeerInfo {
-                source: 0,
+                source: st.source,
                 index: None,
                 bgp_id: st.bgp_id,
                 addr: Some(st.addr),
@@ -629,7 +672,7 @@ impl Replay {
             let prefix = self.prefixes.values[prefix as usize];
             (prefix, self.origins.values[origin as usize].clone(), ids)
         });
-        Snapshot::from_rows(peers, rows)
+        Snapshot::from_parts(self.sources.clone(), peers, rule, rows)
     }
 }
 
@@ -659,7 +702,11 @@ fn decode(batch: &Batch) -> Result<(Vec<Op>, Report)> {
         };
         match rec {
             Record::PeerIndexTable(t) => {
-                out.push(Op::Table(t.peers.iter().map(|e| (e.addr, e.asn, e.bgp_id)).collect()));
+                out.push(Op::Table(TableOp {
+                    collector_id: t.collector_id,
+                    view_name: t.view_name.clone(),
+                    peers: t.peers.iter().map(|e| (e.addr, e.asn, e.bgp_id)).collect(),
+                }));
                 return;
             }
             Record::Bgp4mp(m) if Bgp4mp::is_local(m.subtype) => {

@@ -314,6 +314,18 @@ fn a_later_rib_rebases_except_for_updates_in_its_last_60_s() {
     // Peer 1 before: 1:100 2:200 4:300 5:500; the RIB: 1, 2, 3:100 6:600.
     assert_eq!(b.diffs, [diff(1, 2, 2, 1), diff(2, 1, 0, 0)]);
     assert_eq!((b.missing_peers.len(), b.kept_down.len()), (0, 0));
+    // One input each; a peer names the input it was first seen in.
+    let files: Vec<_> = snap
+        .sources()
+        .iter()
+        .map(|s| (s.file.as_str(), s.dump_time, s.stats.rib_entries))
+        .collect();
+    assert_eq!(
+        files,
+        [("rib0", Some(T0), 4), ("updates", Some(T0 + 100), 0), ("rib1", Some(T1), 4)]
+    );
+    assert_eq!(snap.peers().iter().map(|p| p.source).collect::<Vec<_>>(), [0, 0]);
+    assert_eq!(snap.sources()[0].collector_id, Some([10, 0, 0, 254].into()));
 }
 
 #[test]
@@ -393,8 +405,34 @@ fn jinx_rib_with_its_updates() {
     let from_rib = Snapshot::build(&rib_src, &Default::default()).unwrap();
     let mut r = Replay::new();
     r.apply(&rib_src).unwrap();
-    // The base alone gives the RIB's own pairs and peer counts.
-    assert!(pairs(&r.snapshot().unwrap()) == pairs(&from_rib));
+    // The base alone gives the RIB's own pairs, peers (with their counts
+    // and full-feed flags) and input metadata.
+    let at_base = r.snapshot().unwrap();
+    assert!(pairs(&at_base) == pairs(&from_rib));
+    let peer = |p: &mrtsnap::snapshot::PeerInfo| {
+        (
+            p.addr,
+            p.asn,
+            p.bgp_id,
+            p.ipv4_prefixes,
+            p.ipv6_prefixes,
+            p.full_feed_ipv4,
+            p.full_feed_ipv6,
+        )
+    };
+    assert_eq!(
+        at_base.peers().iter().map(peer).collect::<Vec<_>>(),
+        from_rib.peers().iter().map(peer).collect::<Vec<_>>()
+    );
+    let (a, b) = (&at_base.sources()[0], &from_rib.sources()[0]);
+    assert_eq!(
+        (&a.file, &a.collector, a.collector_id, &a.view_name, a.dump_time),
+        (&b.file, &b.collector, b.collector_id, &b.view_name, b.dump_time)
+    );
+    assert_eq!(
+        (a.stats.records, a.stats.rib_records, a.stats.rib_entries),
+        (b.stats.records, b.stats.rib_records, b.stats.rib_entries)
+    );
     let base_routes = r.routes();
     r.apply(&upd_src).unwrap();
     let snap = r.snapshot().unwrap();
