@@ -64,6 +64,14 @@
 //!   records after T.
 //! * A route without a path id and the path id 0 of an ADD-PATH session are
 //!   one key: a session either carries path ids or does not.
+//! * A change into Established from another state starts the peer empty
+//!   even where no drop was seen before it, and counts as a drop at its
+//!   time for the re-base rule.
+//! * Of a route's attributes the state keeps the origin, all a snapshot
+//!   needs. RIB entries of multicast tables are left out (counted as the
+//!   warning `rib-multicast-skipped`), as in a RIB snapshot.
+//! * The replay does not tell collectors apart: one [`Replay`] is fed the
+//!   inputs of one collector, in time order.
 //!
 //! # Memory
 //!
@@ -698,6 +706,7 @@ fn decode(batch: &Batch) -> Result<(Vec<Op>, Report)> {
     let mut out = Vec::new();
     let mut report = Report::default();
     let mut damage = RecordDamage::new(false);
+    let mut multicast = 0;
     let walk = for_each_record(batch, &mut report, false, |raw, rec, peers| {
         let time = raw.header.timestamp;
         if out.is_empty() {
@@ -718,6 +727,18 @@ fn decode(batch: &Batch) -> Result<(Vec<Op>, Report)> {
             }
             Record::Bgp4mp(m) if Bgp4mp::is_local(m.subtype) => {
                 out.push(Op::Local);
+                return;
+            }
+            // Unicast only, as in a RIB snapshot.
+            Record::Rib(rib) if rib.safi != 1 => {
+                multicast += 1;
+                return;
+            }
+            Record::Bgp4mp(Bgp4mp {
+                body: Bgp4mpBody::Entry(e),
+                ..
+            }) if e.safi != 1 => {
+                multicast += 1;
                 return;
             }
             Record::Bgp4mp(m) => out.extend(state((m.peering.peer_ip, m.peering.peer_as), &m.body)),
@@ -753,6 +774,9 @@ fn decode(batch: &Batch) -> Result<(Vec<Op>, Report)> {
         }
         damage.note(routes.take_error());
     });
+    if multicast > 0 {
+        report.warn("rib-multicast-skipped", multicast);
+    }
     damage.finish(walk, &mut report)?;
     Ok((out, report))
 }

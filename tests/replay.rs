@@ -490,3 +490,15 @@ fn jinx_rib_with_its_updates() {
         snap.len()
     );
 }
+
+#[test]
+fn multicast_rib_entries_are_left_out_as_in_a_rib_snapshot() {
+    let mut multicast = rib(T0, 2, &[(0, 200)]);
+    multicast[7] = 3; // RIB_IPV4_MULTICAST
+    let s = src("rib", &[pit(T0, &[1]), rib(T0, 1, &[(0, 100)]), multicast]);
+    let (r, snap) = replayed(std::slice::from_ref(&s));
+    assert_eq!(pairs(&snap), [row(1, 100, 1)]);
+    assert!(pairs(&snap) == pairs(&Snapshot::build(&s, &Default::default()).unwrap()));
+    let rep = r.report();
+    assert_eq!((rep.rib_entries, rep.decode.warnings.get("rib-multicast-skipped")), (1, Some(&1)));
+}
