@@ -107,7 +107,8 @@
 //! records into typed views that borrow from the batch; [`bgp`] decodes
 //! messages, attributes, AS paths and prefixes; [`routes`] turns records of
 //! every kind into [`Route`]s; [`snapshot`] builds the prefix-origin table;
-//! [`dump`] writes `bgpdump -m` lines or JSON lines. `unsafe` is confined to
+//! [`replay`] applies updates onto RIB dumps, peer by peer, for the table
+//! at any instant ([`Replay`]); [`dump`] writes `bgpdump -m` lines or JSON lines. `unsafe` is confined to
 //! the memory map ([`Source::open_mmap`]) and the SIMD kernels, each with a
 //! scalar twin.
 //!
@@ -126,6 +127,7 @@
 pub mod bgp;
 pub mod dump;
 pub mod mrt;
+pub mod replay;
 pub mod routes;
 pub mod snapshot;
 
@@ -165,6 +167,7 @@ pub use decompress::Compression;
 pub use error::{Error, ErrorKind, ParseError, Result};
 pub use events::{Event, Events, OwnedRoute, Routes, StateChange};
 pub use mrt::{FsmState, Record};
+pub use replay::{Replay, ReplayReport};
 pub use report::Report;
 pub use routes::{Peer, Route, RouteKind, RouteOptions};
 pub use snapshot::{Snapshot, SnapshotOptions};

@@ -590,6 +590,18 @@ impl Snapshot {
         builder::from_rows(vec![SourceInfo::default()], peers, FullFeed::default(), rows)
     }
 
+    /// [`Snapshot::from_rows`] over the inputs `sources` (each peer's
+    /// `source` an index into them) and the full-feed rule `full_feed`: the
+    /// replay's snapshots.
+    pub(crate) fn from_parts(
+        sources: Vec<SourceInfo>,
+        peers: Vec<PeerInfo>,
+        full_feed: FullFeed,
+        rows: impl IntoIterator<Item = (Prefix, Origin, Vec<u32>)>,
+    ) -> Result<Snapshot> {
+        builder::from_rows(sources, peers, full_feed, rows)
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.prefixes.len()
