@@ -80,6 +80,9 @@ fn replayed_state_on_the_jinx_rib_and_its_updates() {
         .count();
     assert_eq!(rows.len(), changed);
     assert!(changed > 0);
+    // `diff --at T1 --at T2` over the files says the same, byte for byte.
+    let at_at = ok(mrtsnap(&["diff", "--at", "2014-05-30T22:00:00Z", "--at", at, upd, rib]));
+    assert_eq!(String::from_utf8(at_at).unwrap(), diff);
 }
 
 #[test]
@@ -93,4 +96,10 @@ fn bad_instants_and_inputs_are_refused() {
     }
     let o = mrtsnap(&["snapshot", "--at", "2030-01-01", "--merge", s, s]);
     assert_eq!(o.status.code(), Some(2));
+    // diff: two states, or two instants.
+    for args in [&["diff", s][..], &["diff", s, s, s], &["diff", "--at", "2030-01-01", s]] {
+        let o = mrtsnap(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(!o.stderr.is_empty());
+    }
 }

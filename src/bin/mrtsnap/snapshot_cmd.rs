@@ -92,10 +92,15 @@ pub enum DiffFormat {
 
 #[derive(Args)]
 pub struct DiffArgs {
-    /// The first state: a snapshot (Parquet written by `mrtsnap snapshot`) or a RIB dump.
-    before: String,
-    /// The second state, likewise.
-    after: String,
+    /// Two states, each a snapshot (Parquet written by `mrtsnap snapshot`)
+    /// or a RIB dump; with `--at T1 --at T2`, the RIB dumps and updates
+    /// files replayed to both instants.
+    #[arg(required = true)]
+    files: Vec<String>,
+    /// Two instants (RFC 3339, a date, or Unix seconds): the FILEs' state
+    /// at the first against their state at the second.
+    #[arg(long)]
+    at: Vec<String>,
     /// Output file (`-`: standard output).
     #[arg(short, long, default_value = "-")]
     output: String,
@@ -217,21 +222,20 @@ fn output_names(a: &SnapshotArgs) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-/// `snapshot --at T FILE...`: the inputs in time order (from their names,
-/// else their first record), RIBs before updates files of the same time,
-/// each replayed up to T; one snapshot out.
-fn snapshot_at(a: &SnapshotArgs, at: &str, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
+/// An instant given on the command line, as an MRT timestamp.
+fn instant(at: &str) -> anyhow::Result<u32> {
     let t = mrtsnap::fmt::parse_time(at, false).map_err(|e| anyhow::anyhow!("--at: {e}"))?;
-    let t = u32::try_from(t).map_err(|_| anyhow::anyhow!("--at: {at:?} is outside the range of MRT timestamps"))?;
-    let out = a.output.clone().unwrap_or_else(|| {
-        let stamp = mrtsnap::fmt::utc_datetime(i64::from(t)).replace([':', '-'], "");
-        let collector = a.files.iter().find_map(|f| mrtsnap::snapshot::collector_from_path(f));
-        format!("{}.{stamp}.{}", collector.as_deref().unwrap_or("replay"), a.format.extension())
-    });
-    crate::output::refuse_inputs_as_outputs(&a.files, &[&out])?;
-    let mut order = Vec::with_capacity(a.files.len());
-    for f in &a.files {
-        use mrtsnap::dataset::layout::{probe, recognise, Kind};
+    u32::try_from(t).map_err(|_| anyhow::anyhow!("--at: {at:?} is outside the range of MRT timestamps"))
+}
+
+/// The state at `t` of `files` (RIB dumps and updates files of one
+/// collector, any order): placed in time by their names, else their first
+/// record, RIBs before updates files of the same time, each replayed up to
+/// `t`.
+fn replay_at(files: &[String], t: u32, quiet: bool, no_mmap: bool) -> anyhow::Result<Snapshot> {
+    use mrtsnap::dataset::layout::{probe, recognise, Kind};
+    let mut order = Vec::with_capacity(files.len());
+    for f in files {
         let name = recognise(f);
         let (time, kind) = match name.time {
             Some(time) => (time, name.kind),
@@ -263,6 +267,19 @@ fn snapshot_at(a: &SnapshotArgs, at: &str, quiet: bool, no_mmap: bool) -> anyhow
             snap.len()
         );
     }
+    Ok(snap)
+}
+
+/// `snapshot --at T FILE...`: one snapshot of the replayed state.
+fn snapshot_at(a: &SnapshotArgs, at: &str, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
+    let t = instant(at)?;
+    let out = a.output.clone().unwrap_or_else(|| {
+        let stamp = mrtsnap::fmt::utc_datetime(i64::from(t)).replace([':', '-'], "");
+        let collector = a.files.iter().find_map(|f| mrtsnap::snapshot::collector_from_path(f));
+        format!("{}.{stamp}.{}", collector.as_deref().unwrap_or("replay"), a.format.extension())
+    });
+    crate::output::refuse_inputs_as_outputs(&a.files, &[&out])?;
+    let snap = replay_at(&a.files, t, quiet, no_mmap)?;
     write(&snap, a.format, &out)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -377,10 +394,20 @@ pub fn lookup(a: LookupArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow
 }
 
 pub fn diff(a: DiffArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
-    crate::output::refuse_inputs_as_outputs(&[&a.before, &a.after], &[&a.output])?;
+    crate::output::refuse_inputs_as_outputs(&a.files, &[&a.output])?;
     let mut status = crate::Status::default();
-    let before = snapshot_or_rib(&a.before, strict, quiet, no_mmap, &mut status)?;
-    let after = snapshot_or_rib(&a.after, strict, quiet, no_mmap, &mut status)?;
+    let (before, after) = match (a.at.as_slice(), a.files.as_slice()) {
+        ([], [x, y]) => (
+            snapshot_or_rib(x, strict, quiet, no_mmap, &mut status)?,
+            snapshot_or_rib(y, strict, quiet, no_mmap, &mut status)?,
+        ),
+        ([], _) => bail!("diff takes two states (snapshots or RIB dumps), or --at T1 --at T2 and the files to replay"),
+        ([t1, t2], files) => (
+            replay_at(files, instant(t1)?, quiet, no_mmap)?,
+            replay_at(files, instant(t2)?, quiet, no_mmap)?,
+        ),
+        _ => bail!("--at is given twice: the two instants to compare"),
+    };
     let diff = before.diff(&after);
     let mut o = Output::create(&a.output)?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut o);
