@@ -229,6 +229,36 @@ pub fn utc_datetime(t: i64) -> String {
     format!("{}T{:02}:{:02}:{:02}Z", utc_date(t), s / 3600, s / 60 % 60, s % 60)
 }
 
+/// A duration given on the command line (`--every`): a number with a unit
+/// `s`, `m`, `h` or `d` (`15m`, `2h`, `1d`), or bare seconds; more than 0.
+///
+/// ```
+/// use mrtsnap::fmt::parse_duration;
+/// assert_eq!(parse_duration("15m"), Ok(900));
+/// assert_eq!(parse_duration("2h"), Ok(7200));
+/// assert_eq!(parse_duration("3600"), Ok(3600));
+/// assert!(parse_duration("0s").is_err() && parse_duration("5x").is_err() && parse_duration("").is_err());
+/// ```
+pub fn parse_duration(s: &str) -> Result<i64, crate::error::ParseError> {
+    let bad = || crate::error::ParseError::new(format!("{s:?}: expected a duration such as 300s, 15m, 2h or 1d"));
+    let (n, unit) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c),
+        _ => (s, 's'),
+    };
+    let mult = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return Err(bad()),
+    };
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let v: i64 = n.parse().map_err(|_| bad())?;
+    v.checked_mul(mult).filter(|&d| d > 0).ok_or_else(bad)
+}
+
 /// The one parser of times given on the command line (`--at`, `--from`,
 /// `--until`): RFC 3339 (`2014-12-22T16:20:00Z`, also with an offset such as
 /// `+09:00`, lower-case `t`/`z`, fractional seconds dropped, or a space for

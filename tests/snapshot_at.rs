@@ -80,6 +80,42 @@ fn replayed_state_on_the_jinx_rib_and_its_updates() {
         .count();
     assert_eq!(rows.len(), changed);
     assert!(changed > 0);
+    // --every: one file per instant, each the state --at gives.
+    let every = tmp.path().join("every");
+    ok(mrtsnap(&[
+        "snapshot",
+        "--every",
+        "1h",
+        "--from",
+        "2014-05-30T22:00:00Z",
+        "--until",
+        at,
+        "--format",
+        "pairs",
+        "-o",
+        every.to_str().unwrap(),
+        upd,
+        rib,
+    ]));
+    let mut names: Vec<String> = std::fs::read_dir(&every)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "route-views.jinx.20140530T220000Z.pairs.tsv",
+            "route-views.jinx.20140530T230000Z.pairs.tsv",
+            "route-views.jinx.20140531T000000Z.pairs.tsv"
+        ]
+    );
+    assert_eq!(std::fs::read(every.join(&names[0])).unwrap(), plain);
+    assert_eq!(
+        std::fs::read(every.join(&names[1])).unwrap(),
+        pairs(&["--at", "2014-05-30T23:00:00Z", rib, upd])
+    );
+    assert_eq!(std::fs::read(every.join(&names[2])).unwrap(), replayed);
     // `diff --at T1 --at T2` over the files says the same, byte for byte.
     let at_at = ok(mrtsnap(&["diff", "--at", "2014-05-30T22:00:00Z", "--at", at, upd, rib]));
     assert_eq!(String::from_utf8(at_at).unwrap(), diff);
@@ -96,6 +132,25 @@ fn bad_instants_and_inputs_are_refused() {
     }
     let o = mrtsnap(&["snapshot", "--at", "2030-01-01", "--merge", s, s]);
     assert_eq!(o.status.code(), Some(2));
+    for args in [
+        &["snapshot", "--every", "0m", "--from", "2014-01-01", "--until", "2014-01-02", s][..],
+        &["snapshot", "--every", "1h", "--from", "2014-01-02", "--until", "2014-01-01", s],
+        &["snapshot", "--every", "1h", s],
+        &[
+            "snapshot",
+            "--every",
+            "1h",
+            "--from",
+            "2014-01-01",
+            "--until",
+            "2014-01-02",
+            "-o",
+            "-",
+            s,
+        ],
+    ] {
+        assert_eq!(mrtsnap(args).status.code(), Some(2), "{args:?}");
+    }
     // diff: two states, or two instants.
     for args in [&["diff", s][..], &["diff", s, s, s], &["diff", "--at", "2030-01-01", s]] {
         let o = mrtsnap(args);

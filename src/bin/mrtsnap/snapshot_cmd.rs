@@ -64,8 +64,19 @@ pub struct SnapshotArgs {
     /// The routing state at this instant (RFC 3339, a date, or Unix
     /// seconds): the FILEs, RIB dumps and updates files of one collector in
     /// any order, are replayed up to it (see the crate's `replay` docs).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "every")]
     at: Option<String>,
+    /// One snapshot of the replayed state every DURATION (`15m`, `2h`,
+    /// `1d`) from --from to --until, into -o DIR (default: the current
+    /// directory). Each instant replays its inputs from the start.
+    #[arg(long, requires_all = ["from", "until"])]
+    every: Option<String>,
+    /// The first instant of --every.
+    #[arg(long, requires = "every")]
+    from: Option<String>,
+    /// The last instant of --every (included when on the step).
+    #[arg(long, requires = "every")]
+    until: Option<String>,
 }
 
 #[derive(Args)]
@@ -270,26 +281,72 @@ fn replay_at(files: &[String], t: u32, quiet: bool, no_mmap: bool) -> anyhow::Re
     Ok(snap)
 }
 
+/// The name of the replayed state at `t`: `COLLECTOR.YYYYMMDDTHHMMSSZ.EXT`.
+fn replay_name(files: &[String], t: u32, format: SnapFormat) -> String {
+    let stamp = mrtsnap::fmt::utc_datetime(i64::from(t)).replace([':', '-'], "");
+    let collector = files.iter().find_map(|f| mrtsnap::snapshot::collector_from_path(f));
+    format!("{}.{stamp}.{}", collector.as_deref().unwrap_or("replay"), format.extension())
+}
+
 /// `snapshot --at T FILE...`: one snapshot of the replayed state.
 fn snapshot_at(a: &SnapshotArgs, at: &str, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
     let t = instant(at)?;
-    let out = a.output.clone().unwrap_or_else(|| {
-        let stamp = mrtsnap::fmt::utc_datetime(i64::from(t)).replace([':', '-'], "");
-        let collector = a.files.iter().find_map(|f| mrtsnap::snapshot::collector_from_path(f));
-        format!("{}.{stamp}.{}", collector.as_deref().unwrap_or("replay"), a.format.extension())
-    });
+    let out = a.output.clone().unwrap_or_else(|| replay_name(&a.files, t, a.format));
     crate::output::refuse_inputs_as_outputs(&a.files, &[&out])?;
     let snap = replay_at(&a.files, t, quiet, no_mmap)?;
     write(&snap, a.format, &out)?;
     Ok(ExitCode::SUCCESS)
 }
 
+/// `snapshot --every D --from T1 --until T2 FILE...`: one snapshot per
+/// instant, each named after it in the output directory.
+fn snapshot_every(a: &SnapshotArgs, every: &str, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
+    let step = mrtsnap::fmt::parse_duration(every).map_err(|e| anyhow::anyhow!("--every: {e}"))?;
+    let (from, until) = (
+        instant(a.from.as_deref().unwrap_or_default())?,
+        instant(a.until.as_deref().unwrap_or_default())?,
+    );
+    if until < from {
+        bail!("--until is before --from");
+    }
+    let instants: Vec<u32> = (i64::from(from)..=i64::from(until))
+        .step_by(step as usize)
+        .filter_map(|t| u32::try_from(t).ok())
+        .collect();
+    if instants.len() > 100_000 {
+        bail!("--every gives {} instants: more than 100,000", instants.len());
+    }
+    let dir = a.output.clone().unwrap_or_else(|| ".".into());
+    if dir == "-" {
+        bail!("--every writes one file per instant: -o takes a directory");
+    }
+    let names: Vec<String> = instants
+        .iter()
+        .map(|&t| {
+            Path::new(&dir)
+                .join(replay_name(&a.files, t, a.format))
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    crate::output::refuse_inputs_as_outputs(&a.files, &names)?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create directory {dir}"))?;
+    for (&t, out) in instants.iter().zip(&names) {
+        let snap = replay_at(&a.files, t, quiet, no_mmap)?;
+        write(&snap, a.format, out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn snapshot(a: SnapshotArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
+    if a.merge && (a.at.is_some() || a.every.is_some()) {
+        bail!("--at and --every replay their inputs into one state: --merge does not apply");
+    }
     if let Some(at) = a.at.as_deref() {
-        if a.merge {
-            bail!("--at replays its inputs into one state: --merge does not apply");
-        }
         return snapshot_at(&a, at, quiet, no_mmap);
+    }
+    if let Some(every) = a.every.as_deref() {
+        return snapshot_every(&a, every, quiet, no_mmap);
     }
     let opts = SnapshotOptions {
         batch_size: a.batch_size,
