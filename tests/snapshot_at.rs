@@ -116,6 +116,20 @@ fn replayed_state_on_the_jinx_rib_and_its_updates() {
         pairs(&["--at", "2014-05-30T23:00:00Z", rib, upd])
     );
     assert_eq!(std::fs::read(every.join(&names[2])).unwrap(), replayed);
+    // Another collector's file given with them is replayed apart: each pair
+    // is carried by the peers of both states.
+    let rrc06 = d.join("ris.rrc06.updates.1401488100.gz");
+    if rrc06.is_file() {
+        let r = rrc06.to_str().unwrap();
+        let alone = text(&pairs(&["--at", at, r]));
+        let both = text(&pairs(&["--at", at, r, upd, rib]));
+        let mut sum = after.clone();
+        for (k, n) in &alone {
+            *sum.entry(k.clone()).or_default() += n;
+        }
+        assert!(!alone.is_empty());
+        assert_eq!(both, sum);
+    }
     // `diff --at T1 --at T2` over the files says the same, byte for byte.
     let at_at = ok(mrtsnap(&["diff", "--at", "2014-05-30T22:00:00Z", "--at", at, upd, rib]));
     assert_eq!(String::from_utf8(at_at).unwrap(), diff);

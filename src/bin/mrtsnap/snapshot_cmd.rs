@@ -239,46 +239,61 @@ fn instant(at: &str) -> anyhow::Result<u32> {
     u32::try_from(t).map_err(|_| anyhow::anyhow!("--at: {at:?} is outside the range of MRT timestamps"))
 }
 
-/// The state at `t` of `files` (RIB dumps and updates files of one
-/// collector, any order): placed in time by their names, else their first
-/// record, RIBs before updates files of the same time, each replayed up to
-/// `t`.
+/// The state at `t` of `files` (RIB dumps and updates files, any order):
+/// kept apart by collector (from their names, else a RIB's peer table;
+/// files that tell neither form one group), placed in time by their names,
+/// else their first record, RIBs before updates files of the same time,
+/// each replayed up to `t`; the collectors' states merged into one
+/// snapshot, their peers apart.
 fn replay_at(files: &[String], t: u32, quiet: bool, no_mmap: bool) -> anyhow::Result<Snapshot> {
     use mrtsnap::dataset::layout::{probe, recognise, Kind};
-    let mut order = Vec::with_capacity(files.len());
+    let mut collectors: std::collections::BTreeMap<String, Vec<(i64, bool, &str)>> = std::collections::BTreeMap::new();
     for f in files {
         let name = recognise(f);
-        let (time, kind) = match name.time {
-            Some(time) => (time, name.kind),
-            None => {
-                let p = probe(Path::new(f));
-                let time = p
-                    .time
-                    .ok_or_else(|| anyhow::anyhow!("{f}: cannot place in time: neither its name nor its first record gives a time"))?;
-                (time, p.kind.unwrap_or(name.kind))
-            }
+        let p = (name.time.is_none() || name.collector.is_none()).then(|| probe(Path::new(f)));
+        let time = name
+            .time
+            .or_else(|| p.as_ref().and_then(|p| p.time))
+            .ok_or_else(|| anyhow::anyhow!("{f}: cannot place in time: neither its name nor its first record gives a time"))?;
+        let kind = match name.kind {
+            Kind::Unknown => p.as_ref().and_then(|p| p.kind).unwrap_or(Kind::Unknown),
+            k => k,
         };
-        order.push((time, kind != Kind::Rib, f.as_str()));
+        let collector = name.collector.or_else(|| p.and_then(|p| p.collector_id)).unwrap_or_default();
+        collectors.entry(collector).or_default().push((time, kind != Kind::Rib, f.as_str()));
     }
-    order.sort();
-    let mut replay = mrtsnap::replay::Replay::new();
-    for &(time, _, f) in &order {
-        if time > i64::from(t) {
-            continue;
+    let mut parts = Vec::with_capacity(collectors.len());
+    for (collector, mut order) in collectors {
+        order.sort();
+        let mut replay = mrtsnap::replay::Replay::new();
+        for &(time, _, f) in &order {
+            if time > i64::from(t) {
+                continue;
+            }
+            let src = crate::open(f, no_mmap)?;
+            replay.apply_until(&src, t).map_err(|e| anyhow::anyhow!("{f}: {e}"))?;
         }
-        let src = crate::open(f, no_mmap)?;
-        replay.apply_until(&src, t).map_err(|e| anyhow::anyhow!("{f}: {e}"))?;
+        let snap = replay.snapshot().map_err(|e| anyhow::anyhow!("{e}"))?;
+        if !quiet {
+            let who = if collector.is_empty() {
+                String::new()
+            } else {
+                format!("{collector}: ")
+            };
+            eprintln!(
+                "mrtsnap: {who}state at {}: {} routes, {} rows",
+                mrtsnap::fmt::utc_datetime(i64::from(t)),
+                replay.routes(),
+                snap.len()
+            );
+        }
+        parts.push(snap);
     }
-    let snap = replay.snapshot().map_err(|e| anyhow::anyhow!("{e}"))?;
-    if !quiet {
-        eprintln!(
-            "mrtsnap: state at {}: {} routes, {} rows",
-            mrtsnap::fmt::utc_datetime(i64::from(t)),
-            replay.routes(),
-            snap.len()
-        );
-    }
-    Ok(snap)
+    Ok(if parts.len() == 1 {
+        parts.pop().unwrap_or_default()
+    } else {
+        Snapshot::merge(parts)
+    })
 }
 
 /// The name of the replayed state at `t`: `COLLECTOR.YYYYMMDDTHHMMSSZ.EXT`.
