@@ -44,6 +44,23 @@ fn replayed_state_on_the_jinx_rib_and_its_updates() {
     let at = "2014-05-31T00:00:00Z";
     let replayed = pairs(&["--at", at, upd, rib]);
     assert_eq!(pairs(&["--at", at, rib, upd]), replayed);
+    // The same bytes on one thread and on several.
+    for threads in ["1", "3"] {
+        let o = ok(mrtsnap(&[
+            "--threads",
+            threads,
+            "snapshot",
+            "--format",
+            "pairs",
+            "-o",
+            "-",
+            "--at",
+            at,
+            upd,
+            rib,
+        ]));
+        assert_eq!(o, replayed, "--threads {threads}");
+    }
     assert_ne!(replayed, plain);
     let mut replay = mrtsnap::Replay::new();
     for f in [rib, upd] {
