@@ -406,7 +406,7 @@ impl Replay {
                 rib_records: decode_report
                     .records
                     .iter()
-                    .filter(|((t, s), _)| matches!((t, s), (13, 2..=6 | 8..=12) | (12, _) | (16 | 17, 2)))
+                    .filter(|((t, s), _)| crate::mrt::header::is_rib(*t, *s))
                     .map(|(_, n)| n)
                     .sum(),
                 rib_entries: rib.as_ref().map_or(0, |r| r.entries),

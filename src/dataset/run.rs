@@ -232,10 +232,9 @@ fn process(item: &Item, sh: &Shared) -> Outcome {
     if st.records == 0 {
         // Bytes that are not MRT are reported as damage; none at all means
         // nothing to read (a compressed stream of nothing).
-        let why = if report.total_errors() == 0 {
-            "empty: no data once decompressed"
-        } else {
-            "not MRT: no record could be read"
+        let why = match report.not_mrt() {
+            Some(_) => "not MRT: no record could be read",
+            None => "empty: no data once decompressed",
         };
         return failed(rec, why);
     }

@@ -231,6 +231,17 @@ pub fn subtype_name(mrt_type: u16, subtype: u16) -> &'static str {
     }
 }
 
+/// Whether a record of this type and subtype carries RIB entries: a
+/// TABLE_DUMP_V2 RIB subtype (every family, ADD-PATH and RIB_GENERIC
+/// included), TABLE_DUMP, or BGP4MP / BGP4MP_ET ENTRY (subtype 2).
+#[inline]
+pub fn is_rib(mrt_type: u16, subtype: u16) -> bool {
+    matches!(
+        (mrt_type, subtype),
+        (code::TABLE_DUMP_V2, 2..=6 | 8..=12) | (code::TABLE_DUMP, _) | (code::BGP4MP | code::BGP4MP_ET, 2)
+    )
+}
+
 /// Whether `(mrt_type, subtype)` is a pair this crate knows how to decode or
 /// deliberately skip. Used by the framing layer to judge whether a header is
 /// plausible.
