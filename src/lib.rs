@@ -126,6 +126,7 @@
 
 pub mod bgp;
 pub mod dump;
+pub mod layout;
 pub mod mrt;
 pub mod replay;
 pub mod routes;

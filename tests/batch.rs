@@ -29,7 +29,7 @@ fn mrtsnap() -> Command {
 
 /// Unix time of a UTC wall time.
 fn utc(y: i64, mo: i64, d: i64, h: i64, mi: i64) -> u32 {
-    let t = mrtsnap::dataset::layout::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60;
+    let t = mrtsnap::layout::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60;
     u32::try_from(t).expect("time fits")
 }
 

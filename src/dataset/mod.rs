@@ -40,7 +40,7 @@
 
 pub mod discover;
 pub mod fingerprint;
-pub mod layout;
+pub use crate::layout;
 pub mod manifest;
 pub mod run;
 pub mod select;

@@ -92,7 +92,7 @@ impl Selection {
     /// The indexes of the candidates selected, in input order.
     ///
     /// ```
-    /// use mrtsnap::dataset::layout::Kind;
+    /// use mrtsnap::layout::Kind;
     /// use mrtsnap::dataset::select::{Candidate, Daily, Selection};
     /// let day = 1_419_206_400;
     /// let c = |t: i64, size| Candidate { collector: "rrc00", kind: Kind::Rib, time: Some(day + t), size };

@@ -110,7 +110,7 @@ pub struct ArchiveName {
 /// time. Never fails; what the path does not say is left empty.
 ///
 /// ```
-/// use mrtsnap::dataset::layout::{recognise, Kind, Layout};
+/// use mrtsnap::layout::{recognise, Kind, Layout};
 /// let n = recognise("mirror/route-views2/bgpdata/2014.12/RIBS/rib.20141222.0000.bz2");
 /// assert_eq!((n.collector.as_deref(), n.kind, n.time, n.layout), (Some("route-views2"), Kind::Rib, Some(1_419_206_400), Layout::RouteViews));
 /// // Before 2003-02-03 RouteViews names are US Pacific time: 00:00 PST is 08:00 UTC.
@@ -258,7 +258,7 @@ fn sunday(y: i64, m: i64, n: i64) -> i64 {
 /// skipped and repeated hours).
 ///
 /// ```
-/// use mrtsnap::dataset::layout::{days_from_civil, pacific_to_utc};
+/// use mrtsnap::layout::{days_from_civil, pacific_to_utc};
 /// let wall = |y, m, d, h: i64| days_from_civil(y, m, d) * 86_400 + h * 3600;
 /// assert_eq!(pacific_to_utc(wall(2002, 1, 15, 12)), wall(2002, 1, 15, 20)); // PST, UTC-8
 /// assert_eq!(pacific_to_utc(wall(2002, 7, 15, 12)), wall(2002, 7, 15, 19)); // PDT, UTC-7
