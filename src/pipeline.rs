@@ -15,15 +15,26 @@ use std::time::Duration;
 /// PEER_INDEX_TABLE in effect. Framing and decoding errors are counted in
 /// `report` and the bad record skipped; with `strict`, the first error is
 /// returned instead.
-pub fn for_each_record<'b, F>(batch: &'b Batch, report: &mut Report, strict: bool, mut f: F) -> Result<()>
+pub fn for_each_record<'b, F>(batch: &'b Batch, report: &mut Report, strict: bool, f: F) -> Result<()>
 where
     F: FnMut(&RawRecord<'b>, &Record<'b>, Option<&PeerTable>),
 {
+    walk_records(batch, report, strict, f, |_, _| {})
+}
+
+/// [`for_each_record`], also telling `on_error` of every error counted:
+/// with the record when it was framed but did not decode.
+pub fn walk_records<'b, F, E>(batch: &'b Batch, report: &mut Report, strict: bool, mut f: F, mut on_error: E) -> Result<()>
+where
+    F: FnMut(&RawRecord<'b>, &Record<'b>, Option<&PeerTable>),
+    E: FnMut(&Error, Option<&RawRecord<'b>>),
+{
     let mut peers: Option<Arc<PeerTable>> = batch.peers.clone();
-    let fail = |report: &mut Report, e: Error| -> Result<()> {
+    let mut fail = |report: &mut Report, e: Error, raw: Option<&RawRecord<'b>>| -> Result<()> {
         if strict {
             return Err(e);
         }
+        on_error(&e, raw);
         report.error(e);
         Ok(())
     };
@@ -31,7 +42,7 @@ where
         let raw = match raw {
             Ok(r) => r,
             Err(e) => {
-                fail(report, e)?;
+                fail(report, e, None)?;
                 continue;
             }
         };
@@ -50,6 +61,7 @@ where
                     fail(
                         report,
                         Error::new(ErrorKind::MissingPeerIndexTable, raw.offset).in_record(raw.index),
+                        Some(&raw),
                     )?;
                 }
                 if matches!(rec, Record::Skipped) {
@@ -57,11 +69,11 @@ where
                 }
                 f(&raw, &rec, peers.as_deref());
             }
-            Err(e) => fail(report, e)?,
+            Err(e) => fail(report, e, Some(&raw))?,
         }
     }
     if let Some(e) = &batch.error {
-        fail(report, e.clone())?;
+        fail(report, e.clone(), None)?;
     }
     Ok(())
 }

@@ -718,6 +718,28 @@ fn update_state<'a>(peer: Peer, update: Update<'a>, add_path: bool, damage: &mut
     }
 }
 
+impl RecordRoutes<'_, '_> {
+    /// The SAFI of the block of an UPDATE message the last route came
+    /// from: that of MP_REACH_NLRI or MP_UNREACH_NLRI for theirs (1
+    /// unicast, 2 multicast), 1 for the message's own prefix fields and
+    /// for every other record.
+    pub fn update_safi(&self) -> u8 {
+        match &self.state {
+            State::Update {
+                stage: Stage::MpUnreach,
+                update,
+                ..
+            } => update.attrs.mp_unreach.map_or(1, |m| m.safi),
+            State::Update {
+                stage: Stage::MpReach,
+                update,
+                ..
+            } => update.attrs.mp_reach.map_or(1, |m| m.safi),
+            _ => 1,
+        }
+    }
+}
+
 impl<'a> Iterator for RecordRoutes<'a, '_> {
     type Item = Route<'a>;
 

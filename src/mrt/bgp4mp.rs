@@ -218,6 +218,22 @@ impl Bgp4mp<'_> {
     pub fn is_local(subtype: u16) -> bool {
         matches!(subtype, 6 | 7 | 10 | 11)
     }
+
+    /// The peering at the start of a BGP4MP body of `subtype` (STATE_CHANGE
+    /// or MESSAGE forms), whatever follows it: who a damaged record came
+    /// from.
+    pub fn peering_of(subtype: u16, body: &[u8]) -> Option<Peering> {
+        let mut r = Reader::new(body, 0);
+        let short = (subtype == 0 && body.len() == 8) || (subtype == 1 && body.get(4..20).is_some_and(|m| m.iter().all(|&b| b == 0xff)));
+        match subtype {
+            0 | 1 if short => Some(Peering::unknown(
+                u32::from(r.u16("BGP4MP peer AS").ok()?),
+                u32::from(r.u16("BGP4MP local AS").ok()?),
+            )),
+            0 | 1 | 4..=11 => read_peering(&mut r, Self::is_as4(subtype)).ok(),
+            _ => None,
+        }
+    }
 }
 
 fn read_peering(r: &mut Reader<'_>, as4: bool) -> Result<Peering> {

@@ -3,6 +3,7 @@
 use crate::output::Output;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use mrtsnap::replay::{Archive, InputError};
 use mrtsnap::snapshot::{FullFeed, Snapshot, SnapshotOptions};
 use mrtsnap::source::DEFAULT_BATCH_SIZE;
 use mrtsnap::{ErrorKind, Prefix};
@@ -62,13 +63,15 @@ pub struct SnapshotArgs {
     #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, hide = true)]
     batch_size: usize,
     /// The routing state at this instant (RFC 3339, a date, or Unix
-    /// seconds): the FILEs, RIB dumps and updates files of one collector in
-    /// any order, are replayed up to it (see the crate's `replay` docs).
+    /// seconds): the FILEs, RIB dumps and updates files of one collector or
+    /// several in any order, are replayed up to it (see the crate's
+    /// `replay` docs); gaps in the updates and damaged records are reported.
     #[arg(long, conflicts_with = "every")]
     at: Option<String>,
     /// One snapshot of the replayed state every DURATION (`15m`, `2h`,
     /// `1d`) from --from to --until, into -o DIR (default: the current
-    /// directory). Each instant replays its inputs from the start.
+    /// directory). The replay goes on from one instant to the next: every
+    /// input is read once.
     #[arg(long, requires_all = ["from", "until"])]
     every: Option<String>,
     /// The first instant of --every.
@@ -239,61 +242,115 @@ fn instant(at: &str) -> anyhow::Result<u32> {
     u32::try_from(t).map_err(|_| anyhow::anyhow!("--at: {at:?} is outside the range of MRT timestamps"))
 }
 
-/// The state at `t` of `files` (RIB dumps and updates files, any order):
-/// kept apart by collector (from their names, else a RIB's peer table;
-/// files that tell neither form one group), placed in time by their names,
-/// else their first record, RIBs before updates files of the same time,
-/// each replayed up to `t`; the collectors' states merged into one
-/// snapshot, their peers apart.
-fn replay_at(files: &[String], t: u32, quiet: bool, no_mmap: bool) -> anyhow::Result<Snapshot> {
-    use mrtsnap::dataset::layout::{probe, recognise, Kind};
-    let mut collectors: std::collections::BTreeMap<String, Vec<(i64, bool, &str)>> = std::collections::BTreeMap::new();
+/// `files` (RIB dumps and updates files, any order) placed by collector
+/// and time (see `mrtsnap::replay::Archive`), opened as every command opens
+/// its inputs.
+fn archive(files: &[String], no_mmap: bool) -> anyhow::Result<Archive> {
     for f in files {
-        let name = recognise(f);
-        let p = (name.time.is_none() || name.collector.is_none()).then(|| probe(Path::new(f)));
-        let time = name
-            .time
-            .or_else(|| p.as_ref().and_then(|p| p.time))
-            .ok_or_else(|| anyhow::anyhow!("{f}: cannot place in time: neither its name nor its first record gives a time"))?;
-        let kind = match name.kind {
-            Kind::Unknown => p.as_ref().and_then(|p| p.kind).unwrap_or(Kind::Unknown),
-            k => k,
-        };
-        let collector = name.collector.or_else(|| p.and_then(|p| p.collector_id)).unwrap_or_default();
-        collectors.entry(collector).or_default().push((time, kind != Kind::Rib, f.as_str()));
-    }
-    let mut parts = Vec::with_capacity(collectors.len());
-    for (collector, mut order) in collectors {
-        order.sort();
-        let mut replay = mrtsnap::replay::Replay::new();
-        for &(time, _, f) in &order {
-            if time > i64::from(t) {
-                continue;
-            }
-            let src = crate::open(f, no_mmap)?;
-            replay.apply_until(&src, t).map_err(|e| anyhow::anyhow!("{f}: {e}"))?;
+        match std::fs::metadata(f) {
+            Err(e) => bail!("cannot open {f}: {e}"),
+            Ok(m) if m.is_dir() => bail!("cannot read {f}: it is a directory"),
+            Ok(_) => {}
         }
-        let snap = replay.snapshot().map_err(|e| anyhow::anyhow!("{e}"))?;
-        if !quiet {
-            let who = if collector.is_empty() {
+    }
+    let archive = Archive::new(files).map_err(input_error)?;
+    Ok(archive.with_opener(move |p| {
+        crate::open(&p.to_string_lossy(), no_mmap).map_err(|e| mrtsnap::Error::io(std::io::Error::other(format!("{e:#}"))))
+    }))
+}
+
+fn input_error(e: InputError) -> anyhow::Error {
+    match e.error.kind() {
+        ErrorKind::Io(io) => anyhow::anyhow!("{io}"),
+        ErrorKind::Unsupported { what } => anyhow::anyhow!("{}: cannot replay {what}", e.path.display()),
+        _ => anyhow::anyhow!("{e}"),
+    }
+}
+
+/// The state of `archive` at `t`, with a line per collector on standard
+/// error.
+fn state_at(archive: &mut Archive, t: u32, quiet: bool) -> anyhow::Result<Snapshot> {
+    let snap = archive.state_at(t).map_err(input_error)?;
+    if !quiet {
+        for c in archive.collectors() {
+            let who = if c.name().is_empty() {
                 String::new()
             } else {
-                format!("{collector}: ")
+                format!("{}: ", c.name())
             };
             eprintln!(
-                "mrtsnap: {who}state at {}: {} routes, {} rows",
+                "mrtsnap: {who}state at {}: {} routes",
                 mrtsnap::fmt::utc_datetime(i64::from(t)),
-                replay.routes(),
-                snap.len()
+                c.replay().routes(),
             );
         }
-        parts.push(snap);
     }
-    Ok(if parts.len() == 1 {
-        parts.pop().unwrap_or_default()
-    } else {
-        Snapshot::merge(parts)
-    })
+    Ok(snap)
+}
+
+/// Report what the replay met up to the last instant: damaged records
+/// and the peers they leave uncertain, and gaps in each collector's
+/// updates (warnings: they leave the exit status as it is).
+fn report_replay(archive: &Archive, quiet: bool, status: &mut crate::Status) -> anyhow::Result<()> {
+    use mrtsnap::fmt::utc_datetime;
+    let peer = |p: Option<(IpAddr, u32)>| p.map_or_else(|| "every peer".to_string(), |(a, asn)| format!("peer {a} AS{asn}"));
+    for c in archive.collectors() {
+        let who = if c.name().is_empty() {
+            "replay".to_string()
+        } else {
+            c.name().to_string()
+        };
+        let rep = c.replay().report();
+        status.input(&who, &rep.decode, quiet)?;
+        if !quiet {
+            for d in &rep.damaged {
+                let record = d.record.map(|r| format!("record {r} ")).unwrap_or_default();
+                eprintln!(
+                    "mrtsnap: {}: damaged {record}at byte {:#x} ({}, {}): {}",
+                    d.file,
+                    d.offset,
+                    utc_datetime(i64::from(d.time)),
+                    peer(d.peer),
+                    d.error
+                );
+            }
+            if rep.damaged_records > rep.damaged.len() as u64 {
+                eprintln!(
+                    "mrtsnap: {who}: {} more damaged records",
+                    rep.damaged_records - rep.damaged.len() as u64
+                );
+            }
+        }
+        for (p, since) in c.replay().uncertain() {
+            eprintln!(
+                "mrtsnap: warning: {who}: the state of {} is uncertain from {} (a damaged record)",
+                peer(p),
+                utc_datetime(i64::from(since))
+            );
+        }
+        for g in c.gaps() {
+            let files = g
+                .missing_files()
+                .zip(g.interval)
+                .map(|(n, i)| format!("; {n} updates file(s) of {} min missing", i / 60))
+                .unwrap_or_default();
+            let around = match (&g.after, &g.before) {
+                (Some(a), Some(b)) => format!(" between {} and {}", a.display(), b.display()),
+                (Some(a), None) => format!(" after {}", a.display()),
+                (None, Some(b)) => format!(" before {}", b.display()),
+                (None, None) => String::new(),
+            };
+            let until = match g.before {
+                Some(_) => format!("until {}", utc_datetime(i64::from(g.until))),
+                None => format!("up to the instant, {}", utc_datetime(i64::from(g.until - 1))),
+            };
+            eprintln!(
+                "mrtsnap: warning: {who}: gap: no updates from {} {until}{around}{files}",
+                utc_datetime(i64::from(g.from)),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The name of the replayed state at `t`: `COLLECTOR.YYYYMMDDTHHMMSSZ.EXT`.
@@ -308,9 +365,12 @@ fn snapshot_at(a: &SnapshotArgs, at: &str, quiet: bool, no_mmap: bool) -> anyhow
     let t = instant(at)?;
     let out = a.output.clone().unwrap_or_else(|| replay_name(&a.files, t, a.format));
     crate::output::refuse_inputs_as_outputs(&a.files, &[&out])?;
-    let snap = replay_at(&a.files, t, quiet, no_mmap)?;
+    let mut archive = archive(&a.files, no_mmap)?;
+    let snap = state_at(&mut archive, t, quiet)?;
+    let mut status = crate::Status::default();
+    report_replay(&archive, quiet, &mut status)?;
     write(&snap, a.format, &out)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(status.code())
 }
 
 /// `snapshot --every D --from T1 --until T2 FILE...`: one snapshot per
@@ -346,11 +406,14 @@ fn snapshot_every(a: &SnapshotArgs, every: &str, quiet: bool, no_mmap: bool) -> 
         .collect();
     crate::output::refuse_inputs_as_outputs(&a.files, &names)?;
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create directory {dir}"))?;
+    let mut archive = archive(&a.files, no_mmap)?;
     for (&t, out) in instants.iter().zip(&names) {
-        let snap = replay_at(&a.files, t, quiet, no_mmap)?;
+        let snap = state_at(&mut archive, t, quiet)?;
         write(&snap, a.format, out)?;
     }
-    Ok(ExitCode::SUCCESS)
+    let mut status = crate::Status::default();
+    report_replay(&archive, quiet, &mut status)?;
+    Ok(status.code())
 }
 
 pub fn snapshot(a: SnapshotArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow::Result<ExitCode> {
@@ -474,10 +537,20 @@ pub fn diff(a: DiffArgs, strict: bool, quiet: bool, no_mmap: bool) -> anyhow::Re
             snapshot_or_rib(y, strict, quiet, no_mmap, &mut status)?,
         ),
         ([], _) => bail!("diff takes two states (snapshots or RIB dumps), or --at T1 --at T2 and the files to replay"),
-        ([t1, t2], files) => (
-            replay_at(files, instant(t1)?, quiet, no_mmap)?,
-            replay_at(files, instant(t2)?, quiet, no_mmap)?,
-        ),
+        ([t1, t2], files) => {
+            let (t1, t2) = (instant(t1)?, instant(t2)?);
+            let mut archive = archive(files, no_mmap)?;
+            // The later instant replays on from the earlier one.
+            let (first, second) = (t1.min(t2), t1.max(t2));
+            let a = state_at(&mut archive, first, quiet)?;
+            let b = state_at(&mut archive, second, quiet)?;
+            report_replay(&archive, quiet, &mut status)?;
+            if t1 <= t2 {
+                (a, b)
+            } else {
+                (b, a)
+            }
+        }
         _ => bail!("--at is given twice: the two instants to compare"),
     };
     let diff = before.diff(&after);

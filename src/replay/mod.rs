@@ -94,14 +94,21 @@
 //! # Ok::<(), mrtsnap::Error>(())
 //! ```
 
+mod archive;
+
+pub use archive::{Archive, Collector, Gap, Input, InputError};
+
 use crate::bgp::{Origin, Prefix};
+use crate::error::Error;
 use crate::error::Result;
+use crate::mrt::RawRecord;
 use crate::mrt::{Bgp4mp, Bgp4mpBody, FsmState, Record};
-use crate::pipeline::{for_each_record, map_ordered, RecordDamage};
+use crate::pipeline::{map_ordered, walk_records, RecordDamage};
 use crate::report::Report;
 use crate::routes::{routes_of, RouteKind};
 use crate::snapshot::{collector_from_path, DecodeStats, FullFeed, PeerInfo, Snapshot, SourceInfo};
 use crate::source::{Batch, Source, DEFAULT_BATCH_SIZE};
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, Ipv4Addr};
@@ -211,6 +218,8 @@ struct PeerState {
     up: bool,
     /// Time of the last session drop: a withdrawal marker for every route.
     reset: Option<u32>,
+    /// Since when a damaged record may have left its state wrong.
+    uncertain: Option<u32>,
     routes: HashMap<u64, Entry, Fast>,
 }
 
@@ -287,9 +296,91 @@ pub struct ReplayReport {
     pub up_by_update: u64,
     /// One entry per RIB dump applied, in order.
     pub bases: Vec<Rebase>,
+    /// The damaged records met at or before the instant, in order (the
+    /// first [`MAX_DAMAGED`]; `damaged_records` counts them all).
+    pub damaged: Vec<Damaged>,
+    /// Damaged records met, all of them.
+    pub damaged_records: u64,
+}
+
+/// How many [`Damaged`] entries a [`ReplayReport`] keeps.
+pub const MAX_DAMAGED: usize = 1000;
+
+/// A damaged record met by the replay: the state of the peers it may have
+/// concerned is uncertain from its time on, until a RIB dump listing them
+/// re-bases it ([`Replay::uncertain`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damaged {
+    /// The input, as [`Source::name`] gives it.
+    pub file: String,
+    /// Byte offset of the damage in the (decompressed) input.
+    pub offset: u64,
+    /// Zero-based index of the record, when it was framed.
+    pub record: Option<u64>,
+    /// The record's timestamp, else that of the last record before it.
+    pub time: u32,
+    /// The peer (address, AS) of the record; `None` when it cannot be
+    /// told (a framing error, a RIB record): any peer.
+    pub peer: Option<(IpAddr, u32)>,
+    /// What was wrong.
+    pub error: String,
+}
+
+/// Why the state of a (peer, prefix, path id) changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Cause {
+    /// An announcement (new route or new origin).
+    Announce,
+    /// A withdrawal.
+    Withdraw,
+    /// The session left Established: every route of the peer dropped.
+    SessionDown,
+    /// The session came (back) to Established: the peer starts empty.
+    SessionUp,
+    /// A RIB dump re-based the peer's state.
+    Rebase,
+}
+
+/// One change of the state: the route of a peer for a prefix (and path
+/// id) appeared, vanished or changed origin ([`Replay::record_changes`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// The time of the message (of the dump start for [`Cause::Rebase`]).
+    pub time: u32,
+    /// The peer's address.
+    pub peer_addr: IpAddr,
+    /// The peer's AS.
+    pub peer_asn: u32,
+    /// The prefix.
+    pub prefix: Prefix,
+    /// The ADD-PATH path id (`None` for 0 and sessions without).
+    pub path_id: Option<u32>,
+    /// The origin before, `None` when the peer had no route.
+    pub old: Option<Origin>,
+    /// The origin after, `None` when the route is gone.
+    pub new: Option<Origin>,
+    /// Why.
+    pub cause: Cause,
+}
+
+/// What [`Replay::feed`] or [`Replay::apply_until`] did with one input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Applied {
+    /// The first record's timestamp.
+    pub first: Option<u32>,
+    /// The largest record timestamp.
+    pub last: Option<u32>,
+    /// Whether it held a RIB dump (a base).
+    pub rib: bool,
+    /// A RIB dump whose start is after the instant: nothing of it was
+    /// applied; feed it again for a later instant.
+    pub later: bool,
 }
 
 /// What a batch of records says, in the replay's terms.
+#[derive(Debug)]
 enum Op {
     /// The first record's timestamp of a batch.
     Time(u32),
@@ -319,9 +410,29 @@ enum Op {
     },
     /// A BGP4MP `*_LOCAL` record.
     Local,
+    /// A damaged record.
+    Damage {
+        time: u32,
+        peer: Option<(IpAddr, u32)>,
+        offset: u64,
+        record: Option<u64>,
+        error: String,
+    },
+}
+
+impl Op {
+    /// The time of an update, state change or damage: what an instant
+    /// holds back.
+    fn time(&self) -> Option<u32> {
+        match self {
+            Op::Update { time, .. } | Op::State { time, .. } | Op::Damage { time, .. } => Some(*time),
+            _ => None,
+        }
+    }
 }
 
 /// What the replay takes from a PEER_INDEX_TABLE.
+#[derive(Debug)]
 struct TableOp {
     collector_id: Option<Ipv4Addr>,
     view_name: String,
@@ -349,6 +460,16 @@ pub struct Replay {
     /// The inputs applied, in order.
     sources: Vec<SourceInfo>,
     report: ReplayReport,
+    /// Updates, state changes and damage after the instant of the last
+    /// [`Replay::feed`], with the input each came from, in order.
+    held: Vec<(u32, Op)>,
+    /// Damage of the input being read, applied at its end (after its base).
+    damage: Vec<(u32, Op)>,
+    /// Since when the state of every peer is uncertain (a damaged record
+    /// of no known peer).
+    uncertain_all: Option<u32>,
+    /// The changes recorded, when asked for.
+    changes: Option<Vec<Change>>,
 }
 
 impl Replay {
@@ -365,37 +486,104 @@ impl Replay {
     /// When the input cannot be read or holds no MRT record at all (the
     /// records read before stay applied). Damaged records are skipped and
     /// counted in [`ReplayReport::decode`].
-    pub fn apply(&mut self, src: &Source) -> Result<()> {
+    pub fn apply(&mut self, src: &Source) -> Result<Applied> {
         self.apply_until(src, u32::MAX)
     }
 
     /// [`Replay::apply`], taking only the records timestamped at or before
     /// `until` (Unix seconds); the others are counted in
-    /// [`ReplayReport::after_until`].
+    /// [`ReplayReport::after_until`] and dropped.
     ///
     /// # Errors
     /// As [`Replay::apply`].
-    pub fn apply_until(&mut self, src: &Source, until: u32) -> Result<()> {
+    pub fn apply_until(&mut self, src: &Source, until: u32) -> Result<Applied> {
+        self.read(src, until, false)
+    }
+
+    /// [`Replay::apply_until`], holding the records after `until` back
+    /// instead of dropping them: [`Replay::advance`] applies them for a
+    /// later instant. States at increasing instants are built this way
+    /// without reading an input twice. A RIB dump whose start is after
+    /// `until` is not applied at all ([`Applied::later`]): feed it again.
+    ///
+    /// Records held back are applied before those of the next input fed.
+    ///
+    /// # Errors
+    /// As [`Replay::apply`].
+    pub fn feed(&mut self, src: &Source, until: u32) -> Result<Applied> {
+        self.advance(until);
+        self.read(src, until, true)
+    }
+
+    /// Apply the records held back by [`Replay::feed`] that are timestamped
+    /// at or before `until`, in their order; the rest stay held.
+    pub fn advance(&mut self, until: u32) {
+        if self.held.is_empty() {
+            return;
+        }
+        let held = std::mem::take(&mut self.held);
+        let mut rest = Vec::new();
+        let mut rib = None;
+        let mut first = None;
+        for (src, op) in held {
+            if op.time().is_some_and(|t| t > until) {
+                rest.push((src, op));
+            } else {
+                self.op(op, src, &mut rib, &mut first, until, false);
+            }
+        }
+        self.held = rest;
+        self.report.after_until = self.held.len() as u64;
+        self.flush_damage();
+    }
+
+    fn read(&mut self, src: &Source, until: u32, hold: bool) -> Result<Applied> {
         let mut rib: Option<PendingRib> = None;
         let mut first: Option<u32> = None;
+        let mut last: Option<u32> = None;
+        let mut later = false;
         let mut decode_report = Report::default();
         // Peers first seen in this input name it as their source.
         self.sources.push(SourceInfo {
             file: src.name().to_string(),
             ..SourceInfo::default()
         });
+        let index = (self.sources.len() - 1) as u32;
         let window = 2 * rayon::current_num_threads();
+        let mut decided = false;
         map_ordered(src.batches(DEFAULT_BATCH_SIZE), window, decode, |r| {
-            let (ops, rep) = r?;
+            let (ops, rep, max) = r?;
             decode_report.merge(rep);
+            last = last.max(max);
             for op in ops {
-                self.op(op, &mut rib, &mut first, until);
+                if let (Op::Time(t), false) = (&op, decided) {
+                    // A RIB dump that starts after the instant waits whole.
+                    decided = true;
+                    later = hold && *t > until;
+                }
+                if !(later && matches!(op, Op::Table(_) | Op::Rib { .. })) {
+                    self.op(op, index, &mut rib, &mut first, until, hold);
+                }
             }
             Ok(())
         })?;
         if let Some(e) = decode_report.not_mrt() {
+            self.sources.pop();
             return Err(e);
         }
+        let is_rib = rib.is_some() || decode_report.records.keys().any(|&(t, s)| crate::mrt::header::is_rib(t, s));
+        if later && is_rib {
+            self.sources.pop();
+            self.held.retain(|(s, _)| *s != index);
+            self.report.after_until = self.held.len() as u64;
+            return Ok(Applied {
+                first,
+                last,
+                rib: true,
+                later: true,
+            });
+        }
+        later = false;
         if let Some(info) = self.sources.last_mut() {
             info.dump_time = first;
             info.collector = collector_from_path(src.name())
@@ -418,7 +606,16 @@ impl Replay {
         if let Some(rib) = rib {
             self.rebase(src.name(), rib);
         }
-        Ok(())
+        self.flush_damage();
+        if hold {
+            self.report.after_until = self.held.len() as u64;
+        }
+        Ok(Applied {
+            first,
+            last,
+            rib: is_rib,
+            later,
+        })
     }
 
     /// What the replay did so far.
@@ -436,17 +633,64 @@ impl Replay {
         self.base
     }
 
-    fn peer(&mut self, (addr, asn): (IpAddr, u32)) -> u32 {
+    /// The peers (address, AS) whose state a damaged record may have left
+    /// wrong, each with the time from which it is uncertain; `None` for
+    /// every peer. A RIB dump listing a peer makes it certain again.
+    pub fn uncertain(&self) -> Vec<(Option<(IpAddr, u32)>, u32)> {
+        let mut out: Vec<_> = self.uncertain_all.map(|t| (None, t)).into_iter().collect();
+        out.extend(self.peers.iter().filter_map(|p| Some((Some((p.addr, p.asn)), p.uncertain?))));
+        out
+    }
+
+    /// Record every change of the state from now on, for
+    /// [`Replay::drain_changes`]: a route of a peer appearing, vanishing
+    /// or changing origin, with its time and cause. The routes the first
+    /// base sets are the initial state, not changes: read them with
+    /// [`Replay::snapshot`]. Announcements that keep the origin are not
+    /// changes.
+    pub fn record_changes(&mut self, on: bool) {
+        if on {
+            self.changes.get_or_insert_with(Vec::new);
+        } else {
+            self.changes = None;
+        }
+    }
+
+    /// The changes recorded since the last call, in the order they were
+    /// made (see [`Replay::record_changes`]).
+    pub fn drain_changes(&mut self) -> std::vec::Drain<'_, Change> {
+        self.changes.get_or_insert_with(Vec::new).drain(..)
+    }
+
+    fn change(&mut self, time: u32, p: u32, k: u64, old: u32, new: u32, cause: Cause) {
+        let Some(changes) = self.changes.as_mut() else { return };
+        let origin = |o: u32| (o != WITHDRAWN).then(|| self.origins.values[o as usize].clone());
+        let st = &self.peers[p as usize];
+        let path_id = (k as u32 != 0).then_some(k as u32);
+        changes.push(Change {
+            time,
+            peer_addr: st.addr,
+            peer_asn: st.asn,
+            prefix: self.prefixes.values[(k >> 32) as usize],
+            path_id,
+            old: origin(old),
+            new: origin(new),
+            cause,
+        });
+    }
+
+    fn peer(&mut self, (addr, asn): (IpAddr, u32), source: u32) -> u32 {
         let next = self.peers.len() as u32;
         let id = *self.peer_ids.entry((addr, asn)).or_insert(next);
         if id == next {
             self.peers.push(PeerState {
-                source: self.sources.len().saturating_sub(1) as u32,
+                source,
                 addr,
                 asn,
                 bgp_id: None,
                 up: true,
                 reset: None,
+                uncertain: None,
                 routes: HashMap::default(),
             });
         }
@@ -467,7 +711,24 @@ impl Replay {
         true
     }
 
-    fn op(&mut self, op: Op, rib: &mut Option<PendingRib>, first: &mut Option<u32>, until: u32) {
+    /// Drop every route of peer `p` at `time`.
+    fn drop_routes(&mut self, p: u32, time: u32, cause: Cause) {
+        if self.changes.is_some() {
+            let live: Vec<(u64, u32)> = self.peers[p as usize].live().map(|(k, e)| (*k, e.origin)).collect();
+            for (k, o) in live {
+                self.change(time, p, k, o, WITHDRAWN, cause);
+            }
+        }
+        let st = &mut self.peers[p as usize];
+        st.routes.clear();
+        st.reset = Some(time);
+    }
+
+    fn op(&mut self, op: Op, source: u32, rib: &mut Option<PendingRib>, first: &mut Option<u32>, until: u32, hold: bool) {
+        if hold && op.time().is_some_and(|t| t > until || !self.held.is_empty()) {
+            self.held.push((source, op));
+            return;
+        }
         match op {
             Op::Time(t) => {
                 first.get_or_insert(t);
@@ -480,10 +741,9 @@ impl Replay {
                     info.collector_id = peers.collector_id;
                     info.view_name = peers.view_name;
                 }
-                let peers = peers.peers;
                 let pending = pending(rib, *first);
-                for (addr, asn, bgp_id) in peers {
-                    let p = self.peer((addr, asn));
+                for (addr, asn, bgp_id) in peers.peers {
+                    let p = self.peer((addr, asn), source);
                     self.peers[p as usize].bgp_id = Some(bgp_id);
                     pending.listed.insert(p);
                 }
@@ -494,7 +754,7 @@ impl Replay {
                 path_id,
                 origin,
             } => {
-                let p = self.peer(peer);
+                let p = self.peer(peer, source);
                 let k = key(self.prefixes.id(prefix), path_id);
                 let o = self.origins.id(origin);
                 let pending = pending(rib, *first);
@@ -512,7 +772,7 @@ impl Replay {
                 if !self.admit(time, until) {
                     return;
                 }
-                let p = self.peer(peer);
+                let p = self.peer(peer, source);
                 let k = key(self.prefixes.id(prefix), path_id);
                 let o = match origin {
                     Some(o) => {
@@ -534,30 +794,75 @@ impl Replay {
                     time,
                     update: true,
                 };
-                let old = st.routes.insert(k, entry);
-                if o == WITHDRAWN && old.is_none_or(|e| e.origin == WITHDRAWN) {
+                let old = st.routes.insert(k, entry).map_or(WITHDRAWN, |e| e.origin);
+                if o == WITHDRAWN && old == WITHDRAWN {
                     self.report.withdrawn_nothing += 1;
+                }
+                if old != o {
+                    let cause = if o == WITHDRAWN { Cause::Withdraw } else { Cause::Announce };
+                    self.change(time, p, k, old, o, cause);
                 }
             }
             Op::State { time, peer, old, new } => {
                 if !self.admit(time, until) {
                     return;
                 }
-                let p = self.peer(peer);
-                let st = &mut self.peers[p as usize];
+                let p = self.peer(peer, source);
                 let established = new == FsmState::Established;
                 if old == FsmState::Established && !established {
                     self.report.sessions_down += 1;
-                    st.routes.clear();
-                    st.reset = Some(time);
-                    st.up = false;
+                    self.drop_routes(p, time, Cause::SessionDown);
+                    self.peers[p as usize].up = false;
                 } else if established && old != FsmState::Established {
-                    st.routes.clear();
-                    st.reset = Some(time);
-                    st.up = true;
+                    self.drop_routes(p, time, Cause::SessionUp);
+                    self.peers[p as usize].up = true;
                 }
             }
             Op::Local => self.report.local_ignored += 1,
+            op @ Op::Damage { .. } => {
+                // Applied at the input's end, after the base it may hold.
+                if op.time().is_some_and(|t| t <= until) {
+                    self.damage.push((source, op));
+                }
+            }
+        }
+    }
+
+    /// Note the damage of the input just read: the peers it may concern
+    /// become uncertain.
+    fn flush_damage(&mut self) {
+        for (source, op) in std::mem::take(&mut self.damage) {
+            let Op::Damage {
+                time,
+                peer,
+                offset,
+                record,
+                error,
+            } = op
+            else {
+                continue;
+            };
+            self.report.damaged_records += 1;
+            match peer {
+                Some(peer) => {
+                    let p = self.peer(peer, source);
+                    self.peers[p as usize].uncertain.get_or_insert(time);
+                }
+                None => {
+                    self.uncertain_all.get_or_insert(time);
+                }
+            }
+            if self.report.damaged.len() < MAX_DAMAGED {
+                let file = self.sources.get(source as usize).map(|s| s.file.clone()).unwrap_or_default();
+                self.report.damaged.push(Damaged {
+                    file,
+                    offset,
+                    record,
+                    time,
+                    peer,
+                    error,
+                });
+            }
         }
     }
 
@@ -573,6 +878,10 @@ impl Replay {
             ..Rebase::default()
         };
         self.report.rib_entries += rib.entries;
+        // Changes are recorded from the second base on: the first one's
+        // routes are the initial state.
+        let record = self.changes.is_some() && self.base.is_some();
+        let mut changes = Vec::new();
         for (p, st) in self.peers.iter_mut().enumerate() {
             let p = p as u32;
             let rib_routes = match (rib.listed.contains(&p), rib.routes.remove(&p)) {
@@ -607,23 +916,50 @@ impl Replay {
                     info.diffs.push(d);
                 }
             }
+            let before: Option<HashMap<u64, u32, Fast>> = record.then(|| st.live().map(|(k, e)| (*k, e.origin)).collect());
+            st.uncertain = None;
             st.routes.retain(|_, e| e.update && e.time >= window);
             info.kept_newer += st.routes.len() as u64;
             if st.reset.is_some_and(|r| r >= window) {
                 info.kept_down.push((st.addr, st.asn));
-                continue;
+            } else {
+                st.reset = None;
+                if !rib_routes.is_empty() {
+                    st.up = true;
+                }
+                for (k, origin) in rib_routes {
+                    st.routes.entry(k).or_insert(Entry {
+                        origin,
+                        time: start,
+                        update: false,
+                    });
+                }
             }
-            st.reset = None;
-            if !rib_routes.is_empty() {
-                st.up = true;
+            if let Some(before) = before {
+                for (k, e) in st.live() {
+                    let old = before.get(k).copied().unwrap_or(WITHDRAWN);
+                    if old != e.origin {
+                        changes.push((p, *k, old, e.origin));
+                    }
+                }
+                for (k, o) in before {
+                    if st.routes.get(&k).is_none_or(|e| e.origin == WITHDRAWN) {
+                        changes.push((p, k, o, WITHDRAWN));
+                    }
+                }
             }
-            for (k, origin) in rib_routes {
-                st.routes.entry(k).or_insert(Entry {
-                    origin,
-                    time: start,
-                    update: false,
-                });
+        }
+        // Damage of no known peer stays with the peers the dump left out.
+        if let Some(t) = self.uncertain_all.take() {
+            for (p, st) in self.peers.iter_mut().enumerate() {
+                if !rib.listed.contains(&(p as u32)) {
+                    st.uncertain.get_or_insert(t);
+                }
             }
+        }
+        changes.sort_unstable_by_key(|c| (c.0, c.1));
+        for (p, k, old, new) in changes {
+            self.change(start, p, k, old, new, Cause::Rebase);
         }
         self.base = Some(start);
         self.report.bases.push(info);
@@ -702,81 +1038,125 @@ fn pending(rib: &mut Option<PendingRib>, first: Option<u32>) -> &mut PendingRib 
 }
 
 /// Decode one batch into the replay's operations, on a pool worker.
-fn decode(batch: &Batch) -> Result<(Vec<Op>, Report)> {
+fn decode(batch: &Batch) -> Result<(Vec<Op>, Report, Option<u32>)> {
     let mut out = Vec::new();
     let mut report = Report::default();
     let mut damage = RecordDamage::new(false);
-    let mut multicast = 0;
-    let walk = for_each_record(batch, &mut report, false, |raw, rec, peers| {
-        let time = raw.header.timestamp;
-        if out.is_empty() {
-            out.push(Op::Time(time));
-        }
-        let state = |peer, body: &Bgp4mpBody<'_>| match *body {
-            Bgp4mpBody::StateChange { old, new } => Some(Op::State { time, peer, old, new }),
-            _ => None,
-        };
-        match rec {
-            Record::PeerIndexTable(t) => {
-                out.push(Op::Table(TableOp {
-                    collector_id: t.collector_id,
-                    view_name: t.view_name.clone(),
-                    peers: t.peers.iter().map(|e| (e.addr, e.asn, e.bgp_id)).collect(),
-                }));
-                return;
+    let (mut multicast, mut multicast_updates) = (0, 0);
+    // The damaged records, and the last good time for those without one.
+    let damaged: RefCell<Vec<Op>> = RefCell::new(Vec::new());
+    let last: Cell<Option<u32>> = Cell::new(None);
+    let note = |e: &Error, raw: Option<&RawRecord<'_>>, peer: Option<(IpAddr, u32)>| {
+        let time = raw.map(|r| r.header.timestamp).or(last.get()).unwrap_or(0);
+        let peer = peer.or_else(|| {
+            let raw = raw?;
+            let p = Bgp4mp::peering_of(raw.header.subtype, raw.body).filter(|_| matches!(raw.header.mrt_type, 16 | 17))?;
+            Some((p.peer_ip, p.peer_as))
+        });
+        damaged.borrow_mut().push(Op::Damage {
+            time,
+            peer,
+            offset: e.offset(),
+            record: raw.map(|r| r.index).or(e.record()),
+            error: e.to_string(),
+        });
+    };
+    let walk = walk_records(
+        batch,
+        &mut report,
+        false,
+        |raw, rec, peers| {
+            let time = raw.header.timestamp;
+            last.set(Some(last.get().map_or(time, |l| l.max(time))));
+            if out.is_empty() {
+                out.push(Op::Time(time));
             }
-            Record::Bgp4mp(m) if Bgp4mp::is_local(m.subtype) => {
-                out.push(Op::Local);
-                return;
+            let state = |peer, body: &Bgp4mpBody<'_>| match *body {
+                Bgp4mpBody::StateChange { old, new } => Some(Op::State { time, peer, old, new }),
+                _ => None,
+            };
+            let mut from = None;
+            match rec {
+                Record::PeerIndexTable(t) => {
+                    out.push(Op::Table(TableOp {
+                        collector_id: t.collector_id,
+                        view_name: t.view_name.clone(),
+                        peers: t.peers.iter().map(|e| (e.addr, e.asn, e.bgp_id)).collect(),
+                    }));
+                    return;
+                }
+                Record::Bgp4mp(m) if Bgp4mp::is_local(m.subtype) => {
+                    out.push(Op::Local);
+                    return;
+                }
+                // Unicast only, as in a RIB snapshot.
+                Record::Rib(rib) if rib.safi != 1 => {
+                    multicast += 1;
+                    return;
+                }
+                Record::Bgp4mp(Bgp4mp {
+                    body: Bgp4mpBody::Entry(e),
+                    ..
+                }) if e.safi != 1 => {
+                    multicast += 1;
+                    return;
+                }
+                Record::Bgp4mp(m) => {
+                    from = Some((m.peering.peer_ip, m.peering.peer_as));
+                    out.extend(state((m.peering.peer_ip, m.peering.peer_as), &m.body));
+                }
+                Record::LegacyBgp(l) => {
+                    from = Some((IpAddr::V4(l.peer_ip), l.peer_as));
+                    out.extend(state((IpAddr::V4(l.peer_ip), l.peer_as), &l.body));
+                }
+                _ => {}
             }
-            // Unicast only, as in a RIB snapshot.
-            Record::Rib(rib) if rib.safi != 1 => {
-                multicast += 1;
-                return;
+            let mut routes = routes_of(raw, rec, peers);
+            while let Some(r) = routes.next() {
+                let peer = (r.peer.addr, r.peer.asn);
+                let (prefix, path_id) = (r.prefix, r.path_id);
+                if r.kind != RouteKind::RibEntry && routes.update_safi() != 1 {
+                    multicast_updates += 1;
+                    continue;
+                }
+                out.push(match r.kind {
+                    RouteKind::RibEntry => Op::Rib {
+                        peer,
+                        prefix,
+                        path_id,
+                        origin: Origin::from(r.origin_as()),
+                    },
+                    RouteKind::Announce => Op::Update {
+                        time,
+                        peer,
+                        prefix,
+                        path_id,
+                        origin: Some(Origin::from(r.origin_as())),
+                    },
+                    RouteKind::Withdraw => Op::Update {
+                        time,
+                        peer,
+                        prefix,
+                        path_id,
+                        origin: None,
+                    },
+                });
             }
-            Record::Bgp4mp(Bgp4mp {
-                body: Bgp4mpBody::Entry(e),
-                ..
-            }) if e.safi != 1 => {
-                multicast += 1;
-                return;
+            let e = routes.take_error();
+            if let Some(e) = &e {
+                note(e, Some(raw), from);
             }
-            Record::Bgp4mp(m) => out.extend(state((m.peering.peer_ip, m.peering.peer_as), &m.body)),
-            Record::LegacyBgp(l) => out.extend(state((IpAddr::V4(l.peer_ip), l.peer_as), &l.body)),
-            _ => {}
-        }
-        let mut routes = routes_of(raw, rec, peers);
-        for r in routes.by_ref() {
-            let peer = (r.peer.addr, r.peer.asn);
-            let (prefix, path_id) = (r.prefix, r.path_id);
-            out.push(match r.kind {
-                RouteKind::RibEntry => Op::Rib {
-                    peer,
-                    prefix,
-                    path_id,
-                    origin: Origin::from(r.origin_as()),
-                },
-                RouteKind::Announce => Op::Update {
-                    time,
-                    peer,
-                    prefix,
-                    path_id,
-                    origin: Some(Origin::from(r.origin_as())),
-                },
-                RouteKind::Withdraw => Op::Update {
-                    time,
-                    peer,
-                    prefix,
-                    path_id,
-                    origin: None,
-                },
-            });
-        }
-        damage.note(routes.take_error());
-    });
+            damage.note(e);
+        },
+        |e, raw| note(e, raw, None),
+    );
     if multicast > 0 {
         report.warn("rib-multicast-skipped", multicast);
     }
+    if multicast_updates > 0 {
+        report.warn("update-multicast-skipped", multicast_updates);
+    }
     damage.finish(walk, &mut report)?;
-    Ok((out, report))
+    out.append(&mut damaged.into_inner());
+    Ok((out, report, last.get()))
 }

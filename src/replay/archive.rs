@@ -1,0 +1,370 @@
+//! Many inputs, of one collector or several, replayed to increasing
+//! instants: [`Archive`].
+//!
+//! The inputs are placed before anything is read: each collector's apart
+//! (from the path, else a RIB's peer table: [`crate::layout`]), in time
+//! order (the time in the name, else the first record's), a RIB before an
+//! updates file of the same time. Each collector has its own [`Replay`];
+//! [`Archive::state_at`] brings every one to the instant (in parallel, one
+//! rayon task per collector, each decoding on the pool) and merges their
+//! snapshots, peers apart. Instants asked in increasing order are built
+//! incrementally: every input is read once ([`Replay::feed`]); an earlier
+//! instant starts the collectors over.
+//!
+//! # Gaps
+//!
+//! A missing updates file is reported, never bridged ([`Archive::gaps`]).
+//! A collector's updates-file interval is read from its inputs, not
+//! assumed: the smallest difference between the times in the names of two
+//! consecutive updates files, and, when a file's records fill less (two
+//! files ten minutes apart holding five minutes each), the longest span of
+//! records of any file read, to the nearest whole minute. An updates file
+//! at time `U` covers `[U, U + interval)`, a RIB dump at `R` the instant
+//! `R`. From the first input on, every second up to the instant that no
+//! input covers is in a gap.
+
+use super::{Applied, Replay};
+use crate::error::{Error, ErrorKind, Result};
+use crate::layout::{probe, recognise, Kind};
+use crate::snapshot::Snapshot;
+use crate::source::Source;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One input, placed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// The path given.
+    pub path: PathBuf,
+    /// RIB dump or updates (from the name, else the first records).
+    pub kind: Kind,
+    /// Its time: from the name, else the first record's timestamp.
+    pub time: u32,
+}
+
+/// Seconds no input of a collector covers, up to the instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    /// The collector (empty when its inputs do not tell).
+    pub collector: String,
+    /// The first second missing.
+    pub from: u32,
+    /// The first second after the gap: the next input's time, or the
+    /// instant plus one when nothing follows.
+    pub until: u32,
+    /// The input before the gap.
+    pub after: Option<PathBuf>,
+    /// The input after it; `None` when the gap runs to the instant.
+    pub before: Option<PathBuf>,
+    /// The collector's updates-file interval, when its inputs tell.
+    pub interval: Option<u32>,
+}
+
+impl Gap {
+    /// How many updates files the gap holds, when the interval is known.
+    pub fn missing_files(&self) -> Option<u32> {
+        self.interval.map(|i| (self.until - self.from).div_ceil(i.max(1)))
+    }
+}
+
+/// The inputs and the replay of one collector.
+#[derive(Debug)]
+pub struct Collector {
+    name: String,
+    inputs: Vec<Input>,
+    /// What reading each input gave, for those read (`None`: not yet).
+    applied: Vec<Option<Applied>>,
+    /// The next input to read.
+    next: usize,
+    replay: Replay,
+    at: Option<u32>,
+    record_changes: bool,
+}
+
+impl Collector {
+    fn new(name: String, inputs: Vec<Input>) -> Collector {
+        let n = inputs.len();
+        Collector {
+            name,
+            inputs,
+            applied: vec![None; n],
+            next: 0,
+            replay: Replay::new(),
+            at: None,
+            record_changes: false,
+        }
+    }
+
+    /// The collector's name (empty when its inputs do not tell).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its inputs, in replay order.
+    pub fn inputs(&self) -> &[Input] {
+        &self.inputs
+    }
+
+    /// Its replay, at the last instant asked.
+    pub fn replay(&self) -> &Replay {
+        &self.replay
+    }
+
+    /// Its replay, to drain changes ([`Replay::drain_changes`]).
+    pub fn replay_mut(&mut self) -> &mut Replay {
+        &mut self.replay
+    }
+
+    fn advance(&mut self, t: u32, open: &(dyn Fn(&Path) -> Result<Source> + Sync)) -> Result<(), InputError> {
+        if self.at.is_some_and(|a| a > t) {
+            self.replay = Replay::new();
+            self.applied.iter_mut().for_each(|a| *a = None);
+            self.next = 0;
+        }
+        self.replay.record_changes(self.record_changes);
+        self.replay.advance(t);
+        while let Some(input) = self.inputs.get(self.next).filter(|i| i.time <= t) {
+            let src = open(&input.path).map_err(|e| named(&input.path, e))?;
+            let applied = self.replay.feed(&src, t).map_err(|e| named(&input.path, e))?;
+            if applied.later {
+                break;
+            }
+            self.applied[self.next] = Some(applied);
+            self.next += 1;
+        }
+        self.at = Some(t);
+        Ok(())
+    }
+
+    /// The interval of the collector's updates files: see the module docs.
+    pub fn interval(&self) -> Option<u32> {
+        let times: Vec<u32> = self.updates().map(|(i, _)| i.time).collect();
+        let by_names = times.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 0).min();
+        let by_records = self
+            .updates()
+            .filter_map(|(i, a)| Some(a?.last?.saturating_sub(i.time) + 1))
+            .max()
+            .map(|span| ((span + 30) / 60 * 60).max(60));
+        match (by_names, by_records) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn updates(&self) -> impl Iterator<Item = (&Input, Option<Applied>)> {
+        self.inputs
+            .iter()
+            .zip(&self.applied)
+            .filter(|(i, a)| i.kind != Kind::Rib && !a.is_some_and(|a| a.rib))
+            .map(|(i, a)| (i, *a))
+    }
+
+    /// The gaps up to the last instant asked: see the module docs.
+    pub fn gaps(&self) -> Vec<Gap> {
+        let Some(t) = self.at else { return Vec::new() };
+        let interval = self.interval();
+        let mut out = Vec::new();
+        let mut cursor: Option<(u32, Option<&Path>)> = None;
+        for (input, applied) in self.inputs.iter().zip(&self.applied) {
+            let Some(applied) = applied else { continue };
+            let (from, after) = cursor.unwrap_or((input.time, None));
+            if input.time > from {
+                out.push(Gap {
+                    collector: self.name.clone(),
+                    from,
+                    until: input.time,
+                    after: after.map(Path::to_path_buf),
+                    before: Some(input.path.clone()),
+                    interval,
+                });
+            }
+            let end = if applied.rib {
+                input.time
+            } else {
+                input.time.saturating_add(interval.unwrap_or(1))
+            };
+            cursor = Some((from.max(end), Some(&input.path)));
+        }
+        if let Some((from, after)) = cursor.filter(|c| c.0 < t) {
+            out.push(Gap {
+                collector: self.name.clone(),
+                from,
+                until: t.saturating_add(1),
+                after: after.map(Path::to_path_buf),
+                before: None,
+                interval,
+            });
+        }
+        out
+    }
+}
+
+/// An error of one input of an [`Archive`], with its path.
+#[derive(Clone, Debug)]
+pub struct InputError {
+    /// The input.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub error: Error,
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.error)
+    }
+}
+
+impl std::error::Error for InputError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+fn named(path: &Path, error: Error) -> InputError {
+    InputError {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+/// An opener of inputs.
+type Opener = Box<dyn Fn(&Path) -> Result<Source> + Send + Sync>;
+
+/// RIB dumps and updates files of one or several collectors, given in any
+/// order, replayed to the instants asked; see the [module docs](self).
+///
+/// # Example
+/// ```
+/// use mrtsnap::replay::Archive;
+///
+/// let mut archive = Archive::new(["corpus/updates.synth.small.mrt.gz", "corpus/rib.synth.small.mrt.bz2"])?;
+/// let snap = archive.state_at(1_577_836_800 + 3600)?;
+/// assert_eq!(archive.collectors().len(), 1);
+/// assert!(!snap.is_empty());
+/// # Ok::<(), mrtsnap::replay::InputError>(())
+/// ```
+pub struct Archive {
+    collectors: Vec<Collector>,
+    open: Opener,
+}
+
+impl std::fmt::Debug for Archive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Archive")
+            .field("collectors", &self.collectors)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Archive {
+    /// Place `paths`: by collector, in time order (see the module docs).
+    /// Nothing is read but the first records of inputs whose names say
+    /// neither time nor collector.
+    ///
+    /// # Errors
+    /// An input that neither its name nor its first record places in
+    /// time.
+    pub fn new<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Result<Archive, InputError> {
+        let mut by_collector: BTreeMap<String, Vec<Input>> = BTreeMap::new();
+        for path in paths {
+            let path = path.as_ref();
+            let display = path.to_string_lossy();
+            let name = recognise(&display);
+            let p = (name.time.is_none() || name.collector.is_none()).then(|| probe(path));
+            let unplaced = || {
+                let what = "an input that neither its name nor its first record places in time";
+                named(path, Error::new(ErrorKind::Unsupported { what }, 0))
+            };
+            let time = name.time.or_else(|| p.as_ref().and_then(|p| p.time)).ok_or_else(unplaced)?;
+            let time = u32::try_from(time).map_err(|_| unplaced())?;
+            let kind = match name.kind {
+                Kind::Unknown => p.as_ref().and_then(|p| p.kind).unwrap_or(Kind::Unknown),
+                k => k,
+            };
+            let collector = name.collector.or_else(|| p.and_then(|p| p.collector_id)).unwrap_or_default();
+            by_collector.entry(collector).or_default().push(Input {
+                path: path.to_path_buf(),
+                kind,
+                time,
+            });
+        }
+        let collectors = by_collector
+            .into_iter()
+            .map(|(name, mut inputs)| {
+                inputs.sort_by(|a, b| (a.time, a.kind != Kind::Rib, &a.path).cmp(&(b.time, b.kind != Kind::Rib, &b.path)));
+                Collector::new(name, inputs)
+            })
+            .collect();
+        Ok(Archive {
+            collectors,
+            open: Box::new(|p: &Path| Source::open(p)),
+        })
+    }
+
+    /// Open inputs with `open` instead of [`Source::open`].
+    pub fn with_opener(mut self, open: impl Fn(&Path) -> Result<Source> + Send + Sync + 'static) -> Archive {
+        self.open = Box::new(open);
+        self
+    }
+
+    /// Record the changes of every collector's state
+    /// ([`Replay::record_changes`]).
+    pub fn record_changes(&mut self, on: bool) {
+        for c in &mut self.collectors {
+            c.record_changes = on;
+            c.replay.record_changes(on);
+        }
+    }
+
+    /// The collectors, by name.
+    pub fn collectors(&self) -> &[Collector] {
+        &self.collectors
+    }
+
+    /// The collectors, to drain their changes.
+    pub fn collectors_mut(&mut self) -> &mut [Collector] {
+        &mut self.collectors
+    }
+
+    /// Bring every collector to instant `t` (Unix seconds): every record
+    /// timestamped at or before it applied.
+    ///
+    /// # Errors
+    /// The first input that cannot be read or holds no MRT record, named.
+    pub fn advance_to(&mut self, t: u32) -> Result<(), InputError> {
+        let open = &*self.open;
+        self.collectors.par_iter_mut().try_for_each(|c| c.advance(t, open))
+    }
+
+    /// The state at `t`: [`Archive::advance_to`], then the collectors'
+    /// snapshots merged, their peers apart.
+    ///
+    /// # Errors
+    /// As [`Archive::advance_to`].
+    pub fn state_at(&mut self, t: u32) -> Result<Snapshot, InputError> {
+        self.advance_to(t)?;
+        self.snapshot().map_err(|error| InputError {
+            path: PathBuf::new(),
+            error,
+        })
+    }
+
+    /// The state at the last instant asked, as one snapshot.
+    ///
+    /// # Errors
+    /// None in practice (see [`Replay::snapshot`]).
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let mut parts = self.collectors.iter().map(|c| c.replay.snapshot()).collect::<Result<Vec<_>>>()?;
+        Ok(if parts.len() == 1 {
+            parts.pop().unwrap_or_default()
+        } else {
+            Snapshot::merge(parts)
+        })
+    }
+
+    /// The gaps of every collector up to the last instant asked.
+    pub fn gaps(&self) -> Vec<Gap> {
+        self.collectors.iter().flat_map(Collector::gaps).collect()
+    }
+}
