@@ -556,3 +556,182 @@ fn multicast_rib_entries_are_left_out_as_in_a_rib_snapshot() {
     let rep = r.report();
     assert_eq!((rep.rib_entries, rep.decode.warnings.get("rib-multicast-skipped")), (1, Some(&1)));
 }
+
+/// An UPDATE of peer `n` announcing prefix `p` in MP_REACH_NLRI of SAFI
+/// `safi` (IPv4), with `origin`.
+fn announce_mp(ts: u32, n: u8, p: u8, safi: u8, origin: u32) -> Vec<u8> {
+    let mut mp = vec![0, 1, safi, 4, 10, 0, 0, 1, 0];
+    mp.extend(pfx(p));
+    let mut a = attrs(origin);
+    a.extend(attr(0x80, 14, &mp));
+    let body = bgp4mp_as4(peer(n), (65100, [10, 0, 0, 254]), &update(&[], &a, &[]));
+    mrt(ts, BGP4MP, MESSAGE_AS4, &body)
+}
+
+#[test]
+fn multicast_updates_are_left_out_as_multicast_ribs_are() {
+    let s = src(
+        "updates",
+        &[
+            announce_mp(T0, 1, 1, 2, 100),
+            announce_mp(T0, 1, 2, 1, 200),
+            announce(T0, 1, &[3], 300),
+        ],
+    );
+    let (r, snap) = replayed(std::slice::from_ref(&s));
+    assert_eq!(pairs(&snap), [row(2, 200, 1), row(3, 300, 1)]);
+    let rep = r.report();
+    assert_eq!(
+        (rep.announcements, rep.decode.warnings.get("update-multicast-skipped")),
+        (2, Some(&1))
+    );
+}
+
+/// Every record of `records`, fed to increasing instants, gives the
+/// states that replaying from the start up to each instant gives.
+#[test]
+fn fed_to_increasing_instants_equals_replayed_from_the_start_for_each() {
+    let base = src(
+        "rib",
+        &[pit(T0, &[1, 2]), rib(T0, 1, &[(0, 100), (1, 100)]), rib(T0, 2, &[(0, 200)])],
+    );
+    let updates = src(
+        "updates",
+        &[
+            announce(T0 + 10, 1, &[3], 300),
+            withdraw(T0 + 10, 2, &[1]),
+            state(T0 + 20, 1, 6, 1),
+            announce(T0 + 30, 2, &[2], 201),
+            state(T0 + 40, 1, 1, 6),
+            announce(T0 + 41, 1, &[1, 2], 101),
+            // The clock steps back: applied with its instant, as from the start.
+            announce(T0 + 35, 2, &[4], 400),
+        ],
+    );
+    let later = src("updates2", &[announce(T0 + 100, 2, &[5], 500), withdraw(T0 + 120, 1, &[2])]);
+    let instants = [T0, T0 + 9, T0 + 10, T0 + 25, T0 + 35, T0 + 40, T0 + 41, T0 + 100, T0 + 200];
+    let mut fed = Replay::new();
+    let mut fed_inputs = 0;
+    for &t in &instants {
+        fed.advance(t);
+        // `later` is fed at T0+9 already: all its records are held.
+        for s in [&base, &updates, &later].into_iter().skip(fed_inputs) {
+            if t < T0 + 9 && fed_inputs == 2 {
+                break;
+            }
+            assert!(!fed.feed(s, t).unwrap().later);
+            fed_inputs += 1;
+        }
+        let mut scratch = Replay::new();
+        for s in [&base, &updates, &later] {
+            scratch.apply_until(s, t).unwrap();
+        }
+        assert_eq!(
+            pairs(&fed.snapshot().unwrap()),
+            pairs(&scratch.snapshot().unwrap()),
+            "at T0+{}",
+            t - T0
+        );
+        assert_eq!(fed.routes(), scratch.routes());
+        let (a, b) = (fed.report(), scratch.report());
+        assert_eq!(
+            (a.announcements, a.withdrawals, a.withdrawn_nothing, a.sessions_down),
+            (b.announcements, b.withdrawals, b.withdrawn_nothing, b.sessions_down),
+            "at T0+{}",
+            t - T0
+        );
+    }
+    assert_eq!(fed.report().after_until, 0);
+}
+
+#[test]
+fn a_rib_fed_before_its_start_waits_whole() {
+    let base = src("rib", &[pit(T1, &[1]), rib(T1, 1, &[(0, 100)])]);
+    let mut r = Replay::new();
+    let a = r.feed(&base, T1 - 1).unwrap();
+    assert!(a.later && a.rib);
+    assert_eq!(
+        (r.routes(), r.report().bases.len(), r.snapshot().unwrap().sources().len()),
+        (0, 0, 0)
+    );
+    assert!(!r.feed(&base, T1).unwrap().later);
+    assert_eq!((r.routes(), r.report().bases.len()), (1, 1));
+}
+
+#[test]
+fn changes_are_streamed_with_their_cause() {
+    use mrtsnap::replay::Cause::*;
+    let base = src("rib", &[pit(T0, &[1, 2]), rib(T0, 1, &[(0, 100), (1, 100)])]);
+    let updates = src(
+        "updates",
+        &[
+            announce(T0 + 1, 1, &[1], 100), // same origin: no change
+            announce(T0 + 2, 1, &[1], 101), // origin changes
+            announce(T0 + 3, 2, &[2], 200), // new route
+            withdraw(T0 + 4, 2, &[1]),
+            withdraw(T0 + 5, 2, &[1]), // nothing to withdraw: no change
+            state(T0 + 6, 2, 6, 1),
+        ],
+    );
+    // The re-base at T1 sets peer 1 back to origin 100 and gives peer 2 a route.
+    let rebase = src("rib2", &[pit(T1, &[1, 2]), rib(T1, 1, &[(0, 100)]), rib(T1, 3, &[(1, 300)])]);
+    let mut r = Replay::new();
+    r.record_changes(true);
+    r.apply(&base).unwrap();
+    assert_eq!(r.drain_changes().count(), 0, "the first base is the initial state");
+    r.apply(&updates).unwrap();
+    r.apply(&rebase).unwrap();
+    let got: Vec<(u32, u8, String, Option<String>, Option<String>, mrtsnap::replay::Cause)> = r
+        .drain_changes()
+        .map(|c| {
+            let IpAddr::V4(a) = c.peer_addr else { panic!("IPv4 peers") };
+            let o = |o: Option<Origin>| o.map(|o| o.to_string());
+            (c.time - T0, a.octets()[3], c.prefix.to_string(), o(c.old), o(c.new), c.cause)
+        })
+        .collect();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        got,
+        [
+            (2, 1, "10.0.1.0/24".into(), s("100"), s("101"), Announce),
+            (3, 2, "10.0.2.0/24".into(), None, s("200"), Announce),
+            (4, 2, "10.0.1.0/24".into(), s("100"), None, Withdraw),
+            (6, 2, "10.0.2.0/24".into(), s("200"), None, SessionDown),
+            (7200, 1, "10.0.1.0/24".into(), s("101"), s("100"), Rebase),
+            (7200, 2, "10.0.3.0/24".into(), None, s("300"), Rebase),
+        ]
+    );
+    assert_eq!(r.drain_changes().count(), 0);
+}
+
+#[test]
+fn damaged_records_leave_their_peers_uncertain_until_a_rib_lists_them() {
+    // Peer 2's UPDATE declares a withdrawn-routes length past its end.
+    let mut bad = withdraw(T0 + 10, 2, &[1]);
+    let at = bad.len() - 2 - 4 - 2; // the withdrawn length, before the prefix (4 bytes) and the attributes length
+    bad[at..at + 2].copy_from_slice(&200u16.to_be_bytes());
+    let updates = src("updates", &[announce(T0 + 5, 1, &[1], 100), bad, announce(T0 + 20, 1, &[2], 100)]);
+    let mut r = Replay::new();
+    r.apply(&src("rib", &[pit(T0, &[1, 2]), rib(T0, 1, &[(0, 100), (1, 100)])]))
+        .unwrap();
+    r.apply(&updates).unwrap();
+    let rep = r.report();
+    assert_eq!((rep.damaged_records, rep.damaged.len(), rep.announcements), (1, 1, 2));
+    let d = &rep.damaged[0];
+    assert_eq!(
+        (d.file.as_str(), d.record, d.time, d.peer),
+        ("updates", Some(1), T0 + 10, Some(addr(2)))
+    );
+    assert_eq!(r.uncertain(), [(Some(addr(2)), T0 + 10)]);
+    // Bytes that frame as no record: every peer is uncertain.
+    let garbage = [announce(T0 + 30, 1, &[3], 100), vec![0xff; 40], announce(T0 + 40, 1, &[4], 100)];
+    r.apply(&src("updates2", &garbage)).unwrap();
+    assert_eq!(r.uncertain(), [(None, T0 + 30), (Some(addr(2)), T0 + 10)]);
+    assert!(r.report().damaged[1].peer.is_none());
+    // A RIB listing peer 1 only: peer 2 keeps both uncertainties' earliest.
+    r.apply(&src("rib2", &[pit(T1, &[1]), rib(T1, 1, &[(0, 100)])])).unwrap();
+    assert_eq!(r.uncertain(), [(Some(addr(2)), T0 + 10)]);
+    r.apply(&src("rib3", &[pit(T1 + 7200, &[1, 2]), rib(T1 + 7200, 1, &[(0, 100)])]))
+        .unwrap();
+    assert_eq!(r.uncertain(), []);
+}

@@ -189,3 +189,53 @@ fn bad_instants_and_inputs_are_refused() {
         assert!(!o.stderr.is_empty());
     }
 }
+
+#[test]
+fn gaps_are_warned_about_and_damage_sets_the_exit_status() {
+    let Some(dir) = common::corpus_dir() else { return };
+    let d = dir.join("bgpkit+bgpkit-parser/tests/fixtures/ripe/rrc15/2010.02");
+    let (a, b) = (d.join("updates.20100227.1600.gz"), d.join("updates.20100227.1610.gz"));
+    if !a.is_file() || !b.is_file() {
+        eprintln!("SKIPPED: the rrc15 updates are absent from {}", d.display());
+        return;
+    }
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let o = mrtsnap(&["snapshot", "--format", "pairs", "-o", "-", "--at", "2010-02-27T16:12:00Z", b, a]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    // A gap is a warning: exit status 0.
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let want = format!(
+        "mrtsnap: warning: rrc15: gap: no updates from 2010-02-27T16:05:00Z until 2010-02-27T16:10:00Z between {a} and {b}; 1 updates file(s) of 5 min missing\n"
+    );
+    assert!(err.contains(&want), "{err}");
+    assert_eq!(err.matches("gap:").count(), 1, "{err}");
+    // The same file with a flipped byte in a record: exit status 1, the
+    // damaged record and the peers it leaves uncertain named.
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = tmp.path().join("updates.20100227.1600");
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(std::fs::File::open(a).unwrap()), &mut bytes).unwrap();
+    // The length of the first BGP message, past its record: a record that
+    // does not decode.
+    let marker = bytes.windows(16).position(|w| w == [0xff; 16]).unwrap();
+    bytes[marker + 16..marker + 18].copy_from_slice(&[0x0f, 0xff]);
+    std::fs::write(&plain, &bytes).unwrap();
+    let o = mrtsnap(&[
+        "snapshot",
+        "--format",
+        "pairs",
+        "-o",
+        "/dev/null",
+        "--at",
+        "2010-02-27T16:04:00Z",
+        plain.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("mrtsnap: {}: damaged record 0 at byte", plain.display())),
+        "{err}"
+    );
+    assert!(err.contains("mrtsnap: warning: replay: the state of peer "), "{err}");
+    assert!(err.contains(" is uncertain from 2010-02-27T16:00:"), "{err}");
+}

@@ -2,7 +2,9 @@
 //! instants: [`Archive`].
 //!
 //! The inputs are placed before anything is read: each collector's apart
-//! (from the path, else a RIB's peer table: [`crate::layout`]), in time
+//! (from the path, else a RIB's peer table: [`crate::layout`]; inputs that
+//! tell neither join the one collector the others name, when there is
+//! only one, and form a group of their own otherwise), in time
 //! order (the time in the name, else the first record's), a RIB before an
 //! updates file of the same time. Each collector has its own [`Replay`];
 //! [`Archive::state_at`] brings every one to the instant (in parallel, one
@@ -238,10 +240,13 @@ type Opener = Box<dyn Fn(&Path) -> Result<Source> + Send + Sync>;
 /// ```
 /// use mrtsnap::replay::Archive;
 ///
+/// // Any order: placed by their first records' times (their names say none).
 /// let mut archive = Archive::new(["corpus/updates.synth.small.mrt.gz", "corpus/rib.synth.small.mrt.bz2"])?;
-/// let snap = archive.state_at(1_577_836_800 + 3600)?;
+/// let at_dump = archive.state_at(1_700_000_000)?;
+/// let after = archive.state_at(1_700_000_900)?;
 /// assert_eq!(archive.collectors().len(), 1);
-/// assert!(!snap.is_empty());
+/// assert_eq!((at_dump.len(), after.len()), (3876, 6050));
+/// assert!(archive.gaps().is_empty());
 /// # Ok::<(), mrtsnap::replay::InputError>(())
 /// ```
 pub struct Archive {
@@ -288,6 +293,13 @@ impl Archive {
                 kind,
                 time,
             });
+        }
+        // Inputs that tell no collector join the one collector the others
+        // name, if there is only one.
+        if by_collector.len() == 2 {
+            if let Some(unnamed) = by_collector.remove("") {
+                by_collector.values_mut().for_each(|v| v.extend(unnamed.iter().cloned()));
+            }
         }
         let collectors = by_collector
             .into_iter()

@@ -71,7 +71,22 @@
 //!   needs. RIB entries of multicast tables are left out (counted as the
 //!   warning `rib-multicast-skipped`), as in a RIB snapshot.
 //! * The replay does not tell collectors apart: one [`Replay`] is fed the
-//!   inputs of one collector, in time order.
+//!   inputs of one collector, in time order. [`Archive`] places inputs of
+//!   several collectors, in any order, and gives each its own replay.
+//! * MP_REACH/MP_UNREACH routes of SAFI 2 (multicast) are left out
+//!   (warning `update-multicast-skipped`), as multicast RIB tables are.
+//! * A damaged record (one that does not frame or decode, or whose routes
+//!   are cut) is skipped and reported ([`ReplayReport::damaged`]): the state
+//!   of its peer (of every peer when the record does not tell, as in a
+//!   RIB dump or a framing error) is uncertain from its time
+//!   ([`Replay::uncertain`]) until a RIB dump listing the peer re-bases it.
+//!   Damage in a RIB dump takes effect after its base.
+//! * Updates inside a RIB dump's file are applied as they come, before the
+//!   dump's base at its end, which keeps them by the 60 s rule.
+//! * Records after the instant of [`Replay::feed`] are held back, then
+//!   applied by [`Replay::advance`] or the next input fed, in file order;
+//!   states at increasing instants equal those of replays from the start
+//!   to each, except where a file's clock steps back across an instant.
 //!
 //! # Memory
 //!
@@ -725,7 +740,10 @@ impl Replay {
     }
 
     fn op(&mut self, op: Op, source: u32, rib: &mut Option<PendingRib>, first: &mut Option<u32>, until: u32, hold: bool) {
-        if hold && op.time().is_some_and(|t| t > until || !self.held.is_empty()) {
+        // Held back: what comes after the instant, and the updates and
+        // state changes after one held (file order); damage by its time.
+        let damage = matches!(op, Op::Damage { .. });
+        if hold && op.time().is_some_and(|t| t > until || (!damage && !self.held.is_empty())) {
             self.held.push((source, op));
             return;
         }
