@@ -681,7 +681,8 @@ fn changes_are_streamed_with_their_cause() {
     assert_eq!(r.drain_changes().count(), 0, "the first base is the initial state");
     r.apply(&updates).unwrap();
     r.apply(&rebase).unwrap();
-    let got: Vec<(u32, u8, String, Option<String>, Option<String>, mrtsnap::replay::Cause)> = r
+    type Row = (u32, u8, String, Option<String>, Option<String>, mrtsnap::replay::Cause);
+    let got: Vec<Row> = r
         .drain_changes()
         .map(|c| {
             let IpAddr::V4(a) = c.peer_addr else { panic!("IPv4 peers") };
