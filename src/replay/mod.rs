@@ -95,10 +95,12 @@
 //! (prefix id, path id, origin id) sorted by key (12 bytes a route), and the
 //! routes and withdrawal markers updates set since, in a hash table over it
 //! (8-byte key, 8 bytes of origin and time). A snapshot merges the peers'
-//! sorted routes (a heap over the peers), so it needs no table of all
-//! routes. Measured on a quarter-size rrc00-like RIB (13.2M entries, 70
-//! peers): a hash table per peer peaked at 1,049 MB in 21.4 s; this layout
-//! at 469 MB in 3.2 s (the RIB's plain snapshot: 111 MB, 1.0 s).
+//! sorted routes (a heap over the peers) and hands the rows to the
+//! snapshot one prefix at a time, so it needs no table of all routes.
+//! Measured on a quarter-size rrc00-like RIB (13.2M entries, 70 peers): a
+//! hash table per peer peaked at 1,049 MB in 21.4 s; sorted vectors at
+//! 469 MB in 3.2 s (the RIB's plain snapshot: 111 MB, 1.0 s). On the full
+//! size (52M entries): 1,086 MB peak, also when a second RIB re-bases it.
 //!
 //! # Example
 //!
@@ -224,32 +226,71 @@ struct Entry {
     time: u32,
 }
 
-/// A route of a base: prefix id, path id, origin id. 12 bytes, in a
-/// vector sorted by key.
-type BaseRoute = [u32; 3];
-
-fn base_key(r: &BaseRoute) -> u64 {
-    u64::from(r[0]) << 32 | u64::from(r[1])
+/// The routes a RIB set for one peer, sorted by key: those without a path
+/// id as (prefix id, origin id), 8 bytes each, the ADD-PATH ones apart as
+/// (prefix id, path id, origin id). Measured on a full-size rrc00-like
+/// RIB (52M entries, 70 peers) replayed to an instant and written as
+/// pairs: 12 bytes a route peaked at 1,289 MB, 8 at 1,086 MB; re-based by
+/// the same RIB again, 1,086 MB.
+#[derive(Debug, Default)]
+struct Base {
+    routes: Vec<[u32; 2]>,
+    paths: Vec<[u32; 3]>,
 }
 
-fn base_get(base: &[BaseRoute], k: u64) -> Option<u32> {
-    let i = base.binary_search_by_key(&k, base_key).ok()?;
-    Some(base[i][2])
+impl Base {
+    /// From the routes a RIB listed, in its order: of two with one key,
+    /// the later one stays (as the last message about a route does).
+    fn new(mut routes: Vec<[u32; 2]>, mut paths: Vec<[u32; 3]>) -> Base {
+        fn last_of_each<T: Copy, K: PartialEq>(v: &mut Vec<T>, key: impl Fn(&T) -> K) {
+            let n = v.len();
+            let mut w = 0;
+            for i in 0..n {
+                if i + 1 < n && key(&v[i]) == key(&v[i + 1]) {
+                    continue;
+                }
+                v[w] = v[i];
+                w += 1;
+            }
+            v.truncate(w);
+        }
+        routes.sort_by_key(|r| r[0]);
+        last_of_each(&mut routes, |r| r[0]);
+        paths.sort_by_key(|r| (r[0], r[1]));
+        last_of_each(&mut paths, |r| (r[0], r[1]));
+        Base { routes, paths }
+    }
+
+    fn get(&self, k: u64) -> Option<u32> {
+        let (prefix, path) = ((k >> 32) as u32, k as u32);
+        if path == 0 {
+            let i = self.routes.binary_search_by_key(&prefix, |r| r[0]).ok()?;
+            Some(self.routes[i][1])
+        } else {
+            let i = self.paths.binary_search_by_key(&(prefix, path), |r| (r[0], r[1])).ok()?;
+            Some(self.paths[i][2])
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.routes.is_empty() && self.paths.is_empty()
+    }
 }
 
 /// The routes of one peer a RIB being read lists, in chunks of fixed size:
-/// memory grows by the chunk, not by doubling a vector (measured: a
-/// quarter-size rrc00-like RIB's replay peaked at 503 MB with vectors).
+/// memory grows by the chunk, not by doubling a vector, and each chunk is
+/// its own mapping, returned when freed (measured: a quarter-size
+/// rrc00-like RIB's replay peaked at 503 MB with vectors, 469 MB so).
 #[derive(Default)]
-struct Chunks {
-    full: Vec<Vec<BaseRoute>>,
-    last: Vec<BaseRoute>,
+struct Chunks<T> {
+    full: Vec<Vec<T>>,
+    last: Vec<T>,
 }
 
-impl Chunks {
-    const SIZE: usize = 1 << 14;
+impl<T: Copy> Chunks<T> {
+    const SIZE: usize = 1 << 16;
 
-    fn push(&mut self, r: BaseRoute) {
+    fn push(&mut self, r: T) {
         if self.last.len() == Self::SIZE {
             self.full.push(std::mem::take(&mut self.last));
         }
@@ -260,7 +301,7 @@ impl Chunks {
     }
 
     /// One vector of every route, freeing the chunks as they are copied.
-    fn take(&mut self) -> Vec<BaseRoute> {
+    fn take(&mut self) -> Vec<T> {
         let n = self.full.len() * Self::SIZE + self.last.len();
         let mut v = Vec::with_capacity(n);
         for c in self.full.drain(..) {
@@ -272,29 +313,21 @@ impl Chunks {
     }
 }
 
-/// Sort a RIB's routes of one peer by key; of two with one key, the later
-/// one stays (as the last message about a route does).
-fn sort_base(mut v: Vec<BaseRoute>) -> Vec<BaseRoute> {
-    v.sort_by_key(base_key);
-    let n = v.len();
-    let mut w = 0;
-    for i in 0..n {
-        if i + 1 < n && base_key(&v[i]) == base_key(&v[i + 1]) {
-            continue;
-        }
-        v[w] = v[i];
-        w += 1;
-    }
-    v.truncate(w);
-    v
+/// The routes of one peer a RIB being read lists.
+#[derive(Default)]
+struct PendingPeer {
+    routes: Chunks<[u32; 2]>,
+    paths: Vec<[u32; 3]>,
 }
 
 /// The live routes of a peer in key order: its base with the updates over
 /// it merged in, withdrawal markers left out.
 struct Live<'a> {
-    base: &'a [BaseRoute],
+    routes: &'a [[u32; 2]],
+    paths: &'a [[u32; 3]],
     over: Vec<(u64, u32)>,
-    bi: usize,
+    ri: usize,
+    pi: usize,
     oi: usize,
 }
 
@@ -303,32 +336,37 @@ impl Iterator for Live<'_> {
 
     fn next(&mut self) -> Option<(u64, u32)> {
         loop {
-            let b = self.base.get(self.bi).map(|r| (base_key(r), r[2]));
+            let r = self.routes.get(self.ri).map(|r| (u64::from(r[0]) << 32, r[1]));
+            let q = self.paths.get(self.pi).map(|r| (u64::from(r[0]) << 32 | u64::from(r[1]), r[2]));
+            // The base's next route (its two vectors never share a key),
+            // and whether it is an ADD-PATH one.
+            let b = match (r, q) {
+                (Some(r), Some(q)) if q.0 < r.0 => Some((q, true)),
+                (Some(r), _) => Some((r, false)),
+                (None, q) => q.map(|q| (q, true)),
+            };
             let o = self.over.get(self.oi).copied();
-            let (k, origin) = match (b, o) {
+            let (b, from_base) = match (b, o) {
                 (None, None) => return None,
-                (Some(b), None) => {
-                    self.bi += 1;
-                    b
-                }
+                (Some((b, path)), None) => (b, Some(path)),
                 (None, Some(o)) => {
                     self.oi += 1;
-                    o
+                    (o, None)
                 }
-                (Some(b), Some(o)) => {
-                    if b.0 < o.0 {
-                        self.bi += 1;
-                        b
-                    } else {
-                        // An update over the base's route replaces it.
-                        self.bi += usize::from(b.0 == o.0);
-                        self.oi += 1;
-                        o
-                    }
+                (Some((b, path)), Some(o)) if b.0 < o.0 => (b, Some(path)),
+                (Some((b, path)), Some(o)) => {
+                    // An update over the base's route replaces it.
+                    self.oi += 1;
+                    (o, (b.0 == o.0).then_some(path))
                 }
             };
-            if origin != WITHDRAWN {
-                return Some((k, origin));
+            match from_base {
+                Some(true) => self.pi += 1,
+                Some(false) => self.ri += 1,
+                None => {}
+            }
+            if b.1 != WITHDRAWN {
+                return Some(b);
             }
         }
     }
@@ -351,8 +389,8 @@ struct PeerState {
     reset: Option<u32>,
     /// Since when a damaged record may have left its state wrong.
     uncertain: Option<u32>,
-    /// The routes of the latest base, sorted by key.
-    base: Vec<BaseRoute>,
+    /// The routes of the latest base.
+    base: Base,
     /// Routes and withdrawal markers updates set since, over `base`.
     over: HashMap<u64, Entry, Fast>,
 }
@@ -362,15 +400,17 @@ impl PeerState {
         let mut over: Vec<(u64, u32)> = self.over.iter().map(|(k, e)| (*k, e.origin)).collect();
         over.sort_unstable();
         Live {
-            base: &self.base,
+            routes: &self.base.routes,
+            paths: &self.base.paths,
             over,
-            bi: 0,
+            ri: 0,
+            pi: 0,
             oi: 0,
         }
     }
 
     fn clear(&mut self) {
-        self.base = Vec::new();
+        self.base = Base::default();
         self.over = HashMap::default();
     }
 }
@@ -590,7 +630,7 @@ struct TableOp {
 struct PendingRib {
     start: u32,
     listed: HashSet<u32, Fast>,
-    routes: Vec<Chunks>,
+    routes: Vec<PendingPeer>,
     entries: u64,
     /// The last prefix interned, and its id: a RIB record's entries share
     /// one prefix.
@@ -841,7 +881,7 @@ impl Replay {
                 up: true,
                 reset: None,
                 uncertain: None,
-                base: Vec::new(),
+                base: Base::default(),
                 over: HashMap::default(),
             });
         }
@@ -921,9 +961,13 @@ impl Replay {
                 };
                 pending.listed.insert(p);
                 if pending.routes.len() <= p as usize {
-                    pending.routes.resize_with(p as usize + 1, Chunks::default);
+                    pending.routes.resize_with(p as usize + 1, PendingPeer::default);
                 }
-                pending.routes[p as usize].push([id, path_id.unwrap_or(0), o]);
+                let peer = &mut pending.routes[p as usize];
+                match path_id.filter(|&id| id != 0) {
+                    None => peer.routes.push([id, o]),
+                    Some(path) => peer.paths.push([id, path, o]),
+                }
                 pending.entries += 1;
             }
             Op::Update {
@@ -956,7 +1000,7 @@ impl Replay {
                 let entry = Entry { origin: o, time };
                 let old = match st.over.insert(k, entry) {
                     Some(e) => e.origin,
-                    None => base_get(&st.base, k).unwrap_or(WITHDRAWN),
+                    None => st.base.get(k).unwrap_or(WITHDRAWN),
                 };
                 if o == WITHDRAWN && old == WITHDRAWN {
                     self.report.withdrawn_nothing += 1;
@@ -1053,7 +1097,10 @@ impl Replay {
                 }
                 continue;
             }
-            let rib_routes = sort_base(rib.routes.get_mut(p as usize).map(Chunks::take).unwrap_or_default());
+            let rib_routes = match rib.routes.get_mut(p as usize) {
+                Some(peer) => Base::new(peer.routes.take(), std::mem::take(&mut peer.paths)),
+                None => Base::default(),
+            };
             let before: Vec<(u64, u32)> = if info.rebase || record { st.live().collect() } else { Vec::new() };
             if info.rebase {
                 let mut d = PeerDiff {
@@ -1063,7 +1110,14 @@ impl Replay {
                     only_rib: 0,
                     other_origin: 0,
                 };
-                let rib_live = rib_routes.iter().map(|r| (base_key(r), r[2]));
+                let rib_live = Live {
+                    routes: &rib_routes.routes,
+                    paths: &rib_routes.paths,
+                    over: Vec::new(),
+                    ri: 0,
+                    pi: 0,
+                    oi: 0,
+                };
                 for (_, old, new) in differences(before.iter().copied(), rib_live) {
                     match (old, new) {
                         (WITHDRAWN, _) => d.only_rib += 1,
@@ -1080,7 +1134,7 @@ impl Replay {
             info.kept_newer += st.over.len() as u64;
             if st.reset.is_some_and(|r| r >= window) {
                 info.kept_down.push((st.addr, st.asn));
-                st.base = Vec::new();
+                st.base = Base::default();
             } else {
                 st.reset = None;
                 if !rib_routes.is_empty() {
@@ -1161,36 +1215,40 @@ impl Replay {
                 heads.push(Reverse((k, p as u32, o)));
             }
         }
+        // The rows of one prefix at a time, handed to the builder as they
+        // come: no list of every row's peers beside the snapshot's own.
         let mut group: Vec<(u32, u32)> = Vec::new();
-        let mut rows: Vec<(Prefix, Origin, Vec<u32>)> = Vec::new();
-        let mut emit = |prefix: u32, group: &mut Vec<(u32, u32)>| {
-            // ADD-PATH: several paths of one peer with one origin count once.
-            group.sort_unstable();
-            group.dedup();
-            for run in group.chunk_by(|a, b| a.0 == b.0) {
-                rows.push((
-                    self.prefixes.values[prefix as usize],
-                    self.origins.values[run[0].0 as usize].clone(),
-                    run.iter().map(|r| r.1).collect(),
-                ));
+        let mut ready: std::collections::VecDeque<(Prefix, Origin, Vec<u32>)> = Default::default();
+        let mut current: Option<u32> = None;
+        let rows = std::iter::from_fn(move || loop {
+            if let Some(row) = ready.pop_front() {
+                return Some(row);
             }
-            group.clear();
-        };
-        let mut current = None;
-        while let Some(Reverse((k, p, o))) = heads.pop() {
+            let next = heads.pop();
+            let prefix = next.map(|Reverse((k, _, _))| (k >> 32) as u32);
+            if let Some(c) = current.filter(|&c| prefix != Some(c)) {
+                // ADD-PATH: several paths of one peer with one origin count once.
+                group.sort_unstable();
+                group.dedup();
+                for run in group.chunk_by(|a, b| a.0 == b.0) {
+                    ready.push_back((
+                        self.prefixes.values[c as usize],
+                        self.origins.values[run[0].0 as usize].clone(),
+                        run.iter().map(|r| r.1).collect(),
+                    ));
+                }
+                group.clear();
+            }
+            let Some(Reverse((_, p, o))) = next else {
+                current = None;
+                return ready.pop_front();
+            };
             if let Some((k, o)) = lives[p as usize].next() {
                 heads.push(Reverse((k, p, o)));
             }
-            let prefix = (k >> 32) as u32;
-            if current.is_some_and(|c| c != prefix) {
-                emit(current.unwrap_or_default(), &mut group);
-            }
-            current = Some(prefix);
+            current = prefix;
             group.push((o, p));
-        }
-        if let Some(c) = current {
-            emit(c, &mut group);
-        }
+        });
         Snapshot::from_parts(self.sources.clone(), peers, rule, rows)
     }
 }

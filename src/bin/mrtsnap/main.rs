@@ -12,6 +12,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 mod batch_cmd;
+mod memory;
 mod output;
 mod signals;
 mod snapshot_cmd;
@@ -461,6 +462,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    memory::fix_mmap_threshold();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
