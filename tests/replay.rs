@@ -736,3 +736,27 @@ fn damaged_records_leave_their_peers_uncertain_until_a_rib_lists_them() {
         .unwrap();
     assert_eq!(r.uncertain(), []);
 }
+
+#[test]
+fn updates_given_before_the_first_base_are_undone_before_its_window_for_every_peer() {
+    let updates = src(
+        "updates",
+        &[
+            state(T0 - 100, 2, 6, 1),
+            announce(T0 - 61, 1, &[3], 300),
+            // Peer 3 is not in the RIB's table: its early route goes too,
+            // its route inside the window stays.
+            announce(T0 - 61, 3, &[5], 500),
+            announce(T0 - 30, 3, &[6], 600),
+        ],
+    );
+    let base = src(
+        "rib",
+        &[pit(T0, &[1, 2]), rib(T0, 1, &[(0, 100), (1, 100)]), rib(T0, 2, &[(1, 200)])],
+    );
+    let (r, snap) = replayed(&[updates, base]);
+    assert_eq!(pairs(&snap), [row(1, 100, 2), row(2, 200, 1), row(6, 600, 1)]);
+    let rep = r.report();
+    assert_eq!((rep.before_base, rep.announcements, rep.sessions_down), (2, 3, 1));
+    assert!(rep.bases[0].missing_peers.is_empty() && rep.bases[0].kept_down.is_empty());
+}

@@ -52,6 +52,10 @@
 //!
 //! * The 60 s rule holds for the latest base: after a re-base, updates
 //!   timestamped before that dump's start minus 60 s are not applied either.
+//!   Updates fed before the first base (an updates file placed before the
+//!   RIB) are applied as they come; at the base, what they set before its
+//!   window is undone, for every peer, listed or not, and so are session
+//!   drops before it.
 //! * A session drop (Established to another state) is a withdrawal of every
 //!   route of the peer at its time: at a re-base, a drop timestamped at or
 //!   after the dump's start minus 60 s protects the peer from the dump's
@@ -471,7 +475,9 @@ pub struct ReplayReport {
     /// BGP4MP `*_LOCAL` records ignored.
     pub local_ignored: u64,
     /// Updates and state changes timestamped before the base's dump start
-    /// minus 60 s, not applied.
+    /// minus 60 s, not applied; and, at the first base, the routes and
+    /// withdrawal markers that updates applied before it (inputs given
+    /// before the RIB) had set before its window, undone.
     pub before_base: u64,
     /// Updates, state changes and RIB entries after the instant asked for
     /// ([`Replay::apply_until`]), not applied.
@@ -1092,7 +1098,17 @@ impl Replay {
         for (p, st) in self.peers.iter_mut().enumerate() {
             let p = p as u32;
             if !rib.listed.contains(&p) {
-                if st.live().next().is_some() {
+                if !info.rebase {
+                    // The first base: what updates before its window set
+                    // is not applied, for the peers it lists or not.
+                    let before = st.over.len();
+                    st.over.retain(|_, e| e.time >= window);
+                    self.report.before_base += (before - st.over.len()) as u64;
+                    if st.reset.is_some_and(|r| r < window) {
+                        st.reset = None;
+                        st.up = true;
+                    }
+                } else if st.live().next().is_some() {
                     info.missing_peers.push((st.addr, st.asn));
                 }
                 continue;
@@ -1130,7 +1146,11 @@ impl Replay {
                 }
             }
             st.uncertain = None;
+            let before_window = st.over.len();
             st.over.retain(|_, e| e.time >= window);
+            if !info.rebase {
+                self.report.before_base += (before_window - st.over.len()) as u64;
+            }
             info.kept_newer += st.over.len() as u64;
             if st.reset.is_some_and(|r| r >= window) {
                 info.kept_down.push((st.addr, st.asn));
