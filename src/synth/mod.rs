@@ -39,6 +39,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+pub mod archive;
 mod prefix;
 mod rib;
 mod rng;
