@@ -11,6 +11,10 @@
 //!   OPEN, STATE_CHANGE records, 2-byte and 4-byte AS sessions).
 //! * [`write_to`] / [`write_compressed`]: the same through gzip, bzip2, zstd
 //!   or xz ([`Compression`]).
+//! * [`archive::write_archive`]: a collector's archive over hours or days
+//!   (RIB dumps and updates files in RouteViews or RIS names and folders)
+//!   with the true pairs at chosen instants, for checking
+//!   [`crate::replay`] against a model of its own.
 //!
 //! Output is a pure function of the options: the generators use their own
 //! PRNGs (SplitMix64 and xoshiro256**) and only integer and basic IEEE-754
@@ -18,7 +22,9 @@
 //! thread count, so a given seed yields the same bytes everywhere, forever
 //! (compressed output additionally depends on the compression library).
 //!
-//! The module is self-contained: it depends on nothing else in the crate.
+//! The module writes with the crate's codes, formats and names, never with
+//! its decoders or its replay: what it writes is checked by them, not made
+//! by them.
 //!
 //! How close the generated tables come to real RIBs (AS path length,
 //! communities per route and prefix-length histograms against the corpus's
@@ -39,6 +45,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+pub mod archive;
 mod prefix;
 mod rib;
 mod rng;

@@ -367,20 +367,6 @@ impl<'a> Gen<'a> {
         hdr
     }
 
-    /// Starts a BGP message (marker, length placeholder, type).
-    fn msg_start(&mut self, typ: u8) -> usize {
-        let pos = self.buf.len();
-        self.buf.extend_from_slice(&[0xFF; 16]);
-        put_u16(&mut self.buf, 0);
-        self.buf.push(typ);
-        pos
-    }
-
-    fn msg_finish(&mut self, pos: usize) {
-        let len = self.buf.len() - pos;
-        patch_u16(&mut self.buf, pos + 16, len as u16);
-    }
-
     fn state_change(&mut self, t: u64, pi: usize, old: u16, new: u16) {
         let hdr = self.bgp4mp_start(t, pi, mrt::subtype::STATE_CHANGE_AS4, mrt::subtype::STATE_CHANGE);
         put_u16(&mut self.buf, old);
@@ -392,41 +378,28 @@ impl<'a> Gen<'a> {
 
     fn keepalive(&mut self, t: u64, pi: usize) {
         let hdr = self.bgp4mp_start(t, pi, mrt::subtype::MESSAGE_AS4, mrt::subtype::MESSAGE);
-        let m = self.msg_start(bgp::message::KEEPALIVE);
-        self.msg_finish(m);
+        let m = msg_start(&mut self.buf, bgp::message::KEEPALIVE);
+        msg_finish(&mut self.buf, m);
         finish_mrt(&mut self.buf, hdr);
         self.summary.keepalives += 1;
     }
 
     fn open(&mut self, t: u64, pi: usize) {
         let hdr = self.bgp4mp_start(t, pi, mrt::subtype::MESSAGE_AS4, mrt::subtype::MESSAGE);
-        let m = self.msg_start(bgp::message::OPEN);
         let p = &self.peers[pi];
         let (asn, as2, bgp_id) = (p.asn, p.as2, p.bgp_id);
-        self.buf.push(4);
-        put_u16(&mut self.buf, if asn > 0xFFFF { as_path::AS_TRANS as u16 } else { asn as u16 });
-        put_u16(&mut self.buf, if self.rng.below(2) == 0 { 180 } else { 90 });
-        put_u32(&mut self.buf, bgp_id);
-        let mut caps: Vec<u8> = vec![1, 4, 0, 1, 0, 1, 1, 4, 0, 2, 0, 1, 2, 0];
-        if !as2 {
-            caps.extend_from_slice(&[65, 4]);
-            caps.extend_from_slice(&asn.to_be_bytes());
-        }
-        self.buf.push((caps.len() + 2) as u8);
-        self.buf.push(2);
-        self.buf.push(caps.len() as u8);
-        self.buf.extend_from_slice(&caps);
-        self.msg_finish(m);
+        let hold = if self.rng.below(2) == 0 { 180 } else { 90 };
+        put_open(&mut self.buf, asn, hold, bgp_id, !as2, false);
         finish_mrt(&mut self.buf, hdr);
         self.summary.opens += 1;
     }
 
     fn end_of_rib(&mut self, t: u64, pi: usize) {
         let hdr = self.bgp4mp_start(t, pi, mrt::subtype::MESSAGE_AS4, mrt::subtype::MESSAGE);
-        let m = self.msg_start(bgp::message::UPDATE);
+        let m = msg_start(&mut self.buf, bgp::message::UPDATE);
         put_u16(&mut self.buf, 0);
         put_u16(&mut self.buf, 0);
-        self.msg_finish(m);
+        msg_finish(&mut self.buf, m);
         finish_mrt(&mut self.buf, hdr);
         self.summary.updates += 1;
     }
@@ -483,7 +456,7 @@ impl<'a> Gen<'a> {
         }
 
         let hdr = self.bgp4mp_start(t, pi, mrt::subtype::MESSAGE_AS4, mrt::subtype::MESSAGE);
-        let m = self.msg_start(bgp::message::UPDATE);
+        let m = msg_start(&mut self.buf, bgp::message::UPDATE);
         let p = self.peers[pi].clone();
         // Withdrawn routes (IPv4 only).
         if v6 {
@@ -562,7 +535,7 @@ impl<'a> Gen<'a> {
         if !v6 {
             self.buf.extend_from_slice(&self.scratch);
         }
-        self.msg_finish(m);
+        msg_finish(&mut self.buf, m);
         finish_mrt(&mut self.buf, hdr);
         self.summary.updates += 1;
         self.summary.announced += n_ann as u64;

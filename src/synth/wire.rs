@@ -309,3 +309,44 @@ pub(crate) fn attr_mp_unreach(buf: &mut Vec<u8>, afi: u16, safi: u8, withdrawn: 
     buf.push(safi);
     buf.extend_from_slice(withdrawn);
 }
+
+/// Appends a BGP message header (marker, length to fill in, type); returns
+/// where the message starts, for [`msg_finish`].
+pub(crate) fn msg_start(buf: &mut Vec<u8>, typ: u8) -> usize {
+    let pos = buf.len();
+    buf.extend_from_slice(&[0xFF; 16]);
+    put_u16(buf, 0);
+    buf.push(typ);
+    pos
+}
+
+/// Fills in the length of the BGP message that starts at `pos`.
+pub(crate) fn msg_finish(buf: &mut [u8], pos: usize) {
+    let len = buf.len() - pos;
+    patch_u16(buf, pos + 16, len as u16);
+}
+
+/// Appends a BGP OPEN (version 4, AS_TRANS for a 4-byte AS) with the
+/// multiprotocol IPv4 and IPv6 unicast and route refresh capabilities, the
+/// 4-byte AS one with `as4`, and ADD-PATH (send, both families) with
+/// `add_path`.
+pub(crate) fn put_open(buf: &mut Vec<u8>, asn: u32, hold: u16, bgp_id: u32, as4: bool, add_path: bool) {
+    let m = msg_start(buf, crate::bgp::message::OPEN);
+    buf.push(4);
+    put_u16(buf, if asn > 0xFFFF { AS_TRANS as u16 } else { asn as u16 });
+    put_u16(buf, hold);
+    put_u32(buf, bgp_id);
+    let mut caps: Vec<u8> = vec![1, 4, 0, 1, 0, 1, 1, 4, 0, 2, 0, 1, 2, 0];
+    if as4 {
+        caps.extend_from_slice(&[65, 4]);
+        caps.extend_from_slice(&asn.to_be_bytes());
+    }
+    if add_path {
+        caps.extend_from_slice(&[69, 8, 0, 1, 1, 2, 0, 2, 1, 2]);
+    }
+    buf.push((caps.len() + 2) as u8);
+    buf.push(2);
+    buf.push(caps.len() as u8);
+    buf.extend_from_slice(&caps);
+    msg_finish(buf, m);
+}

@@ -125,6 +125,23 @@ enum Preset {
     Rrc00,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum ArchivePreset {
+    /// 7 peers (2 joining later), 3800 prefixes, 3 hours, 2 RIBs (tests).
+    Small,
+    /// One rrc00 day of December 2014: 50 peers, 1.23M prefixes, 3 bviews,
+    /// 288 updates files.
+    Rrc00Day,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ArchiveLayoutArg {
+    /// RIPE RIS: rrcNN/YYYY.MM/bview.*.gz, updates.*.gz.
+    Ris,
+    /// RouteViews: [COLLECTOR/]bgpdata/YYYY.MM/{RIBS,UPDATES}/*.bz2.
+    Routeviews,
+}
+
 #[derive(Subcommand)]
 enum SynthCmd {
     /// A TABLE_DUMP_V2 RIB.
@@ -147,6 +164,37 @@ enum SynthCmd {
         /// Also write the true prefix-origin pairs (`PREFIX/LEN<TAB>ORIGIN<TAB>PEERS`).
         #[arg(long)]
         truth: Option<std::path::PathBuf>,
+    },
+    /// A collector's archive: RIB dumps and updates files in the names and
+    /// folders of RouteViews or RIS, and the true prefix-origin pairs at
+    /// every --truth-every in DIR/truth (named as `snapshot --every` names
+    /// its outputs).
+    Archive {
+        /// Size and shape.
+        #[arg(long, value_enum, default_value = "small")]
+        preset: ArchivePreset,
+        /// Names, folders, compression and intervals.
+        #[arg(long, value_enum, default_value = "ris")]
+        layout: ArchiveLayoutArg,
+        /// The collector (default route-views2 or rrc00).
+        #[arg(long)]
+        collector: Option<String>,
+        /// Random seed (default: the preset's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The first RIB's dump start (RFC 3339, a date, or Unix seconds;
+        /// default 2014-12-01).
+        #[arg(long)]
+        start: Option<String>,
+        /// Hours covered by updates files (default: the preset's).
+        #[arg(long)]
+        hours: Option<u32>,
+        /// The truth every DURATION (`30m`, `4h`; default: the preset's).
+        #[arg(long)]
+        truth_every: Option<String>,
+        /// Output folder.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
     },
     /// A BGP4MP updates file.
     Updates {
@@ -199,6 +247,16 @@ fn synth(what: SynthCmd) -> anyhow::Result<ExitCode> {
                 mrtsnap::synth::write_truth(&summary.truth, f)?;
             }
         }
+        SynthCmd::Archive {
+            preset,
+            layout,
+            collector,
+            seed,
+            start,
+            hours,
+            truth_every,
+            output,
+        } => synth_archive(preset, layout, collector, seed, start, hours, truth_every, &output)?,
         SynthCmd::Updates {
             output,
             messages,
@@ -221,6 +279,65 @@ fn synth(what: SynthCmd) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `mrtsnap synth archive`.
+#[allow(clippy::too_many_arguments)]
+fn synth_archive(
+    preset: ArchivePreset,
+    layout: ArchiveLayoutArg,
+    collector: Option<String>,
+    seed: Option<u64>,
+    start: Option<String>,
+    hours: Option<u32>,
+    truth_every: Option<String>,
+    output: &std::path::Path,
+) -> anyhow::Result<()> {
+    use mrtsnap::synth::archive::{write_archive, ArchiveLayout, ArchiveOptions};
+    let layout = match layout {
+        ArchiveLayoutArg::Ris => ArchiveLayout::Ris,
+        ArchiveLayoutArg::Routeviews => ArchiveLayout::RouteViews,
+    };
+    let mut opts = match preset {
+        ArchivePreset::Small => ArchiveOptions::small(layout),
+        ArchivePreset::Rrc00Day => ArchiveOptions::rrc00_day(layout),
+    };
+    if let Some(c) = collector {
+        opts.collector = c;
+    }
+    if let Some(s) = seed {
+        opts.seed = s;
+    }
+    if let Some(t) = start {
+        let t = mrtsnap::fmt::parse_time(&t, false).map_err(|e| anyhow::anyhow!("--start: {e}"))?;
+        opts.start = u32::try_from(t).map_err(|_| anyhow::anyhow!("--start: outside the range of MRT timestamps"))?;
+    }
+    if let Some(h) = hours {
+        opts.duration = h.checked_mul(3600).ok_or_else(|| anyhow::anyhow!("--hours: too many"))?;
+    }
+    if let Some(d) = truth_every {
+        let d = mrtsnap::fmt::parse_duration(&d).map_err(|e| anyhow::anyhow!("--truth-every: {e}"))?;
+        opts.truth_every = u32::try_from(d).map_err(|_| anyhow::anyhow!("--truth-every: too long"))?;
+    }
+    let clock = std::time::Instant::now();
+    let s = write_archive(&opts, output)?;
+    let sum =
+        |f: &[mrtsnap::synth::archive::ArchiveFile]| (f.iter().map(|f| f.records).sum::<u64>(), f.iter().map(|f| f.bytes).sum::<u64>());
+    let ((rr, rb), (ur, ub)) = (sum(&s.ribs), sum(&s.updates));
+    let c = &s.counts;
+    eprintln!(
+        "mrtsnap: wrote {} in {:.1} s: {} RIBs ({rr} records, {rb} bytes uncompressed), {} updates files ({ur} records, {ub} bytes uncompressed), {} truth files",
+        output.display(),
+        clock.elapsed().as_secs_f64(),
+        s.ribs.len(),
+        s.updates.len(),
+        s.truths.len(),
+    );
+    eprintln!(
+        "mrtsnap: {} announced, {} withdrawn ({} of nothing), {} flaps, {} resets, {} joins, {} table transfers ({} routes), {} ADD-PATH announcements",
+        c.announced, c.withdrawn, c.withdrawn_nothing, c.flaps, c.resets, c.joins, c.transfers, c.transfer_routes, c.add_path_announced
+    );
+    Ok(())
 }
 
 /// Open an input. Regular files are mapped (unless `--no-mmap`); other
