@@ -25,7 +25,7 @@
 //! `R`. From the first input on, every second up to the instant that no
 //! input covers is in a gap.
 
-use super::{Applied, Replay};
+use super::{Applied, Decoded, Replay};
 use crate::error::{Error, ErrorKind, Result};
 use crate::layout::{probe, recognise, Kind};
 use crate::snapshot::Snapshot;
@@ -127,6 +127,10 @@ impl Collector {
         self.replay.record_changes(self.record_changes);
         self.replay.advance(t);
         while let Some(input) = self.inputs.get(self.next).filter(|i| i.time <= t) {
+            if input.kind == Kind::Updates {
+                self.updates_until(t, open)?;
+                continue;
+            }
             let src = open(&input.path).map_err(|e| named(&input.path, e))?;
             let applied = self.replay.feed(&src, t).map_err(|e| named(&input.path, e))?;
             if applied.later {
@@ -136,6 +140,51 @@ impl Collector {
             self.next += 1;
         }
         self.at = Some(t);
+        Ok(())
+    }
+
+    /// Feed the run of updates files from `next` on up to `t`: a few
+    /// decoded side by side on the pool while the ones before are applied
+    /// (a 5-minute file is one batch: decoded alone it would keep one core
+    /// busy and the others idle).
+    fn updates_until(&mut self, t: u32, open: &(dyn Fn(&Path) -> Result<Source> + Sync)) -> Result<(), InputError> {
+        let end = self.next
+            + self.inputs[self.next..]
+                .iter()
+                .take_while(|i| i.kind == Kind::Updates && i.time <= t)
+                .count();
+        let ahead = 2 * rayon::current_num_threads();
+        let decode = |inputs: &[Input]| -> Vec<Result<Decoded, InputError>> {
+            inputs
+                .par_iter()
+                .map(|i| {
+                    let src = open(&i.path).map_err(|e| named(&i.path, e))?;
+                    Replay::decode(&src).map_err(|e| named(&i.path, e))
+                })
+                .collect()
+        };
+        let mut start = self.next;
+        let mut decoded = decode(&self.inputs[start..end.min(start + ahead)]);
+        while !decoded.is_empty() {
+            let next = (start + decoded.len()).min(end);
+            let upcoming = &self.inputs[next..end.min(next + ahead)];
+            let (replay, applied) = (&mut self.replay, &mut self.applied);
+            let inputs = &self.inputs;
+            let (done, following) = rayon::join(
+                || -> Result<(), InputError> {
+                    for (i, d) in (start..).zip(decoded) {
+                        let a = replay.feed_decoded(d?, t).map_err(|e| named(&inputs[i].path, e))?;
+                        applied[i] = Some(a);
+                    }
+                    Ok(())
+                },
+                || decode(upcoming),
+            );
+            done?;
+            self.next = next;
+            start = next;
+            decoded = following;
+        }
         Ok(())
     }
 

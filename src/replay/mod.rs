@@ -556,6 +556,31 @@ pub struct Change {
     pub cause: Cause,
 }
 
+/// One batch decoded: its operations, its decode report, its largest
+/// timestamp.
+type DecodedBatch = (Vec<Op>, Report, Option<u32>);
+
+/// An input decoded ahead of its turn ([`Replay::decode`]).
+#[derive(Debug)]
+pub struct Decoded {
+    name: String,
+    batches: Vec<DecodedBatch>,
+}
+
+/// The input being read.
+struct Reading {
+    /// Its index in `Replay::sources`.
+    index: u32,
+    rib: Option<PendingRib>,
+    first: Option<u32>,
+    last: Option<u32>,
+    /// Whether its first timestamp was seen.
+    decided: bool,
+    /// A RIB dump after the instant: left whole for later.
+    later: bool,
+    report: Report,
+}
+
 /// What [`Replay::feed`] or [`Replay::apply_until`] did with one input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -739,35 +764,90 @@ impl Replay {
     }
 
     fn read(&mut self, src: &Source, until: u32, hold: bool) -> Result<Applied> {
-        let mut rib: Option<PendingRib> = None;
-        let mut first: Option<u32> = None;
-        let mut last: Option<u32> = None;
-        let mut later = false;
-        let mut decode_report = Report::default();
-        // Peers first seen in this input name it as their source.
-        self.sources.push(SourceInfo {
-            file: src.name().to_string(),
-            ..SourceInfo::default()
-        });
-        let index = (self.sources.len() - 1) as u32;
+        let mut st = self.start_input(src.name());
         let window = 2 * rayon::current_num_threads();
-        let mut decided = false;
         map_ordered(src.batches(DEFAULT_BATCH_SIZE), window, decode, |r| {
-            let (ops, rep, max) = r?;
-            decode_report.merge(rep);
-            last = last.max(max);
-            for op in ops {
-                if let (Op::Time(t), false) = (&op, decided) {
-                    // A RIB dump that starts after the instant waits whole.
-                    decided = true;
-                    later = hold && *t > until;
-                }
-                if !(later && matches!(op, Op::Table(_) | Op::Rib { .. })) {
-                    self.op(op, index, &mut rib, &mut first, until, hold);
-                }
-            }
+            self.take_batch(&mut st, r?, until, hold);
             Ok(())
         })?;
+        self.finish_input(st, src.name(), hold)
+    }
+
+    /// Decode every record of `src` into the replay's operations, on the
+    /// pool, for [`Replay::feed_decoded`]: inputs decoded side by side
+    /// while others are applied. For updates files (a RIB's operations
+    /// take far more memory than the RIB).
+    ///
+    /// # Errors
+    /// As [`Replay::apply`].
+    pub fn decode(src: &Source) -> Result<Decoded> {
+        let mut batches = Vec::new();
+        let window = 2 * rayon::current_num_threads();
+        map_ordered(src.batches(DEFAULT_BATCH_SIZE), window, decode, |r| {
+            batches.push(r?);
+            Ok(())
+        })?;
+        Ok(Decoded {
+            name: src.name().to_string(),
+            batches,
+        })
+    }
+
+    /// [`Replay::feed`] of an input decoded by [`Replay::decode`].
+    ///
+    /// # Errors
+    /// When the input holds no MRT record at all.
+    pub fn feed_decoded(&mut self, input: Decoded, until: u32) -> Result<Applied> {
+        self.advance(until);
+        let mut st = self.start_input(&input.name);
+        for batch in input.batches {
+            self.take_batch(&mut st, batch, until, true);
+        }
+        self.finish_input(st, &input.name, true)
+    }
+
+    fn start_input(&mut self, name: &str) -> Reading {
+        // Peers first seen in this input name it as their source.
+        self.sources.push(SourceInfo {
+            file: name.to_string(),
+            ..SourceInfo::default()
+        });
+        Reading {
+            index: (self.sources.len() - 1) as u32,
+            rib: None,
+            first: None,
+            last: None,
+            decided: false,
+            later: false,
+            report: Report::default(),
+        }
+    }
+
+    fn take_batch(&mut self, st: &mut Reading, (ops, rep, max): DecodedBatch, until: u32, hold: bool) {
+        st.report.merge(rep);
+        st.last = st.last.max(max);
+        for op in ops {
+            if let (Op::Time(t), false) = (&op, st.decided) {
+                // A RIB dump that starts after the instant waits whole.
+                st.decided = true;
+                st.later = hold && *t > until;
+            }
+            if !(st.later && matches!(op, Op::Table(_) | Op::Rib { .. })) {
+                self.op(op, st.index, &mut st.rib, &mut st.first, until, hold);
+            }
+        }
+    }
+
+    fn finish_input(&mut self, st: Reading, name: &str, hold: bool) -> Result<Applied> {
+        let Reading {
+            index,
+            rib,
+            first,
+            last,
+            later,
+            report: decode_report,
+            ..
+        } = st;
         if let Some(e) = decode_report.not_mrt() {
             self.sources.pop();
             return Err(e);
@@ -784,10 +864,9 @@ impl Replay {
                 later: true,
             });
         }
-        later = false;
         if let Some(info) = self.sources.last_mut() {
             info.dump_time = first;
-            info.collector = collector_from_path(src.name())
+            info.collector = collector_from_path(name)
                 .or_else(|| info.collector_id.map(|c| c.to_string()))
                 .unwrap_or_else(|| "unknown".to_string());
             info.stats = DecodeStats {
@@ -805,7 +884,7 @@ impl Replay {
         }
         self.report.decode.merge(decode_report);
         if let Some(rib) = rib {
-            self.rebase(src.name(), rib);
+            self.rebase(name, rib);
         }
         self.flush_damage();
         if hold {
@@ -815,7 +894,7 @@ impl Replay {
             first,
             last,
             rib: is_rib,
-            later,
+            later: false,
         })
     }
 
@@ -1340,7 +1419,7 @@ fn pending(rib: &mut Option<PendingRib>, first: Option<u32>) -> &mut PendingRib 
 }
 
 /// Decode one batch into the replay's operations, on a pool worker.
-fn decode(batch: &Batch) -> Result<(Vec<Op>, Report, Option<u32>)> {
+fn decode(batch: &Batch) -> Result<DecodedBatch> {
     let mut out = Vec::new();
     let mut report = Report::default();
     let mut damage = RecordDamage::new(false);
