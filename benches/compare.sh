@@ -14,12 +14,11 @@
 # a multiple of mrtsnap's on the same file and task.
 #
 # A third task, `replay`, takes the corpus's real updates files (RouteViews
-# route-views.jinx onto its RIB; RIS rrc06 and rrc15 and the PCH BGP4MP_ET
-# file from empty state) to the state at their last record: `mrtsnap
-# snapshot --at END [RIB] UPDATES... --format pairs -o /dev/null`, against
-# `bgpkit-parser -e` over the same updates files alone (and, for jinx, over
-# the RIB too); its entries are RIB entries plus announced and withdrawn
-# prefixes, its MB/s of all the files mrtsnap reads.
+# route-views.jinx onto its RIB and alone; RIS rrc06 and rrc15 and the PCH
+# BGP4MP_ET file from empty state) to the state at their last record:
+# `mrtsnap snapshot --at END [RIB] UPDATES... --format pairs -o /dev/null`,
+# against `bgpkit-parser -e` over the same files; its entries are RIB
+# entries plus announced and withdrawn prefixes.
 #
 # Environment (defaults in brackets):
 #   COMPARE_TASKS       tasks to run ["dump pairs replay"]; `replay` alone
@@ -173,37 +172,35 @@ for input in $(printf '%s\n' "${!FILE[@]}" | sort); do
 done
 
 # ---- replay -----------------------------------------------------------------
-# replay NAME RIB UPDATES...: the state at the last record of the files
-# (RIB '' for empty state), with mrtsnap; bgpkit-parser -e over the updates
-# files alone and, with a RIB, over the RIB and the updates.
+# replay NAME FILES...: the state at the last record of the files (RIB
+# first, then updates; from empty state without a RIB) with mrtsnap, and
+# bgpkit-parser -e over the same files, one run per file.
 replay() {
-    local name=$1 rib=$2
-    shift 2
+    local name=$1
+    shift
     local f b e l bytes=0 entries=0 end=0 bgpkit=""
-    for f in $rib "$@"; do
+    for f in "$@"; do
         [ -f "$f" ] || { say "$f not found: replay.$name skipped"; return 0; }
         read -r b e l < <("$MRTSNAP" -q stats --json "$f" | python3 -c 'import json,sys; s=json.load(sys.stdin); n=lambda k: sum(s[k].values()); print(s["decoded_bytes"], n("rib_entries")+n("announced")+n("withdrawn"), s["time_range"]["last"] or 0)')
         bytes=$((bytes + b)); entries=$((entries + e))
         [ "$l" -gt "$end" ] && end=$l
+        bgpkit+="$BGPKIT -e $f > /dev/null; "
     done
     BYTES[replay.$name]=$bytes
     ENTRIES[replay.$name]=$entries
-    measure "replay.$name" replay mrtsnap "$RUNS" "$MRTSNAP snapshot --at $end $rib $* --format pairs -o /dev/null"
-    measure "replay.$name" replay "mrtsnap --threads 1" "$RUNS" "$MRTSNAP --threads 1 snapshot --at $end $rib $* --format pairs -o /dev/null"
-    if [ -n "$BGPKIT" ]; then
-        for f in "$@"; do bgpkit+="$BGPKIT -e $f > /dev/null; "; done
-        measure "replay.$name" replay "bgpkit-parser -e (updates only)" "$RUNS" "$bgpkit"
-        [ -n "$rib" ] && measure "replay.$name" replay "bgpkit-parser -e (RIB + updates)" "$RUNS" "$BGPKIT -e $rib > /dev/null; $bgpkit"
-    fi
+    measure "replay.$name" replay mrtsnap "$RUNS" "$MRTSNAP snapshot --at $end $* --format pairs -o /dev/null"
+    measure "replay.$name" replay "mrtsnap --threads 1" "$RUNS" "$MRTSNAP --threads 1 snapshot --at $end $* --format pairs -o /dev/null"
+    [ -n "$BGPKIT" ] && measure "replay.$name" replay "bgpkit-parser -e (count only)" "$RUNS" "$bgpkit"
     return 0
 }
 if has_task replay; then
     TD="$CORPUS/CAIDA+libbgpstream/test-dumps"
     RRC15="$CORPUS/bgpkit+bgpkit-parser/tests/fixtures/ripe/rrc15/2010.02"
-    replay jinx "$TD/routeviews.route-views.jinx.ribs.1401487200.bz2" "$TD/routeviews.route-views.jinx.updates.1401493500.bz2"
-    replay rrc06 "" "$TD/ris.rrc06.updates.1401488100.gz"
-    replay rrc15 "" "$RRC15/updates.20100227.1600.gz" "$RRC15/updates.20100227.1610.gz"
-    replay pch "" "$CORPUS/RIPE-NCC+bgpdump/test_data/updates.et-header.2015.gz"
+    replay jinx.rib+updates "$TD/routeviews.route-views.jinx.ribs.1401487200.bz2" "$TD/routeviews.route-views.jinx.updates.1401493500.bz2"
+    replay jinx.updates "$TD/routeviews.route-views.jinx.updates.1401493500.bz2"
+    replay rrc06.updates "$TD/ris.rrc06.updates.1401488100.gz"
+    replay rrc15.updates "$RRC15/updates.20100227.1600.gz" "$RRC15/updates.20100227.1610.gz"
+    replay pch.updates "$CORPUS/RIPE-NCC+bgpdump/test_data/updates.et-header.2015.gz"
 fi
 
 if [ "$FULL" = 1 ]; then
