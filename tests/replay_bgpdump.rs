@@ -220,12 +220,18 @@ fn bgpdump(path: &Path) -> Option<Vec<Line>> {
 /// What the model did, for the report and a few exact checks.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Counts {
+    /// `B` lines taken into the base.
     rib_entries: u64,
+    /// `A` and `W` lines applied.
     announced: u64,
     withdrawn: u64,
+    /// `W` lines with no route to remove.
     withdrawn_nothing: u64,
+    /// State changes into or out of Established that dropped routes.
     sessions_dropped: u64,
+    /// Lines before the base's dump start minus 60 s, not applied.
     before_base: u64,
+    /// Lines after the instant, not applied.
     after_instant: u64,
 }
 
