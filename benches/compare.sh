@@ -13,7 +13,16 @@
 # (the largest process of the command, from /usr/bin/time), and the time as
 # a multiple of mrtsnap's on the same file and task.
 #
+# A third task, `replay`, takes the corpus's real updates files (RouteViews
+# route-views.jinx onto its RIB and alone; RIS rrc06 and rrc15 and the PCH
+# BGP4MP_ET file from empty state) to the state at their last record:
+# `mrtsnap snapshot --at END [RIB] UPDATES... --format pairs -o /dev/null`,
+# against `bgpkit-parser -e` over the same files; its entries are RIB
+# entries plus announced and withdrawn prefixes.
+#
 # Environment (defaults in brackets):
+#   COMPARE_TASKS       tasks to run ["dump pairs replay"]; `replay` alone
+#                       needs no generated table (a minute or two)
 #   COMPARE_SCALE       scale of the generated tables [0.05]; 1.0 is full
 #                       size: route-views2-like ~21M RIB entries (~1.3 GB),
 #                       rrc00-like ~53M (~3.2 GB). bgpdump reads ~7 MB/s, so
@@ -38,6 +47,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SCALE=${COMPARE_SCALE:-0.05}
 FORMATS=${COMPARE_FORMATS:-plain gz bz2}
+TASKS=" ${COMPARE_TASKS:-dump pairs replay} "
 RUNS=${COMPARE_RUNS:-5}
 SLOW_RUNS=${COMPARE_SLOW_RUNS:-2}
 FULL=${COMPARE_FULL_RRC00:-0}
@@ -48,6 +58,7 @@ ROWS="$WORK/rows.tsv"
 : > "$ROWS"
 
 say() { echo "compare: $*" >&2; }
+has_task() { [[ "$TASKS" == *" $1 "* ]]; }
 need() { command -v "$1" >/dev/null 2>&1 || { say "$1 is required${2:+ ($2)}"; exit 2; }; }
 need hyperfine "apt-get install hyperfine"
 need python3
@@ -91,7 +102,9 @@ declare -A FILE
 add_input() { FILE[$1]=$2; }
 
 JINX="$CORPUS/CAIDA+libbgpstream/test-dumps/routeviews.route-views.jinx.ribs.1401487200.bz2"
-if [ -f "$JINX" ]; then
+if ! has_task dump && ! has_task pairs; then
+    :
+elif [ -f "$JINX" ]; then
     cp "$JINX" "$WORK/jinx.mrt.bz2"
     bzip2 -dc "$JINX" > "$WORK/jinx.mrt"
     add_input jinx.bz2 "$WORK/jinx.mrt.bz2"
@@ -100,6 +113,7 @@ else
     say "jinx RIB not found under $CORPUS: skipped"
 fi
 for preset in route-views2 rrc00; do
+    has_task dump || has_task pairs || break
     for f in $FORMATS; do
         ext=""; [ "$f" != plain ] && ext=".$f"
         out="$WORK/$preset.mrt$ext"
@@ -114,6 +128,7 @@ done
 # of the largest process of each run (/usr/bin/time, max over runs).
 measure() {
     local input=$1 task=$2 tool=$3 runs=$4 cmd=$5
+    has_task "$task" || return 0
     local rss="$WORK/rss.$$"
     : > "$rss"
     say "$input $task $tool: $cmd"
@@ -156,6 +171,38 @@ for input in $(printf '%s\n' "${!FILE[@]}" | sort); do
     fi
 done
 
+# ---- replay -----------------------------------------------------------------
+# replay NAME FILES...: the state at the last record of the files (RIB
+# first, then updates; from empty state without a RIB) with mrtsnap, and
+# bgpkit-parser -e over the same files, one run per file.
+replay() {
+    local name=$1
+    shift
+    local f b e l bytes=0 entries=0 end=0 bgpkit=""
+    for f in "$@"; do
+        [ -f "$f" ] || { say "$f not found: replay.$name skipped"; return 0; }
+        read -r b e l < <("$MRTSNAP" -q stats --json "$f" | python3 -c 'import json,sys; s=json.load(sys.stdin); n=lambda k: sum(s[k].values()); print(s["decoded_bytes"], n("rib_entries")+n("announced")+n("withdrawn"), s["time_range"]["last"] or 0)')
+        bytes=$((bytes + b)); entries=$((entries + e))
+        [ "$l" -gt "$end" ] && end=$l
+        bgpkit+="$BGPKIT -e $f > /dev/null; "
+    done
+    BYTES[replay.$name]=$bytes
+    ENTRIES[replay.$name]=$entries
+    measure "replay.$name" replay mrtsnap "$RUNS" "$MRTSNAP snapshot --at $end $* --format pairs -o /dev/null"
+    measure "replay.$name" replay "mrtsnap --threads 1" "$RUNS" "$MRTSNAP --threads 1 snapshot --at $end $* --format pairs -o /dev/null"
+    [ -n "$BGPKIT" ] && measure "replay.$name" replay "bgpkit-parser -e (count only)" "$RUNS" "$bgpkit"
+    return 0
+}
+if has_task replay; then
+    TD="$CORPUS/CAIDA+libbgpstream/test-dumps"
+    RRC15="$CORPUS/bgpkit+bgpkit-parser/tests/fixtures/ripe/rrc15/2010.02"
+    replay jinx.rib+updates "$TD/routeviews.route-views.jinx.ribs.1401487200.bz2" "$TD/routeviews.route-views.jinx.updates.1401493500.bz2"
+    replay jinx.updates "$TD/routeviews.route-views.jinx.updates.1401493500.bz2"
+    replay rrc06.updates "$TD/ris.rrc06.updates.1401488100.gz"
+    replay rrc15.updates "$RRC15/updates.20100227.1600.gz" "$RRC15/updates.20100227.1610.gz"
+    replay pch.updates "$CORPUS/RIPE-NCC+bgpdump/test_data/updates.et-header.2015.gz"
+fi
+
 if [ "$FULL" = 1 ]; then
     full="$WORK/rrc00-full.mrt"
     say "generating the full-size rrc00-like table (3.2 GB)"
@@ -186,7 +233,7 @@ for line in sys.stdin:
 base = {(r[0], r[1]): r[3] for r in rows if r[2] == "mrtsnap"}
 print("| file | task | tool | median wall (s) | MB/s | M entries/s | peak RSS (MiB) | × mrtsnap |")
 print("|---|---|---|---:|---:|---:|---:|---:|")
-order = {"dump": 0, "pairs": 1}
+order = {"dump": 0, "pairs": 1, "replay": 2}
 for r in sorted(rows, key=lambda r: (r[0], order.get(r[1], 9), r[3])):
     b, e = size.get(r[0], (0, 0))
     ratio = r[3] / base[(r[0], r[1])] if (r[0], r[1]) in base else float("nan")
