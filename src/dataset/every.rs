@@ -55,7 +55,7 @@ use super::discover::text_path;
 use super::manifest::{self, Journal, Status};
 use super::run::{execute, now_ms, Event, Summary, Work, ENDS_EARLY};
 use super::select::Selection;
-use super::{fingerprint, layout, partition_value, recognise_all, select, temp_path, BatchOptions, Item, Kind};
+use super::{fingerprint, layout, partition_value, recognise_all, select_items, temp_path, BatchOptions, Item, Kind};
 use crate::replay::Archive;
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -168,7 +168,7 @@ pub fn plan(opts: &BatchOptions) -> Result<EveryPlan, String> {
         collectors: opts.selection.collectors.clone(),
         ..Selection::default()
     };
-    let selected = select(items, &by_collector);
+    let selected = select_items(items, &by_collector);
     let n_selected = selected.len();
     let mut left_out = Vec::new();
     // This shard's inputs that can be placed, in path order.

@@ -20,6 +20,10 @@
 //! - [`run`](mod@run): the executor: files in flight on driver threads, all decoding on
 //!   the global rayon pool; outputs written to hidden temporary names and
 //!   renamed when complete; a clean stop.
+//! - [`every`]: `--every D`, updates replayed onto RIB dumps: per collector
+//!   the state at every multiple of D, from each RIB dump and the updates
+//!   that follow it (shards take whole collectors), on the same executor;
+//!   [`derived`]: the table of those outputs and the inputs of each.
 //!
 //! Outputs are the snapshot module's ([`Snapshot::write_parquet`], same
 //! schema as `mrtsnap snapshot`; or [`Snapshot::write_pfx2as`]), one per
@@ -332,7 +336,7 @@ fn is_complete(rec: &Record, item: &Item, opts: &BatchOptions) -> bool {
 /// Open this run's journal of `R` rows (the input manifest's, or with
 /// `--every` the derived table's) in `opts.out` (creating the directory)
 /// and lock it: taken before [`plan`] (or [`every::plan`]) and held until
-/// [`run`] (or [`every::run`]) returns, so that
+/// [`run()`] (or [`every::run`]) returns, so that
 /// the same part never runs twice at once into one directory (other
 /// parts, the shards of one job, run beside it).
 ///
@@ -409,7 +413,7 @@ fn recognise_all(opts: &BatchOptions) -> Result<(usize, Vec<Item>), String> {
 }
 
 /// The items `selection` keeps, in their order.
-fn select(items: Vec<Item>, selection: &Selection) -> Vec<Item> {
+fn select_items(items: Vec<Item>, selection: &Selection) -> Vec<Item> {
     let candidates: Vec<Candidate<'_>> = items
         .iter()
         .map(|it| Candidate {
@@ -437,7 +441,7 @@ fn select(items: Vec<Item>, selection: &Selection) -> Vec<Item> {
 /// When an input does not exist or a list cannot be read.
 pub fn plan(opts: &BatchOptions) -> Result<Plan, String> {
     let (found, items) = recognise_all(opts)?;
-    let mut selected = select(items, &opts.selection);
+    let mut selected = select_items(items, &opts.selection);
     // Outputs, on all shards' inputs, told apart from each other and from
     // those of the manifest's other inputs.
     let records = manifest::load(&opts.out);
