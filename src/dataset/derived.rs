@@ -11,7 +11,7 @@
 //! escaped as `\xHH` ([`shown`]), so that a line is one input.
 
 use super::discover::{escape_bytes, shown, text_bytes};
-use super::manifest::{Columns, Row, Status};
+use super::manifest::{opt, Columns, Row, Status};
 use arrow_array::builder::{Int64Builder, ListBuilder, StringBuilder, StructBuilder, UInt64Builder};
 use arrow_array::ArrayRef;
 use arrow_schema::{DataType, Field, Fields};
@@ -148,10 +148,6 @@ pub const DERIVED_COLUMNS: [&str; 26] = [
     "options",
     "part",
 ];
-
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
-}
 
 impl Row for Derived {
     const JOURNAL: &'static str = "derived-journal";

@@ -177,7 +177,8 @@ pub const COLUMNS: [&str; 27] = [
     "part",
 ];
 
-fn opt<T: ToString>(v: Option<T>) -> String {
+/// A CSV field of an optional value: empty for none.
+pub(super) fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
