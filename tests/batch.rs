@@ -12,6 +12,8 @@
 //! equal to the unsharded run, and a DuckDB (else pyarrow) query of the
 //! dataset (skipped, saying so, when python3 has neither).
 
+mod common;
+
 use mrtsnap::dataset::manifest::{parse_csv, Record, Status};
 use mrtsnap::synth::{write_compressed, write_rib, write_updates, Compression, RibOptions, UpdatesOptions};
 use std::collections::{BTreeMap, BTreeSet};
@@ -1117,4 +1119,633 @@ fn exit_status_counts_damage_skipped() {
     let r = batch(&[damaged.parent().unwrap().to_str().unwrap(), "--out", d.join("o2").to_str().unwrap()]);
     assert_eq!(r.status.code(), Some(1), "{}", stderr(&r));
     assert!(stderr(&r).contains("0 input(s) failed, 1 with damage skipped"), "{}", stderr(&r));
+}
+
+/// `batch --every`: replayed snapshots, per collector, from each RIB dump
+/// and the updates that follow it (issue 13).
+mod every {
+    use super::*;
+    use mrtsnap::dataset::derived::Derived;
+    use mrtsnap::dataset::manifest::parse_rows;
+
+    /// An updates file of `seed` covering `[start, start + secs)`.
+    fn updates_over(path: &Path, seed: u64, start: u32, secs: u32) {
+        let o = UpdatesOptions {
+            messages: 200,
+            seed,
+            start_time: start,
+            duration_secs: secs,
+            ..UpdatesOptions::small()
+        };
+        let mut v = Vec::new();
+        write_updates(&o, &mut v).expect("synth updates");
+        put(path, &v, Compression::from_path(path));
+    }
+
+    fn t(h: i64, m: i64) -> u32 {
+        utc(2014, 12, 22, h, m)
+    }
+
+    /// rrc00's updates files: name time (hour, minute), seed.
+    const RRC00_UPDATES: [(i64, i64); 7] = [(0, 0), (0, 5), (0, 10), (0, 35), (7, 55), (8, 0), (8, 5)];
+
+    /// A synthetic tree in the archives' layouts: RIS rrc00 (two bviews, the
+    /// second starting 5 s after its name; updates every 5 min with gaps),
+    /// RouteViews route-views.linx (a RIB and 15-min updates, plus an empty
+    /// RIB), route-views2 (updates only), and a file of no known kind.
+    fn tree(root: &Path) {
+        let ris = root.join("ris/rrc00/2014.12");
+        put(
+            &ris.join("bview.20141222.0000.gz"),
+            &rib_bytes(0.5, 31, t(0, 0), RRC00),
+            Compression::Gzip,
+        );
+        put(
+            &ris.join("bview.20141222.0800.gz"),
+            &rib_bytes(0.5, 32, t(8, 0) + 5, RRC00),
+            Compression::Gzip,
+        );
+        for (i, (h, m)) in RRC00_UPDATES.into_iter().enumerate() {
+            updates_over(&ris.join(format!("updates.20141222.{h:02}{m:02}.gz")), 40 + i as u64, t(h, m), 300);
+        }
+        let linx = root.join("routeviews/route-views.linx/bgpdata/2014.12");
+        put(
+            &linx.join("RIBS/rib.20141222.0000.bz2"),
+            &rib_bytes(0.5, 33, t(0, 0), LINX),
+            Compression::Bzip2,
+        );
+        fs::write(linx.join("RIBS/rib.20141222.0200.bz2"), b"").expect("empty");
+        updates_over(&linx.join("UPDATES/updates.20141222.0000.bz2"), 50, t(0, 0), 900);
+        updates_over(&linx.join("UPDATES/updates.20141222.0015.bz2"), 51, t(0, 15), 900);
+        let rv2 = root.join("routeviews/bgpdata/2014.12/UPDATES");
+        updates_over(&rv2.join("updates.20141222.0000.bz2"), 52, t(0, 0), 900);
+        updates_over(&rv2.join("updates.20141222.0015.bz2"), 53, t(0, 15), 900);
+        fs::write(root.join("notes.txt"), "not an archive\n").expect("notes");
+    }
+
+    struct Every {
+        arch: String,
+        /// `--every 1h` into it, once.
+        reference: PathBuf,
+        reference_run: Output,
+    }
+
+    fn fixture() -> &'static Every {
+        static F: OnceLock<Every> = OnceLock::new();
+        F.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("batch-every");
+            let _ = fs::remove_dir_all(&dir);
+            let arch = dir.join("arch");
+            tree(&arch);
+            let arch = arch.to_str().expect("utf-8 path").to_string();
+            let reference = dir.join("reference");
+            let reference_run = batch(&["--every", "1h", &arch, "--out", reference.to_str().expect("path")]);
+            Every {
+                arch,
+                reference,
+                reference_run,
+            }
+        })
+    }
+
+    /// The derived table (CSV), by (collector, instant).
+    fn derived(dir: &Path) -> BTreeMap<(String, i64), Derived> {
+        let data = fs::read(dir.join("_manifest/derived.csv")).expect("derived.csv");
+        parse_rows::<Derived>(&data)
+            .into_iter()
+            .map(|r| ((r.collector.clone(), r.instant), r))
+            .collect()
+    }
+
+    /// What `mrtsnap snapshot --at T --format parquet` writes for `inputs`.
+    fn snapshot_at(instant: i64, inputs: &[&str], dir: &Path) -> Vec<u8> {
+        let out = dir.join("at.parquet");
+        let s = mrtsnap()
+            .args(["snapshot", "--format", "parquet", "--at", &instant.to_string(), "-o"])
+            .arg(&out)
+            .args(inputs)
+            .output()
+            .expect("snapshot");
+        assert!(matches!(s.status.code(), Some(0 | 1)), "{}", stderr(&s));
+        fs::read(&out).expect("read")
+    }
+
+    /// Each derived output of `dir` is what `snapshot --at` writes for the
+    /// inputs its row lists, byte for byte; its row counts its rows and
+    /// peers.
+    fn outputs_equal_snapshot_at(dir: &Path) {
+        let work = scratch(&format!("every-at-{}", dir.file_name().unwrap().to_string_lossy()));
+        let rows = derived(dir);
+        assert!(!rows.is_empty());
+        for ((c, instant), r) in &rows {
+            assert!(r.status.has_output(), "{c} {instant}: {r:?}");
+            let inputs: Vec<&str> = r.inputs.iter().map(|i| i.path.as_str()).collect();
+            let written = fs::read(dir.join(&r.output)).expect("output");
+            assert!(
+                written == snapshot_at(*instant, &inputs, &work),
+                "{c} at {instant}: not what snapshot --at writes"
+            );
+            assert_eq!(Some(written.len() as u64), r.output_size);
+            let snap = mrtsnap::Snapshot::read_parquet(dir.join(&r.output)).expect("read back");
+            assert_eq!(
+                (r.rows, r.peers),
+                (Some(snap.len() as u64), Some(snap.peers().len() as u64)),
+                "{c} {instant}"
+            );
+        }
+    }
+
+    #[test]
+    fn instants_segments_and_the_derived_table() {
+        let f = fixture();
+        let err = stderr(&f.reference_run);
+        assert_eq!(f.reference_run.status.code(), Some(0), "{err}");
+        assert!(
+            err.contains(
+                "routeviews/route-views.linx/bgpdata/2014.12/RIBS/rib.20141222.0200.bz2: a RIB dump whose first records cannot be read"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("notes.txt: no time"), "{err}");
+        assert!(
+            err.contains("11 output(s): 11 ok, 0 damaged, 0 failed, 0 already complete, 2 input(s) left out"),
+            "{err}"
+        );
+        let rows = derived(&f.reference);
+        let rel = |p: &str| p.strip_prefix(&format!("{}/", f.arch)).expect("under the tree").to_string();
+        let got: Vec<(String, String, String, Vec<String>)> = rows
+            .values()
+            .map(|r| {
+                let base = if r.base.is_empty() { "-".to_string() } else { rel(&r.base) };
+                (
+                    r.collector.clone(),
+                    mrtsnap::fmt::utc_datetime(r.instant),
+                    base,
+                    r.inputs.iter().map(|i| rel(&i.path)).collect(),
+                )
+            })
+            .collect();
+        let ris = |f: &str| format!("ris/rrc00/2014.12/{f}");
+        let upd = |n: usize| {
+            RRC00_UPDATES[..n]
+                .iter()
+                .map(|(h, m)| ris(&format!("updates.20141222.{h:02}{m:02}.gz")))
+                .collect::<Vec<_>>()
+        };
+        let b0 = ris("bview.20141222.0000.gz");
+        let mut want = Vec::new();
+        let linx = "routeviews/route-views.linx/bgpdata/2014.12";
+        want.push((
+            "route-views.linx".to_string(),
+            "2014-12-22T00:00:00Z".to_string(),
+            format!("{linx}/RIBS/rib.20141222.0000.bz2"),
+            vec![
+                format!("{linx}/RIBS/rib.20141222.0000.bz2"),
+                format!("{linx}/UPDATES/updates.20141222.0000.bz2"),
+            ],
+        ));
+        want.push((
+            "route-views2".to_string(),
+            "2014-12-22T00:00:00Z".to_string(),
+            "-".to_string(),
+            vec!["routeviews/bgpdata/2014.12/UPDATES/updates.20141222.0000.bz2".to_string()],
+        ));
+        // 08:00 precedes the second bview's start (08:00:05): the first
+        // base's segment, with the updates up to 08:00.
+        for h in 0..=8 {
+            let n = match h {
+                0 => 1,
+                1..=7 => 4,
+                _ => 6,
+            };
+            let inputs: Vec<String> = std::iter::once(b0.clone()).chain(upd(n)).collect();
+            want.push(("rrc00".to_string(), format!("2014-12-22T{h:02}:00:00Z"), b0.clone(), inputs));
+        }
+        want.sort();
+        assert_eq!(got, want);
+        // Rows: the base's dump start, the gaps in the updates, the
+        // collector without a RIB dump said so, names of the instants.
+        let r = &rows[&("rrc00".to_string(), i64::from(t(1, 0)))];
+        assert_eq!(r.base_time, Some(i64::from(t(0, 0))));
+        assert_eq!(
+            r.gaps,
+            "2014-12-22T00:15:00Z/2014-12-22T00:35:00Z;2014-12-22T00:40:00Z/2014-12-22T01:00:01Z"
+        );
+        assert_eq!(r.gap_s, 1200 + 1201);
+        assert_eq!(r.output, "collector=rrc00/date=2014-12-22/rrc00.20141222T010000Z.parquet");
+        assert!(
+            r.reason
+                .starts_with("gap: no updates from 2014-12-22T00:15:00Z until 2014-12-22T00:35:00Z between "),
+            "{}",
+            r.reason
+        );
+        assert_eq!((r.errors.as_str(), r.damaged_records, r.uncertain_peers), ("", 0, 0));
+        let first = &rows[&("rrc00".to_string(), i64::from(t(0, 0)))];
+        assert_eq!((first.gaps.as_str(), first.reason.as_str()), ("", ""));
+        let rv2 = &rows[&("route-views2".to_string(), i64::from(t(0, 0)))];
+        assert_eq!((rv2.base.as_str(), rv2.base_time), ("", None));
+        assert_eq!(
+            rv2.reason,
+            format!("no RIB dump: the state starts empty at the first updates file, {}/routeviews/bgpdata/2014.12/UPDATES/updates.20141222.0000.bz2", f.arch)
+        );
+        for r in rows.values() {
+            let fp = mrtsnap::dataset::fingerprint::fingerprint(Path::new(&r.inputs[0].path), mrtsnap::dataset::fingerprint::Mode::Fast)
+                .expect("fp");
+            assert_eq!(r.inputs[0].fingerprint, fp);
+            assert_eq!((r.part.as_str(), r.format.as_str(), r.status), ("all", "parquet", Status::Ok));
+        }
+        // The Parquet table holds the same rows.
+        let pq = fs::read(f.reference.join("_manifest/derived.parquet")).expect("derived.parquet");
+        assert_eq!(&pq[..4], b"PAR1");
+        // Only derived outputs: the inputs' own snapshots are not written.
+        let files: BTreeSet<String> = dataset(&f.reference).into_keys().collect();
+        let listed: BTreeSet<String> = rows.values().map(|r| r.output.clone()).collect();
+        assert_eq!(files, listed);
+    }
+
+    #[test]
+    fn outputs_are_what_snapshot_at_writes() {
+        outputs_equal_snapshot_at(&fixture().reference);
+    }
+
+    /// A window of 5-min instants around the second bview, whose dump
+    /// starts 5 s after its name: 08:00 is still the first base's, 08:05
+    /// the second's.
+    #[test]
+    fn a_base_counts_from_its_dump_start() {
+        let f = fixture();
+        let out = scratch("every-window");
+        let r = batch(&[
+            "--every",
+            "5m",
+            "--from",
+            "2014-12-22T07:50",
+            "--until",
+            "2014-12-22T08:05",
+            "--collector",
+            "rrc00",
+            &f.arch,
+            "--out",
+            out.to_str().expect("path"),
+        ]);
+        assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+        let rows = derived(&out);
+        let got: Vec<(i64, usize, String, Option<i64>)> = rows
+            .values()
+            .map(|r| {
+                (
+                    r.instant,
+                    r.inputs.len(),
+                    r.base.rsplit('/').next().unwrap_or("").to_string(),
+                    r.base_time,
+                )
+            })
+            .collect();
+        let (b0, b8) = ("bview.20141222.0000.gz".to_string(), "bview.20141222.0800.gz".to_string());
+        assert_eq!(
+            got,
+            [
+                (i64::from(t(7, 50)), 5, b0.clone(), Some(i64::from(t(0, 0)))),
+                (i64::from(t(7, 55)), 6, b0.clone(), Some(i64::from(t(0, 0)))),
+                (i64::from(t(8, 0)), 7, b0, Some(i64::from(t(0, 0)))),
+                (i64::from(t(8, 5)), 3, b8, Some(i64::from(t(8, 0)) + 5)),
+            ]
+        );
+        let last = &rows[&("rrc00".to_string(), i64::from(t(8, 5)))];
+        let names: Vec<&str> = last.inputs.iter().map(|i| i.path.rsplit('/').next().unwrap_or("")).collect();
+        assert_eq!(
+            names,
+            ["bview.20141222.0800.gz", "updates.20141222.0800.gz", "updates.20141222.0805.gz"]
+        );
+        outputs_equal_snapshot_at(&out);
+    }
+
+    #[test]
+    fn a_rerun_writes_nothing() {
+        let f = fixture();
+        let o = f.reference.to_str().expect("path");
+        let before: BTreeMap<String, (Vec<u8>, std::time::SystemTime)> = dataset(&f.reference)
+            .into_iter()
+            .map(|(p, b)| {
+                let m = fs::metadata(f.reference.join(&p)).and_then(|m| m.modified()).expect("mtime");
+                (p, (b, m))
+            })
+            .collect();
+        let r = batch(&["--every", "1h", &f.arch, "--out", o]);
+        assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+        assert!(
+            stderr(&r).contains("0 output(s) to process (0.0 B), 11 already complete"),
+            "{}",
+            stderr(&r)
+        );
+        let after: BTreeMap<String, (Vec<u8>, std::time::SystemTime)> = dataset(&f.reference)
+            .into_iter()
+            .map(|(p, b)| {
+                let m = fs::metadata(f.reference.join(&p)).and_then(|m| m.modified()).expect("mtime");
+                (p, (b, m))
+            })
+            .collect();
+        assert!(before == after, "a rerun rewrote outputs");
+        // The plan says so too.
+        let dry = batch(&["--every", "1h", "--dry-run", &f.arch, "--out", o]);
+        let text = String::from_utf8_lossy(&dry.stdout).into_owned();
+        let actions: Vec<&str> = text.lines().skip(1).filter_map(|l| l.split('\t').next()).collect();
+        assert_eq!(actions, ["complete"; 11], "{text}");
+    }
+
+    /// A new updates file re-derives the instants of its segment from its
+    /// time on; an input changed in place those built from it; the others
+    /// are left alone.
+    #[test]
+    fn new_or_changed_inputs_re_derive_what_they_feed() {
+        let d = scratch("every-new-input");
+        let arch = d.join("arch");
+        tree(&arch);
+        let (a, o) = (arch.to_str().expect("path"), d.join("out"));
+        let o = o.to_str().expect("path");
+        let run = |want: &str| {
+            let r = batch(&["--every", "1h", "--collector", "rrc00", a, "--out", o]);
+            assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+            assert!(stderr(&r).contains(want), "{want}: {}", stderr(&r));
+        };
+        run("9 output(s) to process");
+        let ris = arch.join("ris/rrc00/2014.12");
+        updates_over(&ris.join("updates.20141222.0040.gz"), 99, t(0, 40), 300);
+        run("8 output(s) to process (");
+        let rows = derived(Path::new(o));
+        let has = |h: i64| {
+            rows[&("rrc00".to_string(), i64::from(t(h, 0)))]
+                .inputs
+                .iter()
+                .any(|i| i.path.ends_with("updates.20141222.0040.gz"))
+        };
+        assert!(!has(0) && (1..=8).all(has));
+        outputs_equal_snapshot_at(Path::new(o));
+        run("0 output(s) to process (0.0 B), 9 already complete");
+        // 07:55 rewritten (another size): 08:00 only.
+        updates_over(&ris.join("updates.20141222.0755.gz"), 98, t(7, 55), 300);
+        run("1 output(s) to process (");
+    }
+
+    /// `--shard K/N` takes whole collectors, by the hash of their name; the
+    /// shards together write what one run writes.
+    #[test]
+    fn shards_take_whole_collectors() {
+        let f = fixture();
+        let out = scratch("every-shards");
+        let o = out.to_str().expect("path");
+        for k in 1..=2 {
+            let r = batch(&["--every", "1h", &f.arch, "--out", o, "--shard", &format!("{k}/2")]);
+            assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+        }
+        assert!(dataset(&out) == dataset(&f.reference), "sharded dataset differs");
+        let rebuilt = batch(&["--out", o]);
+        assert!(
+            stderr(&rebuilt).contains("derived table rebuilt: 11 row(s)"),
+            "{}",
+            stderr(&rebuilt)
+        );
+        let (a, b) = (derived(&out), derived(&f.reference));
+        assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+        for (k, r) in &a {
+            let shard = mrtsnap::dataset::shard::path_hash(&r.collector) % 2 + 1;
+            assert_eq!(r.part, format!("shard-{shard}-of-2"), "{k:?}");
+            let strip = |r: &Derived| (r.status, r.output.clone(), r.output_size, r.rows, r.inputs.clone(), r.gaps.clone());
+            assert_eq!(strip(r), strip(&b[k]), "{k:?}");
+        }
+        // The test tree puts its collectors in both shards.
+        let parts: BTreeSet<&str> = a.values().map(|r| r.part.as_str()).collect();
+        assert_eq!(parts.len(), 2, "{parts:?}");
+    }
+
+    #[test]
+    fn one_thread_or_two_write_the_same_bytes() {
+        let f = fixture();
+        let reference = dataset(&f.reference);
+        for threads in ["1", "2"] {
+            let out = scratch(&format!("every-threads-{threads}"));
+            let r = mrtsnap()
+                .args([
+                    "--threads",
+                    threads,
+                    "batch",
+                    "--every",
+                    "1h",
+                    &f.arch,
+                    "--out",
+                    out.to_str().expect("path"),
+                ])
+                .output()
+                .expect("run");
+            assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+            assert!(dataset(&out) == reference, "--threads {threads}");
+        }
+    }
+
+    #[test]
+    fn killed_run_resumes_to_the_same_outputs() {
+        let f = fixture();
+        let d = scratch("every-killed");
+        let (full, out) = (d.join("full"), d.join("killed"));
+        let args = |o: &Path| -> Vec<String> {
+            ["--every", "5m", "--collector", "rrc00", &f.arch, "--out", o.to_str().expect("path")]
+                .map(str::to_string)
+                .to_vec()
+        };
+        let r = batch(&args(&full).iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+        let reference = dataset(&full);
+        assert_eq!(reference.len(), 98);
+        let mut child = mrtsnap()
+            .args(["--threads", "1", "batch", "--in-flight", "1", "--quiet"])
+            .args(args(&out))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let t0 = Instant::now();
+        while count_visible(&out) < 3 && t0.elapsed() < Duration::from_secs(60) && child.try_wait().expect("wait").is_none() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+        let partial = visible(&out);
+        assert!(
+            partial.len() >= 3 && partial.len() < reference.len(),
+            "killed after {} outputs",
+            partial.len()
+        );
+        for (p, bytes) in &partial {
+            assert_eq!(Some(bytes), reference.get(p), "{p} is partial or unexpected");
+        }
+        let r = batch(&args(&out).iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+        assert!(dataset(&out) == reference, "resumed outputs differ from an uninterrupted run");
+        assert!(temporaries(&out).is_empty(), "{:?}", temporaries(&out));
+        assert_eq!(derived(&out).len(), 98);
+    }
+
+    /// The tree of the plain batch tests (RIBs over years, damaged,
+    /// truncated, empty and foreign inputs), every day: a base without
+    /// updates gives its own instant only (no years of copies of a 2003
+    /// RIB), a truncated base an output `damaged` that ends early, a
+    /// corrupt one `damaged` with damage skipped (exit status 1); inputs
+    /// that cannot be placed or read are left out, said so.
+    #[test]
+    fn odd_inputs_every_day() {
+        let f = super::fixture();
+        let out = scratch("every-odd");
+        let r = batch(&["--every", "1d", &f.arch, "--out", out.to_str().expect("path")]);
+        let err = stderr(&r);
+        assert_eq!(r.status.code(), Some(1), "{err}");
+        for left in [
+            "misc/junk.mrt: no time",
+            "ris/rrc01/2014.12/bview.20141225.0000.gz: unreadable",
+            "ris/rrc00/2014.12/bview.20141224.0000.gz: a RIB dump whose first records cannot be read",
+        ] {
+            assert!(err.contains(left), "{left}: {err}");
+        }
+        assert!(
+            err.contains("9 output(s): 7 ok, 2 damaged, 0 failed, 0 already complete, 3 input(s) left out"),
+            "{err}"
+        );
+        assert!(err.contains("0 output(s) failed, 1 with damage skipped"), "{err}");
+        let got: Vec<String> = derived(&out)
+            .values()
+            .map(|r| format!("{} {} {} {} {}", r.collector, r.date, r.status.as_str(), r.inputs.len(), r.reason))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "route-views.linx 2014-12-22 ok 1 ",
+                "route-views.linx 2014-12-23 ok 1 ",
+                "route-views.linx 2014-12-24 damaged 1 input ends early; everything before the cut was decoded",
+                "route-views2 2014-12-22 ok 2 ",
+                "route-views2 2014-12-23 ok 1 ",
+                "rrc00 2014-12-22 ok 1 ",
+                "rrc00 2014-12-23 ok 1 ",
+                "rrc01 2014-12-22 ok 1 ",
+                "rrc01 2014-12-23 damaged 1 1 damaged record(s) or region(s) skipped",
+            ]
+        );
+        outputs_equal_snapshot_at(&out);
+    }
+
+    /// Copies of an input under several roots: the first that can be read
+    /// is replayed, the others are left out, said so.
+    #[test]
+    fn copies_are_replayed_once() {
+        let d = scratch("every-copies");
+        let rib = rib_bytes(0.2, 61, t(0, 0), RRC00);
+        let name = "rrc00/2014.12/bview.20141222.0000.gz";
+        let roots = ["a", "b", "c"].map(|r| d.join(r));
+        fs::create_dir_all(roots[0].join(name).parent().expect("parent")).expect("mkdir");
+        fs::write(roots[0].join(name), b"").expect("empty");
+        put(&roots[1].join(name), &rib, Compression::Gzip);
+        put(&roots[2].join(name), &rib, Compression::Gzip);
+        updates_over(&roots[2].join("rrc00/2014.12/updates.20141222.0000.gz"), 62, t(0, 0), 300);
+        let out = d.join("out");
+        let r = batch(
+            &[
+                &["--every", "5m"][..],
+                &roots.each_ref().map(|r| r.to_str().expect("path")),
+                &["--out", out.to_str().expect("path")],
+            ]
+            .concat(),
+        );
+        let err = stderr(&r);
+        assert_eq!(r.status.code(), Some(0), "{err}");
+        let path = |k: usize| roots[k].join(name).to_string_lossy().into_owned();
+        assert!(
+            err.contains(&format!("left out: {}: a RIB dump whose first records cannot be read", path(0))),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("left out: {}: the same collector, kind and time as {}", path(2), path(1))),
+            "{err}"
+        );
+        let rows = derived(&out);
+        let inputs: Vec<Vec<String>> = rows.values().map(|r| r.inputs.iter().map(|i| i.path.clone()).collect()).collect();
+        let upd = roots[2]
+            .join("rrc00/2014.12/updates.20141222.0000.gz")
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(inputs, [vec![path(1), upd]]);
+    }
+
+    /// The options the replay has no use for are refused; --kind and
+    /// --daily conflict with --every.
+    #[test]
+    fn options_that_do_not_apply_are_refused() {
+        let f = fixture();
+        let o = scratch("every-refused");
+        for extra in [
+            &["--multicast"][..],
+            &["--full-feed", "ioda"],
+            &["--kind", "rib"],
+            &["--daily", "00:00"],
+        ] {
+            let r = batch(&[&["--every", "1h", &f.arch, "--out", o.to_str().expect("path")][..], extra].concat());
+            assert_eq!(r.status.code(), Some(2), "{extra:?}: {}", stderr(&r));
+        }
+        let r = batch(&["--every", "0m", &f.arch, "--out", o.to_str().expect("path")]);
+        assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+        assert!(!o.join("_manifest/derived.csv").exists());
+    }
+
+    /// The route-views.jinx RIB of 2014-05-30 22:00 and its 23:45 updates
+    /// file, in RouteViews layout, and the rrc06 updates file of 22:15 (no
+    /// RIB dump): every 15 min.
+    #[test]
+    fn jinx_rib_and_updates_every_15_min() {
+        let Some(corpus) = crate::common::corpus_dir() else { return };
+        let src = corpus.join("CAIDA+libbgpstream/test-dumps");
+        let files = [
+            (
+                "routeviews.route-views.jinx.ribs.1401487200.bz2",
+                "route-views.jinx/bgpdata/2014.05/RIBS/rib.20140530.2200.bz2",
+            ),
+            (
+                "routeviews.route-views.jinx.updates.1401493500.bz2",
+                "route-views.jinx/bgpdata/2014.05/UPDATES/updates.20140530.2345.bz2",
+            ),
+            ("ris.rrc06.updates.1401488100.gz", "rrc06/2014.05/updates.20140530.2215.gz"),
+        ];
+        if files.iter().any(|(f, _)| !src.join(f).is_file()) {
+            eprintln!("SKIPPED: the jinx and rrc06 test dumps are absent from {}", src.display());
+            return;
+        }
+        let d = scratch("every-jinx");
+        let arch = d.join("arch");
+        for (f, to) in files {
+            fs::create_dir_all(arch.join(to).parent().expect("parent")).expect("mkdir");
+            std::os::unix::fs::symlink(src.join(f), arch.join(to)).expect("symlink");
+        }
+        let out = d.join("out");
+        let r = batch(&["--every", "15m", arch.to_str().expect("path"), "--out", out.to_str().expect("path")]);
+        assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+        let rows = derived(&out);
+        let jinx: Vec<(i64, usize, u64)> = rows
+            .values()
+            .filter(|r| r.collector == "route-views.jinx")
+            .map(|r| (r.instant, r.inputs.len(), r.gap_s))
+            .collect();
+        let at = |m: i64| 1_401_487_200 + m * 60;
+        // Seconds without updates: from the dump to the instant (one more:
+        // the instant's own second), then to the updates file of 23:45.
+        let want: Vec<(i64, usize, u64)> = (0..8u64)
+            .map(|k| {
+                (
+                    at(15 * k as i64),
+                    1 + usize::from(k == 7),
+                    if k == 7 { 6300 } else { 900 * k + u64::from(k > 0) },
+                )
+            })
+            .collect();
+        assert_eq!(jinx, want);
+        let first = &rows[&("route-views.jinx".to_string(), at(0))];
+        assert_eq!((first.rows, first.peers, first.routes), (Some(497_413), Some(14), Some(503_590)));
+        let rrc06 = &rows[&("rrc06".to_string(), 1_401_488_100)];
+        assert!(rrc06.base.is_empty() && rrc06.reason.starts_with("no RIB dump"), "{rrc06:?}");
+        outputs_equal_snapshot_at(&out);
+    }
 }

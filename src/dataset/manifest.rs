@@ -21,6 +21,12 @@
 //!   rebuilds them.
 //!
 //! Columns (CSV: empty for none; Parquet: null) are those of [`COLUMNS`].
+//!
+//! `mrtsnap batch --every` keeps a second table the same way, one row per
+//! derived output ([`super::derived::Derived`]): journals
+//! `derived-journal-PART.csv` (under the same `journal-PART.lock`),
+//! compacted into `derived.csv` and `derived.parquet` under `derived.lock`.
+//! Both are [`Row`]s: the journal, merge and compaction code is theirs.
 
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{Field, Schema};
@@ -47,8 +53,9 @@ pub enum Status {
     /// No output: unreadable, empty, not MRT, no RIB records, or a write
     /// error. `reason` says why.
     Failed,
-    /// Not processed: an updates file (`reason` = `not-a-rib`). Turning
-    /// updates into RIB snapshots (replaying them onto a RIB) is future work.
+    /// Not processed: an updates file (`reason` = `not-a-rib`); `batch
+    /// --every` replays updates onto RIB dumps (the derived table). Not
+    /// used in derived rows.
     Skipped,
 }
 
@@ -63,7 +70,7 @@ impl Status {
         }
     }
 
-    fn parse(s: &str) -> Option<Status> {
+    pub(crate) fn parse(s: &str) -> Option<Status> {
         match s {
             "ok" => Some(Status::Ok),
             "damaged" => Some(Status::Damaged),
@@ -170,18 +177,70 @@ pub const COLUMNS: [&str; 27] = [
     "part",
 ];
 
-fn opt<T: ToString>(v: Option<T>) -> String {
+/// A CSV field of an optional value: empty for none.
+pub(super) fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
-impl Record {
-    /// The key records are merged by: (path, format).
-    pub fn key(&self) -> (String, String) {
+/// A row of a manifest table (see the module docs): its columns, key,
+/// CSV fields and Parquet encoding.
+pub trait Row: Clone + Sized {
+    /// The journals' name: `NAME-PART.csv`.
+    const JOURNAL: &'static str;
+    /// The compacted table's name: `NAME.csv`, `NAME.parquet`, `NAME.lock`.
+    const TABLE: &'static str;
+    /// What rows are merged by: the latest row per key is kept.
+    type Key: Ord + Clone;
+    /// The column names, in order.
+    fn columns() -> &'static [&'static str];
+    /// The merge key.
+    fn key(&self) -> Self::Key;
+    /// When it was written (Unix ms) and by which part: the later wins.
+    fn written(&self) -> (i64, &str);
+    /// The CSV fields, in column order.
+    fn fields(&self) -> Vec<String>;
+    /// A row from CSV fields by column name; `None` when a required field
+    /// is missing or malformed.
+    fn from_map(map: &BTreeMap<&str, &str>) -> Option<Self>;
+    /// The rows as a Parquet file.
+    ///
+    /// # Errors
+    /// When encoding fails.
+    fn to_parquet(rows: &[&Self]) -> io::Result<Vec<u8>>;
+
+    /// One CSV line, with its newline.
+    fn csv_line(&self) -> String {
+        let mut s = String::new();
+        for (i, f) in self.fields().iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            push_csv_field(&mut s, f);
+        }
+        s.push('\n');
+        s
+    }
+}
+
+impl Row for Record {
+    const JOURNAL: &'static str = "journal";
+    const TABLE: &'static str = "manifest";
+    type Key = (String, String);
+
+    fn columns() -> &'static [&'static str] {
+        &COLUMNS
+    }
+
+    fn key(&self) -> (String, String) {
         (self.path.clone(), self.format.clone())
     }
 
-    fn fields(&self) -> [String; 27] {
-        [
+    fn written(&self) -> (i64, &str) {
+        (self.finished_ms, &self.part)
+    }
+
+    fn fields(&self) -> Vec<String> {
+        vec![
             self.path.clone(),
             self.format.clone(),
             self.status.as_str().to_string(),
@@ -212,26 +271,7 @@ impl Record {
         ]
     }
 
-    /// One CSV line, with its newline.
-    pub fn csv_line(&self) -> String {
-        let mut s = String::new();
-        for (i, f) in self.fields().iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            push_csv_field(&mut s, f);
-        }
-        s.push('\n');
-        s
-    }
-
-    /// A record from CSV fields named by `header`; `None` when a required
-    /// field is missing or malformed.
-    fn from_fields(header: &[String], fields: &[String]) -> Option<Record> {
-        if header.len() != fields.len() {
-            return None;
-        }
-        let map: BTreeMap<&str, &str> = header.iter().map(String::as_str).zip(fields.iter().map(String::as_str)).collect();
+    fn from_map(map: &BTreeMap<&str, &str>) -> Option<Record> {
         let s = |k: &str| map.get(k).copied().unwrap_or("").to_string();
         let o = |k: &str| map.get(k).and_then(|v| v.parse::<u64>().ok());
         let oi = |k: &str| map.get(k).and_then(|v| v.parse::<i64>().ok());
@@ -264,6 +304,10 @@ impl Record {
             options: s("options"),
             part: s("part"),
         })
+    }
+
+    fn to_parquet(rows: &[&Record]) -> io::Result<Vec<u8>> {
+        write_parquet(rows)
     }
 }
 
@@ -333,8 +377,8 @@ pub fn csv_records(data: &[u8]) -> (Vec<Vec<String>>, usize) {
     (records, complete)
 }
 
-fn header_line() -> String {
-    let mut s = COLUMNS.join(",");
+fn header_line<R: Row>() -> String {
+    let mut s = R::columns().join(",");
     s.push('\n');
     s
 }
@@ -342,40 +386,48 @@ fn header_line() -> String {
 /// Parse CSV text written by [`Journal`] or [`write_csv`]: whole records
 /// only (see [`csv_records`]); records that do not parse are dropped.
 pub fn parse_csv(text: &str) -> Vec<Record> {
-    parse_csv_bytes(text.as_bytes())
+    parse_rows(text.as_bytes())
 }
 
-fn parse_csv_bytes(data: &[u8]) -> Vec<Record> {
+/// The rows of CSV text of a table (a header line, then rows): whole
+/// records only (see [`csv_records`]); rows that do not parse are dropped.
+pub fn parse_rows<R: Row>(data: &[u8]) -> Vec<R> {
     let (records, _) = csv_records(data);
     let mut it = records.into_iter();
     let Some(header) = it.next() else { return Vec::new() };
-    it.filter_map(|f| Record::from_fields(&header, &f)).collect()
+    it.filter(|f| f.len() == header.len())
+        .filter_map(|f| {
+            let map: BTreeMap<&str, &str> = header.iter().map(String::as_str).zip(f.iter().map(String::as_str)).collect();
+            R::from_map(&map)
+        })
+        .collect()
 }
 
-/// The journal files in `dir/_manifest`.
-fn journals(out: &Path) -> Vec<PathBuf> {
+/// The journal files of `R` in `dir/_manifest`.
+fn journals<R: Row>(out: &Path) -> Vec<PathBuf> {
     let Ok(rd) = fs::read_dir(out.join(MANIFEST_DIR)) else {
         return Vec::new();
     };
+    let prefix = format!("{}-", R::JOURNAL);
     let mut v: Vec<PathBuf> = rd
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("journal-") && n.ends_with(".csv"))
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".csv"))
         })
         .collect();
     v.sort();
     v
 }
 
-/// Keep the latest record of each key (by `finished_ms`, then `part`).
-fn latest(records: impl IntoIterator<Item = Record>) -> BTreeMap<(String, String), Record> {
-    let mut m: BTreeMap<(String, String), Record> = BTreeMap::new();
-    for r in records {
+/// Keep the latest row of each key (by [`Row::written`]).
+fn latest<R: Row>(rows: impl IntoIterator<Item = R>) -> BTreeMap<R::Key, R> {
+    let mut m: BTreeMap<R::Key, R> = BTreeMap::new();
+    for r in rows {
         match m.get(&r.key()) {
-            Some(old) if (old.finished_ms, &old.part) > (r.finished_ms, &r.part) => {}
+            Some(old) if old.written() > r.written() => {}
             _ => {
                 m.insert(r.key(), r);
             }
@@ -386,22 +438,28 @@ fn latest(records: impl IntoIterator<Item = Record>) -> BTreeMap<(String, String
 
 /// Every journal in `out` merged: the latest record per (path, format).
 pub fn load(out: &Path) -> BTreeMap<(String, String), Record> {
+    load_rows(out)
+}
+
+/// Every journal of `R` in `out` merged: the latest row per key.
+pub fn load_rows<R: Row>(out: &Path) -> BTreeMap<R::Key, R> {
     let mut all = Vec::new();
-    for j in journals(out) {
+    for j in journals::<R>(out) {
         if let Ok(data) = fs::read(&j) {
-            all.extend(parse_csv_bytes(&data));
+            all.extend(parse_rows::<R>(&data));
         }
     }
     latest(all)
 }
 
-/// An append-only journal (see the module docs), locked for as long as it
-/// is open.
-pub struct Journal {
+/// An append-only journal of `R` rows (see the module docs), locked for as
+/// long as it is open.
+pub struct Journal<R: Row = Record> {
     path: PathBuf,
     file: File,
     /// `journal-PART.lock`, held (`flock`) until the journal is dropped.
     _lock: File,
+    _rows: std::marker::PhantomData<fn(&R)>,
 }
 
 /// Take an exclusive `flock` on `path` (created when missing): at once
@@ -421,20 +479,21 @@ fn lock_file(path: &Path, wait: bool) -> io::Result<File> {
     Ok(f)
 }
 
-impl Journal {
-    /// The journal of `part` in `out`, created when missing, and locked:
-    /// while it is open, no other process can open the same journal (an
-    /// error of kind `WouldBlock`: the same part is running). A record cut
+impl<R: Row> Journal<R> {
+    /// The journal of `part` in `out`, created when missing, and locked
+    /// (`journal-PART.lock`, whatever the table): while it is open, no
+    /// other process can open a journal of the same part (an error of kind
+    /// `WouldBlock`: the same part is running). A record cut
     /// by a crash at its end is cut off, so that the next one starts on a
     /// line of its own.
     ///
     /// # Errors
     /// When the file cannot be created, locked or written.
-    pub fn open(out: &Path, part: &str) -> io::Result<Journal> {
+    pub fn open(out: &Path, part: &str) -> io::Result<Journal<R>> {
         let dir = out.join(MANIFEST_DIR);
         fs::create_dir_all(&dir)?;
         let lock = lock_file(&dir.join(format!("journal-{part}.lock")), false)?;
-        let path = dir.join(format!("journal-{part}.csv"));
+        let path = dir.join(format!("{}-{part}.csv", R::JOURNAL));
         let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path)?;
         let mut data = Vec::new();
         file.read_to_end(&mut data)?;
@@ -443,31 +502,33 @@ impl Journal {
             file.set_len(complete as u64)?;
         }
         if complete == 0 {
-            file.write_all(header_line().as_bytes())?;
+            file.write_all(header_line::<R>().as_bytes())?;
         }
         file.sync_data()?;
-        Ok(Journal { path, file, _lock: lock })
+        Ok(Journal {
+            path,
+            file,
+            _lock: lock,
+            _rows: std::marker::PhantomData,
+        })
     }
 
     /// Append one record and flush it to disk.
     ///
     /// # Errors
     /// When writing fails.
-    pub fn append(&mut self, r: &Record) -> io::Result<()> {
+    pub fn append(&mut self, r: &R) -> io::Result<()> {
         self.file.write_all(r.csv_line().as_bytes())?;
         self.file.sync_data()
     }
 
-    /// Rewrite the journal with the latest record per input only.
+    /// Rewrite the journal with the latest row per key only.
     ///
     /// # Errors
     /// When the journal cannot be read or rewritten.
     pub fn compact(&mut self) -> io::Result<()> {
-        let recs = latest(parse_csv_bytes(&fs::read(&self.path)?));
-        let mut s = header_line();
-        for r in recs.values() {
-            s.push_str(&r.csv_line());
-        }
+        let rows = latest(parse_rows::<R>(&fs::read(&self.path)?));
+        let s = write_csv(rows.values());
         let name = self.path.file_name().and_then(|n| n.to_str()).unwrap_or("journal.csv").to_string();
         write_atomic(&self.path.with_file_name(format!(".{name}.tmp")), &self.path, s.as_bytes())?;
         self.file = OpenOptions::new().read(true).append(true).open(&self.path)?;
@@ -492,9 +553,9 @@ pub fn write_atomic(tmp: &Path, dest: &Path, data: &[u8]) -> io::Result<()> {
     res
 }
 
-/// The manifest as CSV text (header, then one line per record).
-pub fn write_csv<'a>(records: impl IntoIterator<Item = &'a Record>) -> String {
-    let mut s = header_line();
+/// A table as CSV text (header, then one line per row).
+pub fn write_csv<'a, R: Row + 'a>(records: impl IntoIterator<Item = &'a R>) -> String {
+    let mut s = header_line::<R>();
     for r in records {
         s.push_str(&r.csv_line());
     }
@@ -507,87 +568,109 @@ pub fn write_csv<'a>(records: impl IntoIterator<Item = &'a Record>) -> String {
 /// # Errors
 /// When encoding fails.
 pub fn write_parquet(records: &[&Record]) -> io::Result<Vec<u8>> {
-    let err = |e: parquet::errors::ParquetError| io::Error::other(e.to_string());
-    let text =
-        |f: &dyn Fn(&Record) -> String| -> ArrayRef { Arc::new(StringArray::from(records.iter().map(|r| f(r)).collect::<Vec<String>>())) };
-    let text_opt = |f: &dyn Fn(&Record) -> &str| -> ArrayRef {
-        Arc::new(StringArray::from(
-            records
+    Columns::new(records)
+        .text("path", |r| &r.path)
+        .text("format", |r| &r.format)
+        .text("status", |r| r.status.as_str())
+        .text_opt("reason", |r| &r.reason)
+        .text_opt("collector", |r| &r.collector)
+        .text("kind", |r| &r.kind)
+        .text("layout", |r| &r.layout)
+        .i64("dump_time", true, |r| r.dump_time)
+        .text_opt("date", |r| &r.date)
+        .i64("content_time", true, |r| r.content_time)
+        .u64("size", false, |r| Some(r.size))
+        .i64("mtime_ns", false, |r| Some(r.mtime_ns))
+        .text("fingerprint", |r| &r.fingerprint)
+        .text_opt("output", |r| &r.output)
+        .u64("output_size", true, |r| r.output_size)
+        .u64("rows", true, |r| r.rows)
+        .u64("records", true, |r| r.records)
+        .u64("rib_entries", true, |r| r.rib_entries)
+        .u64("peers", true, |r| r.peers)
+        .text_opt("errors", |r| &r.errors)
+        .u64("first_error_offset", true, |r| r.first_error_offset)
+        .text_opt("first_error", |r| &r.first_error)
+        .f64("elapsed_s", |r| r.elapsed_s)
+        .i64("finished_ms", false, |r| Some(r.finished_ms))
+        .text("tool_version", |r| &r.tool_version)
+        .text("options", |r| &r.options)
+        .text("part", |r| &r.part)
+        .finish()
+}
+
+/// The columns of a table's Parquet file, added one by one; a nullable
+/// column keeps its type and nullability whatever the rows (a stable
+/// schema).
+pub struct Columns<'a, R> {
+    rows: &'a [&'a R],
+    columns: Vec<(Field, ArrayRef)>,
+}
+
+impl<'a, R> Columns<'a, R> {
+    /// No column yet, over `rows`.
+    pub fn new(rows: &'a [&'a R]) -> Self {
+        Columns { rows, columns: Vec::new() }
+    }
+
+    /// A column built elsewhere.
+    pub fn array(mut self, name: &str, nullable: bool, array: ArrayRef) -> Self {
+        self.columns.push((Field::new(name, array.data_type().clone(), nullable), array));
+        self
+    }
+
+    /// A text column (utf8), never null.
+    pub fn text(self, name: &str, f: impl Fn(&R) -> &str) -> Self {
+        let a: ArrayRef = Arc::new(StringArray::from(self.rows.iter().map(|r| f(r)).collect::<Vec<&str>>()));
+        self.array(name, false, a)
+    }
+
+    /// A text column (utf8), null where the text is empty.
+    pub fn text_opt(self, name: &str, f: impl Fn(&R) -> &str) -> Self {
+        let a: ArrayRef = Arc::new(StringArray::from(
+            self.rows
                 .iter()
                 .map(|r| Some(f(r)).filter(|s| !s.is_empty()))
                 .collect::<Vec<Option<&str>>>(),
-        ))
-    };
-    let u =
-        |f: &dyn Fn(&Record) -> Option<u64>| -> ArrayRef { Arc::new(UInt64Array::from(records.iter().map(|r| f(r)).collect::<Vec<_>>())) };
-    let i =
-        |f: &dyn Fn(&Record) -> Option<i64>| -> ArrayRef { Arc::new(Int64Array::from(records.iter().map(|r| f(r)).collect::<Vec<_>>())) };
-    let columns: Vec<(&str, ArrayRef)> = vec![
-        ("path", text(&|r| r.path.clone())),
-        ("format", text(&|r| r.format.clone())),
-        ("status", text(&|r| r.status.as_str().to_string())),
-        ("reason", text_opt(&|r| &r.reason)),
-        ("collector", text_opt(&|r| &r.collector)),
-        ("kind", text(&|r| r.kind.clone())),
-        ("layout", text(&|r| r.layout.clone())),
-        ("dump_time", i(&|r| r.dump_time)),
-        ("date", text_opt(&|r| &r.date)),
-        ("content_time", i(&|r| r.content_time)),
-        ("size", u(&|r| Some(r.size))),
-        ("mtime_ns", i(&|r| Some(r.mtime_ns))),
-        ("fingerprint", text(&|r| r.fingerprint.clone())),
-        ("output", text_opt(&|r| &r.output)),
-        ("output_size", u(&|r| r.output_size)),
-        ("rows", u(&|r| r.rows)),
-        ("records", u(&|r| r.records)),
-        ("rib_entries", u(&|r| r.rib_entries)),
-        ("peers", u(&|r| r.peers)),
-        ("errors", text_opt(&|r| &r.errors)),
-        ("first_error_offset", u(&|r| r.first_error_offset)),
-        ("first_error", text_opt(&|r| &r.first_error)),
-        (
-            "elapsed_s",
-            Arc::new(Float64Array::from(records.iter().map(|r| r.elapsed_s).collect::<Vec<f64>>())),
-        ),
-        ("finished_ms", i(&|r| Some(r.finished_ms))),
-        ("tool_version", text(&|r| r.tool_version.clone())),
-        ("options", text(&|r| r.options.clone())),
-        ("part", text(&|r| r.part.clone())),
-    ];
-    let fields: Vec<Field> = columns
-        .iter()
-        .map(|(name, a)| Field::new(*name, a.data_type().clone(), is_nullable(name)))
-        .collect();
-    let schema = Arc::new(Schema::new(fields));
-    let batch =
-        RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, a)| a).collect()).map_err(|e| io::Error::other(e.to_string()))?;
-    let level = ZstdLevel::try_new(3).map_err(err)?;
-    let props = WriterProperties::builder().set_compression(Compression::ZSTD(level)).build();
-    let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(err)?;
-    w.write(&batch).map_err(err)?;
-    w.close().map_err(err)?;
-    Ok(buf)
-}
+        ));
+        self.array(name, true, a)
+    }
 
-/// Columns that may be null (stable schema whatever the records).
-fn is_nullable(name: &str) -> bool {
-    !matches!(
-        name,
-        "path"
-            | "format"
-            | "status"
-            | "kind"
-            | "layout"
-            | "size"
-            | "mtime_ns"
-            | "fingerprint"
-            | "elapsed_s"
-            | "finished_ms"
-            | "tool_version"
-            | "options"
-            | "part"
-    )
+    /// A uint64 column.
+    pub fn u64(self, name: &str, nullable: bool, f: impl Fn(&R) -> Option<u64>) -> Self {
+        let a: ArrayRef = Arc::new(UInt64Array::from(self.rows.iter().map(|r| f(r)).collect::<Vec<_>>()));
+        self.array(name, nullable, a)
+    }
+
+    /// An int64 column.
+    pub fn i64(self, name: &str, nullable: bool, f: impl Fn(&R) -> Option<i64>) -> Self {
+        let a: ArrayRef = Arc::new(Int64Array::from(self.rows.iter().map(|r| f(r)).collect::<Vec<_>>()));
+        self.array(name, nullable, a)
+    }
+
+    /// A float64 column, never null.
+    pub fn f64(self, name: &str, f: impl Fn(&R) -> f64) -> Self {
+        let a: ArrayRef = Arc::new(Float64Array::from(self.rows.iter().map(|r| f(r)).collect::<Vec<f64>>()));
+        self.array(name, false, a)
+    }
+
+    /// The Parquet file (zstd level 3, one row group).
+    ///
+    /// # Errors
+    /// When encoding fails.
+    pub fn finish(self) -> io::Result<Vec<u8>> {
+        let err = |e: parquet::errors::ParquetError| io::Error::other(e.to_string());
+        let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) = self.columns.into_iter().unzip();
+        let schema = Arc::new(Schema::new(fields));
+        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| io::Error::other(e.to_string()))?;
+        let level = ZstdLevel::try_new(3).map_err(err)?;
+        let props = WriterProperties::builder().set_compression(Compression::ZSTD(level)).build();
+        let mut buf = Vec::new();
+        let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(err)?;
+        w.write(&batch).map_err(err)?;
+        w.close().map_err(err)?;
+        Ok(buf)
+    }
 }
 
 /// Rebuild `manifest.csv` and `manifest.parquet` from every journal in
@@ -599,22 +682,37 @@ fn is_nullable(name: &str) -> bool {
 /// # Errors
 /// When the files cannot be written.
 pub fn compact(out: &Path) -> io::Result<BTreeMap<(String, String), Record>> {
+    compact_rows(out)
+}
+
+/// [`compact`] for the table of `R`: `TABLE.csv` and `TABLE.parquet`
+/// under `TABLE.lock`.
+///
+/// # Errors
+/// When the files cannot be written.
+pub fn compact_rows<R: Row>(out: &Path) -> io::Result<BTreeMap<R::Key, R>> {
     let dir = out.join(MANIFEST_DIR);
     fs::create_dir_all(&dir)?;
-    let _lock = lock_file(&dir.join("manifest.lock"), true)?;
-    let merged = load(out);
-    let recs: Vec<&Record> = merged.values().collect();
+    let table = R::TABLE;
+    let _lock = lock_file(&dir.join(format!("{table}.lock")), true)?;
+    let merged = load_rows::<R>(out);
+    let rows: Vec<&R> = merged.values().collect();
     write_atomic(
-        &dir.join(".manifest.csv.tmp"),
-        &dir.join("manifest.csv"),
-        write_csv(recs.iter().copied()).as_bytes(),
+        &dir.join(format!(".{table}.csv.tmp")),
+        &dir.join(format!("{table}.csv")),
+        write_csv(rows.iter().copied()).as_bytes(),
     )?;
     write_atomic(
-        &dir.join(".manifest.parquet.tmp"),
-        &dir.join("manifest.parquet"),
-        &write_parquet(&recs)?,
+        &dir.join(format!(".{table}.parquet.tmp")),
+        &dir.join(format!("{table}.parquet")),
+        &R::to_parquet(&rows)?,
     )?;
     Ok(merged)
+}
+
+/// Whether `out` holds journals of `R`.
+pub fn has_journals<R: Row>(out: &Path) -> bool {
+    !journals::<R>(out).is_empty()
 }
 
 #[cfg(test)]
@@ -676,9 +774,12 @@ mod tests {
         // The cut record is cut off, not closed by a newline.
         assert!(!fs::read_to_string(&jp).unwrap().contains("\nc,parquet"));
         // Locked: the same part cannot be opened twice at once; another can.
-        let again = Journal::open(&d, "all").err().map(|e| e.kind());
+        let again = Journal::<Record>::open(&d, "all").err().map(|e| e.kind());
         assert_eq!(again, Some(io::ErrorKind::WouldBlock));
-        drop(Journal::open(&d, "shard-1-of-2").unwrap());
+        // The derived table's journal of the part shares its lock.
+        let derived = Journal::<crate::dataset::derived::Derived>::open(&d, "all").err().map(|e| e.kind());
+        assert_eq!(derived, Some(io::ErrorKind::WouldBlock));
+        drop(Journal::<Record>::open(&d, "shard-1-of-2").unwrap());
         j.append(&sample("a", Status::Ok, 3)).unwrap();
         let m = load(&d);
         assert_eq!(m.len(), 2);

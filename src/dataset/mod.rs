@@ -20,6 +20,10 @@
 //! - [`run`](mod@run): the executor: files in flight on driver threads, all decoding on
 //!   the global rayon pool; outputs written to hidden temporary names and
 //!   renamed when complete; a clean stop.
+//! - [`every`]: `--every D`, updates replayed onto RIB dumps: per collector
+//!   the state at every multiple of D, from each RIB dump and the updates
+//!   that follow it (shards take whole collectors), on the same executor;
+//!   [`derived`]: the table of those outputs and the inputs of each.
 //!
 //! Outputs are the snapshot module's ([`Snapshot::write_parquet`], same
 //! schema as `mrtsnap snapshot`; or [`Snapshot::write_pfx2as`]), one per
@@ -38,7 +42,9 @@
 //! [`Snapshot::write_parquet`]: crate::snapshot::Snapshot::write_parquet
 //! [`Snapshot::write_pfx2as`]: crate::snapshot::Snapshot::write_pfx2as
 
+pub mod derived;
 pub mod discover;
+pub mod every;
 pub mod fingerprint;
 pub use crate::layout;
 pub mod manifest;
@@ -106,6 +112,10 @@ pub struct BatchOptions {
     pub verify: bool,
     /// How snapshots are built.
     pub snapshot: SnapshotOptions,
+    /// `--every`: replay each collector's RIB dumps and updates to every
+    /// multiple of this many seconds ([`every`]); `selection.from` and
+    /// `until` then bound the instants, not the inputs.
+    pub every: Option<i64>,
 }
 
 impl BatchOptions {
@@ -323,18 +333,20 @@ fn is_complete(rec: &Record, item: &Item, opts: &BatchOptions) -> bool {
     fingerprint::fingerprint(&item.input.path, mode).is_ok_and(|f| f == rec.fingerprint)
 }
 
-/// Open this run's journal in `opts.out` (creating the directory) and
-/// lock it: taken before [`plan`] and held until [`run`] returns, so that
+/// Open this run's journal of `R` rows (the input manifest's, or with
+/// `--every` the derived table's) in `opts.out` (creating the directory)
+/// and lock it: taken before [`plan`] (or [`every::plan`]) and held until
+/// [`run()`] (or [`every::run`]) returns, so that
 /// the same part never runs twice at once into one directory (other
 /// parts, the shards of one job, run beside it).
 ///
 /// # Errors
 /// When another process holds the lock (the message says which), or the
 /// directory or journal cannot be written.
-pub fn open_journal(opts: &BatchOptions) -> Result<manifest::Journal, String> {
+pub fn open_journal<R: manifest::Row>(opts: &BatchOptions) -> Result<manifest::Journal<R>, String> {
     let part = opts.part();
     let out = opts.out.display();
-    manifest::Journal::open(&opts.out, &part).map_err(|e| {
+    manifest::Journal::<R>::open(&opts.out, &part).map_err(|e| {
         if e.kind() == std::io::ErrorKind::WouldBlock {
             let lock = opts.out.join(manifest::MANIFEST_DIR).join(format!("journal-{part}.lock"));
             format!(
@@ -347,12 +359,13 @@ pub fn open_journal(opts: &BatchOptions) -> Result<manifest::Journal, String> {
     })
 }
 
-/// Find, recognise, select and shard the inputs, and check the manifest in
-/// `opts.out` for those already complete.
+/// Find the inputs and recognise them (collector, kind, time: from their
+/// names, else their first records): the inputs found, and the items (not
+/// yet selected, no output).
 ///
 /// # Errors
 /// When an input does not exist or a list cannot be read.
-pub fn plan(opts: &BatchOptions) -> Result<Plan, String> {
+fn recognise_all(opts: &BatchOptions) -> Result<(usize, Vec<Item>), String> {
     let inputs = discover::discover(&opts.inputs, &opts.lists, Some(&opts.out))?;
     let found = inputs.len();
     // Recognise names; probe the first records where they say too little.
@@ -396,6 +409,11 @@ pub fn plan(opts: &BatchOptions) -> Result<Plan, String> {
             it.collector = "unknown".to_string();
         }
     }
+    Ok((found, items))
+}
+
+/// The items `selection` keeps, in their order.
+fn select_items(items: Vec<Item>, selection: &Selection) -> Vec<Item> {
     let candidates: Vec<Candidate<'_>> = items
         .iter()
         .map(|it| Candidate {
@@ -405,7 +423,7 @@ pub fn plan(opts: &BatchOptions) -> Result<Plan, String> {
             size: it.input.size,
         })
         .collect();
-    let chosen = opts.selection.select(&candidates);
+    let chosen = selection.select(&candidates);
     let mut selected: Vec<Item> = Vec::with_capacity(chosen.len());
     let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
     for i in chosen {
@@ -413,6 +431,17 @@ pub fn plan(opts: &BatchOptions) -> Result<Plan, String> {
             selected.push(it);
         }
     }
+    selected
+}
+
+/// Find, recognise, select and shard the inputs, and check the manifest in
+/// `opts.out` for those already complete.
+///
+/// # Errors
+/// When an input does not exist or a list cannot be read.
+pub fn plan(opts: &BatchOptions) -> Result<Plan, String> {
+    let (found, items) = recognise_all(opts)?;
+    let mut selected = select_items(items, &opts.selection);
     // Outputs, on all shards' inputs, told apart from each other and from
     // those of the manifest's other inputs.
     let records = manifest::load(&opts.out);

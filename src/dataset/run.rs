@@ -19,30 +19,32 @@
 //! run returns at once; driver threads still decoding drop their work.
 
 use super::discover::text_path;
-use super::manifest::{self, Journal, Record, Status};
+use super::manifest::{self, Journal, Record, Row, Status};
 use super::{fingerprint, output_path, temp_path, BatchOptions, Item, Names, Plan};
 use crate::error::ErrorKind;
 use crate::snapshot::Snapshot;
 use crate::source::Source;
 use std::collections::HashSet;
-use std::fs;
-use std::io::BufWriter;
-use std::path::PathBuf;
+use std::fs::{self, File};
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The reason recorded for updates files.
-pub const NOT_A_RIB: &str = "not-a-rib: an updates file; snapshots need a RIB dump (replaying updates onto a RIB is future work)";
+pub const NOT_A_RIB: &str =
+    "not-a-rib: an updates file; a snapshot per input needs a RIB dump (batch --every replays updates onto RIB dumps)";
 
 /// How often a run rebuilds `manifest.csv` and `manifest.parquet`.
 const COMPACT_EVERY: Duration = Duration::from_secs(600);
 
 /// The reason of a damaged input that was only cut at its end.
-const ENDS_EARLY: &str = "input ends early; everything before the cut was decoded";
+pub(super) const ENDS_EARLY: &str = "input ends early; everything before the cut was decoded";
 
-/// What a run did.
+/// What a run did: counts of inputs, or with `--every` of derived outputs
+/// ([`super::every::run`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
     /// Inputs in this shard's plan.
@@ -70,25 +72,46 @@ pub struct Summary {
     pub elapsed_s: f64,
 }
 
-/// Progress of a run, reported on the calling thread.
+impl Summary {
+    /// Count one finished input (output) of `status`; `skipped_damage`:
+    /// whether damage inside it was skipped (for [`Status::Damaged`]).
+    pub(super) fn count(&mut self, status: Status, skipped_damage: bool) {
+        match status {
+            Status::Ok => self.ok += 1,
+            Status::Damaged => {
+                self.damaged += 1;
+                self.damage_skipped += usize::from(skipped_damage);
+            }
+            Status::Failed => self.failed += 1,
+            Status::Skipped => self.skipped += 1,
+        }
+    }
+}
+
+/// Progress of a run, reported on the calling thread: of inputs and their
+/// [`Record`]s, or with `--every` of derived outputs and their
+/// [`super::derived::Derived`] rows.
 #[derive(Debug)]
-pub enum Event<'a> {
-    /// Before the first input: inputs and bytes to process, inputs complete.
+pub enum Event<'a, R = Record> {
+    /// Before the first one: inputs (outputs) to process, the bytes to
+    /// read, inputs (outputs) complete.
     Start {
-        /// Inputs to process.
+        /// Inputs (outputs) to process.
         todo: usize,
-        /// Their bytes.
+        /// The bytes of the inputs to read.
         bytes: u64,
-        /// Inputs already complete.
+        /// Inputs (outputs) already complete.
         complete: usize,
     },
-    /// One input finished.
+    /// One finished.
     Done {
-        /// Its manifest record.
-        record: &'a Record,
-        /// Inputs finished so far in this run.
+        /// Its row.
+        record: &'a R,
+        /// Input bytes read for it.
+        bytes: u64,
+        /// Finished so far in this run.
         done: usize,
-        /// Inputs to process in this run.
+        /// To process in this run.
         todo: usize,
     },
 }
@@ -100,28 +123,93 @@ struct Registry {
     temps: HashSet<PathBuf>,
 }
 
-struct Shared {
-    items: Vec<Item>,
+/// The jobs of a run and what its driver threads share: the next job to
+/// take, the stop flag, and the registry of temporary files.
+pub(super) struct Work<J> {
+    jobs: Vec<J>,
     next: AtomicUsize,
     halt: AtomicBool,
     registry: Mutex<Registry>,
+}
+
+impl<J> Work<J> {
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the run is stopping: drop the work in hand.
+    pub(super) fn halted(&self) -> bool {
+        self.halt.load(Ordering::Relaxed)
+    }
+
+    /// Write an output to `tmp` (its hidden temporary name beside `dest`,
+    /// registered until renamed or removed) with `write`, on a pool worker,
+    /// and flush it to disk: its size. `None` when the run is stopping;
+    /// on an error `tmp` is removed.
+    pub(super) fn write(
+        &self,
+        tmp: &Path,
+        dest: &Path,
+        write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()> + Send,
+    ) -> Option<io::Result<u64>> {
+        {
+            let mut reg = self.registry();
+            if reg.closed {
+                return None;
+            }
+            reg.temps.insert(tmp.to_path_buf());
+        }
+        let written = (|| -> io::Result<u64> {
+            if let Some(dir) = dest.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            let file = File::create(tmp)?;
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            // On a pool worker: the pool's threads bound the CPU work.
+            rayon::scope(|_| write(&mut w))?;
+            let file = w.into_inner().map_err(|e| e.into_error())?;
+            file.sync_data()?;
+            Ok(file.metadata()?.len())
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(tmp);
+            self.registry().temps.remove(tmp);
+        }
+        Some(written)
+    }
+
+    /// Rename `tmp` to `dest` and call `then` with the result, both under
+    /// the registry lock, so that after a stop closed it no output appears
+    /// and every output renamed has been reported. `false` (and `tmp`
+    /// removed, nothing renamed) when the run is stopping. A failed rename
+    /// removes `tmp`.
+    pub(super) fn commit(&self, tmp: &Path, dest: &Path, then: impl FnOnce(io::Result<()>)) -> bool {
+        let mut reg = self.registry();
+        reg.temps.remove(tmp);
+        if reg.closed {
+            let _ = fs::remove_file(tmp);
+            return false;
+        }
+        let renamed = fs::rename(tmp, dest);
+        if renamed.is_err() {
+            let _ = fs::remove_file(tmp);
+        }
+        then(renamed);
+        drop(reg);
+        true
+    }
+}
+
+/// What the driver threads of a plain run share besides their [`Work`].
+struct Shared {
     names: Mutex<Names>,
     opts: BatchOptions,
     part: String,
     options_tag: String,
 }
 
-impl Shared {
-    fn registry(&self) -> MutexGuard<'_, Registry> {
-        self.registry.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn halted(&self) -> bool {
-        self.halt.load(Ordering::Relaxed)
-    }
-}
-
-fn now_ms() -> i64 {
+/// Unix time in milliseconds.
+pub(super) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
@@ -176,7 +264,7 @@ fn failed(mut rec: Record, reason: impl std::fmt::Display) -> Outcome {
 }
 
 /// Build and write one input (on its driver thread).
-fn process(item: &Item, sh: &Shared) -> Outcome {
+fn process(item: &Item, sh: &Shared, work: &Work<Item>) -> Outcome {
     let mut rec = base_record(item, sh);
     if let Some(e) = &item.input.stat_error {
         return failed(rec, format!("unreadable: {e}"));
@@ -213,7 +301,7 @@ fn process(item: &Item, sh: &Shared) -> Outcome {
         }
     };
     drop(src);
-    if sh.halted() {
+    if work.halted() {
         return Outcome::Abandoned;
     }
     let info = snap.sources().first().cloned().unwrap_or_default();
@@ -266,85 +354,45 @@ fn process(item: &Item, sh: &Shared) -> Outcome {
     };
     let dest = sh.opts.out.join(&output);
     let tmp = temp_path(&sh.opts.out, &output, &sh.part);
-    {
-        let mut reg = sh.registry();
-        if reg.closed {
-            return Outcome::Abandoned;
-        }
-        reg.temps.insert(tmp.clone());
-    }
-    let written = (|| -> std::io::Result<u64> {
-        if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        let file = fs::File::create(&tmp)?;
-        let mut w = BufWriter::with_capacity(1 << 20, file);
-        // On a pool worker: the pool's threads bound the CPU work.
-        rayon::scope(|_| match sh.opts.format {
-            super::OutputFormat::Parquet => snap.write_parquet(&mut w).map_err(std::io::Error::other),
-            super::OutputFormat::Pfx2as => snap.write_pfx2as(&mut w),
-        })?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_data()?;
-        Ok(file.metadata()?.len())
-    })();
+    let written = work.write(&tmp, &dest, |w| match sh.opts.format {
+        super::OutputFormat::Parquet => snap.write_parquet(w).map_err(io::Error::other),
+        super::OutputFormat::Pfx2as => snap.write_pfx2as(w),
+    });
     match written {
-        Ok(n) => {
+        None => Outcome::Abandoned,
+        Some(Ok(n)) => {
             rec.output = output;
             rec.output_size = Some(n);
             Outcome::Written(rec, tmp, dest)
         }
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            sh.registry().temps.remove(&tmp);
-            let mut rec = rec;
-            rec.output.clear();
-            failed(rec, format!("cannot write output {output}: {e}"))
-        }
+        Some(Err(e)) => failed(rec, format!("cannot write output {output}: {e}")),
     }
 }
 
-/// A driver thread: take inputs until none is left or the run stops.
-fn drive(sh: Arc<Shared>, tx: Sender<Record>) {
-    loop {
-        if sh.halted() {
-            return;
+/// One input on its driver thread: processed, its output renamed into
+/// place, its record reported with `emit`.
+fn drive(item: &Item, sh: &Shared, work: &Work<Item>, emit: &mut dyn FnMut(Record) -> bool) {
+    let t0 = Instant::now();
+    let finish = |mut r: Record| {
+        r.elapsed_s = t0.elapsed().as_secs_f64();
+        r.finished_ms = now_ms();
+        r
+    };
+    match process(item, sh, work) {
+        Outcome::Abandoned => {}
+        Outcome::Record(r) => {
+            emit(finish(r));
         }
-        let i = sh.next.fetch_add(1, Ordering::Relaxed);
-        let Some(item) = sh.items.get(i) else { return };
-        let t0 = Instant::now();
-        let finish = |mut r: Record| {
-            r.elapsed_s = t0.elapsed().as_secs_f64();
-            r.finished_ms = now_ms();
-            r
-        };
-        match process(item, &sh) {
-            Outcome::Abandoned => return,
-            Outcome::Record(r) => {
-                if tx.send(finish(r)).is_err() {
-                    return;
-                }
-            }
-            Outcome::Written(mut r, tmp, dest) => {
-                // Rename and report under the registry lock: after a stop
-                // closed it, no output appears.
-                let mut reg = sh.registry();
-                reg.temps.remove(&tmp);
-                if reg.closed {
-                    let _ = fs::remove_file(&tmp);
-                    return;
-                }
-                if let Err(e) = fs::rename(&tmp, &dest) {
-                    let _ = fs::remove_file(&tmp);
+        Outcome::Written(mut r, tmp, dest) => {
+            work.commit(&tmp, &dest, |renamed| {
+                if let Err(e) = renamed {
                     r.status = Status::Failed;
                     r.reason = manifest::clean(&format!("cannot rename {} to {}: {e}", tmp.display(), dest.display()));
                     r.output.clear();
                     r.output_size = None;
                 }
-                if tx.send(finish(r)).is_err() {
-                    return;
-                }
-            }
+                emit(finish(r));
+            });
         }
     }
 }
@@ -397,57 +445,118 @@ pub fn run(
     if shared_opts.snapshot.window.is_none() {
         shared_opts.snapshot.window = Some((2 * rayon::current_num_threads()).div_ceil(in_flight).max(2));
     }
-    let sh = Arc::new(Shared {
-        items: todo,
-        next: AtomicUsize::new(0),
-        halt: AtomicBool::new(false),
-        registry: Mutex::new(Registry::default()),
+    let sh = Shared {
         names: Mutex::new(plan.names),
         options_tag: opts.options_tag(),
         opts: shared_opts,
-        part: part.clone(),
+        part,
+    };
+    let mut finished = 0usize;
+    let (stopped, _) = execute(
+        todo,
+        in_flight,
+        move |item, work, emit| drive(item, &sh, work, emit),
+        &mut journal,
+        out,
+        stop,
+        opts.fail_fast,
+        &mut |r: &Record| {
+            finished += 1;
+            sum.bytes += r.size;
+            sum.count(r.status, r.reason != ENDS_EARLY);
+            on_event(Event::Done {
+                record: r,
+                bytes: r.size,
+                done: finished,
+                todo: n,
+            });
+            r.status == Status::Failed
+        },
+    )?;
+    if stopped {
+        sum.stopped = true;
+        sum.abandoned = n - finished;
+    }
+    sum.elapsed_s = t0.elapsed().as_secs_f64();
+    Ok(sum)
+}
+
+/// Run `jobs` on `in_flight` driver threads (plain threads, not pool
+/// workers: they block on decompressors and on the pool), each taking the
+/// next job and calling `process`, which reports rows with its callback
+/// (`false`: the run no longer listens). On this thread, each row is
+/// appended to `journal` and passed to `on_row` (`true`: a failure, which
+/// stops the run with `fail_fast`); the table is rebuilt every
+/// [`COMPACT_EVERY`] and at the end. `stop` is polled: once it is set (or
+/// a failure stops the run), the registry is closed (temporary files
+/// removed, no rename after it), the rows sent before are recorded, and
+/// it returns `true` without waiting for the driver threads, whose work in
+/// hand is dropped. Also returns the rows recorded.
+///
+/// # Errors
+/// When the journal or the table cannot be written.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn execute<J, R>(
+    jobs: Vec<J>,
+    in_flight: usize,
+    process: impl Fn(&J, &Work<J>, &mut dyn FnMut(R) -> bool) + Send + Sync + 'static,
+    journal: &mut Journal<R>,
+    out: &Path,
+    stop: &AtomicBool,
+    fail_fast: bool,
+    on_row: &mut dyn FnMut(&R) -> bool,
+) -> Result<(bool, usize), String>
+where
+    J: Send + Sync + 'static,
+    R: Row + Send + 'static,
+{
+    let work = Arc::new(Work {
+        jobs,
+        next: AtomicUsize::new(0),
+        halt: AtomicBool::new(false),
+        registry: Mutex::new(Registry::default()),
     });
-    let (tx, rx) = channel::<Record>();
+    let process = Arc::new(process);
+    let (tx, rx) = channel::<R>();
     let mut handles = Vec::new();
-    for _ in 0..in_flight {
-        let (sh, tx) = (sh.clone(), tx.clone());
-        handles.push(std::thread::spawn(move || drive(sh, tx)));
+    for _ in 0..in_flight.max(1) {
+        let (work, process, tx) = (work.clone(), process.clone(), tx.clone());
+        handles.push(std::thread::spawn(move || loop {
+            if work.halted() {
+                return;
+            }
+            let i = work.next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = work.jobs.get(i) else { return };
+            let mut listening = true;
+            process(job, &work, &mut |r| {
+                listening &= tx.send(r).is_ok();
+                listening
+            });
+            if !listening {
+                return;
+            }
+        }));
     }
     drop(tx);
-    let mut finished = 0usize;
-    let mut record = |r: Record, sum: &mut Summary, journal: &mut Journal, on_event: &mut dyn FnMut(Event<'_>)| -> Result<bool, String> {
+    let table = |e: io::Error| format!("cannot write the manifest: {e}");
+    let mut recorded = 0usize;
+    let mut record = |r: R, journal: &mut Journal<R>| -> Result<bool, String> {
         journal.append(&r).map_err(|e| format!("cannot append to the journal: {e}"))?;
-        finished += 1;
-        sum.bytes += r.size;
-        match r.status {
-            Status::Ok => sum.ok += 1,
-            Status::Damaged => {
-                sum.damaged += 1;
-                sum.damage_skipped += usize::from(r.reason != ENDS_EARLY);
-            }
-            Status::Failed => sum.failed += 1,
-            Status::Skipped => sum.skipped += 1,
-        }
-        on_event(Event::Done {
-            record: &r,
-            done: finished,
-            todo: n,
-        });
-        Ok(r.status == Status::Failed)
+        recorded += 1;
+        Ok(on_row(&r))
     };
     let mut stopping = false;
     let mut compacted = Instant::now();
     loop {
-        // A long run refreshes manifest.csv/.parquet now and then (the
-        // journal is always current).
+        // A long run refreshes the table now and then (the journal is
+        // always current).
         if compacted.elapsed() >= COMPACT_EVERY {
-            manifest::compact(out).map_err(|e| format!("cannot write the manifest: {e}"))?;
+            manifest::compact_rows::<R>(out).map_err(table)?;
             compacted = Instant::now();
         }
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(r) => {
-                let was_failure = record(r, &mut sum, &mut journal, on_event)?;
-                if was_failure && opts.fail_fast {
+                if record(r, journal)? && fail_fast {
                     stopping = true;
                 }
             }
@@ -460,26 +569,23 @@ pub fn run(
         }
     }
     if stopping {
-        sh.halt.store(true, Ordering::Relaxed);
-        let mut reg = sh.registry();
+        work.halt.store(true, Ordering::Relaxed);
+        let mut reg = work.registry();
         reg.closed = true;
         for t in reg.temps.drain() {
             let _ = fs::remove_file(t);
         }
         drop(reg);
-        // Records sent before the registry closed describe complete outputs.
+        // Rows sent before the registry closed describe complete outputs.
         while let Ok(r) = rx.try_recv() {
-            record(r, &mut sum, &mut journal, on_event)?;
+            record(r, journal)?;
         }
-        sum.stopped = true;
-        sum.abandoned = n - finished;
     } else {
         for h in handles {
             let _ = h.join();
         }
     }
     journal.compact().map_err(|e| format!("cannot compact the journal: {e}"))?;
-    manifest::compact(out).map_err(|e| format!("cannot write the manifest: {e}"))?;
-    sum.elapsed_s = t0.elapsed().as_secs_f64();
-    Ok(sum)
+    manifest::compact_rows::<R>(out).map_err(table)?;
+    Ok((stopping, recorded))
 }

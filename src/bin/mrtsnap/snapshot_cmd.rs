@@ -329,25 +329,7 @@ fn report_replay(archive: &Archive, quiet: bool, status: &mut crate::Status) -> 
             );
         }
         for g in c.gaps() {
-            let files = g
-                .missing_files()
-                .zip(g.interval)
-                .map(|(n, i)| format!("; {n} updates file(s) of {} min missing", i / 60))
-                .unwrap_or_default();
-            let around = match (&g.after, &g.before) {
-                (Some(a), Some(b)) => format!(" between {} and {}", a.display(), b.display()),
-                (Some(a), None) => format!(" after {}", a.display()),
-                (None, Some(b)) => format!(" before {}", b.display()),
-                (None, None) => String::new(),
-            };
-            let until = match g.before {
-                Some(_) => format!("until {}", utc_datetime(i64::from(g.until))),
-                None => format!("up to the instant, {}", utc_datetime(i64::from(g.until - 1))),
-            };
-            eprintln!(
-                "mrtsnap: warning: {who}: gap: no updates from {} {until}{around}{files}",
-                utc_datetime(i64::from(g.from)),
-            );
+            eprintln!("mrtsnap: warning: {who}: gap: {}", mrtsnap::fmt::gap(&g));
         }
     }
     Ok(())
@@ -355,7 +337,7 @@ fn report_replay(archive: &Archive, quiet: bool, status: &mut crate::Status) -> 
 
 /// The name of the replayed state at `t`: `COLLECTOR.YYYYMMDDTHHMMSSZ.EXT`.
 fn replay_name(files: &[String], t: u32, format: SnapFormat) -> String {
-    let stamp = mrtsnap::fmt::utc_datetime(i64::from(t)).replace([':', '-'], "");
+    let stamp = mrtsnap::fmt::utc_stamp(i64::from(t));
     let collector = files.iter().find_map(|f| mrtsnap::snapshot::collector_from_path(f));
     format!("{}.{stamp}.{}", collector.as_deref().unwrap_or("replay"), format.extension())
 }
