@@ -20,9 +20,19 @@
 # against `bgpkit-parser -e` over the same files; its entries are RIB
 # entries plus announced and withdrawn prefixes.
 #
+# A fourth task, `day` (not run unless asked), generates a day of an
+# rrc00-like collector (`mrtsnap synth archive --preset rrc00-day`: 3 RIBs,
+# 288 five-minute updates files; 2 GB, about 2.5 minutes; kept in
+# COMPARE_DAY_DIR when set) and times the state every hour from its RIBs
+# and updates (`snapshot --every 1h`), the state at its end from the
+# updates alone, and `bgpkit-parser -e` over the updates files alone, one
+# process per core (xargs -P), once each.
+#
 # Environment (defaults in brackets):
 #   COMPARE_TASKS       tasks to run ["dump pairs replay"]; `replay` alone
-#                       needs no generated table (a minute or two)
+#                       needs no generated table (a minute or two); `day`
+#                       only when named
+#   COMPARE_DAY_DIR     where the `day` archive is written or found [$WORK/day]
 #   COMPARE_SCALE       scale of the generated tables [0.05]; 1.0 is full
 #                       size: route-views2-like ~21M RIB entries (~1.3 GB),
 #                       rrc00-like ~53M (~3.2 GB). bgpdump reads ~7 MB/s, so
@@ -203,6 +213,42 @@ if has_task replay; then
     replay pch.updates "$CORPUS/RIPE-NCC+bgpdump/test_data/updates.et-header.2015.gz"
 fi
 
+if has_task day; then
+    DAY=${COMPARE_DAY_DIR:-$WORK/day}
+    if [ ! -d "$DAY/rrc00" ]; then
+        say "generating a day of an rrc00-like collector in $DAY (about 2.5 minutes, 2 GB)"
+        "$MRTSNAP" synth archive --preset rrc00-day -o "$DAY" 2>&1 | sed 's/^/compare: /' >&2
+    fi
+    updates=$(find "$DAY/rrc00" -name 'updates.*' | sort)
+    all=$(find "$DAY/rrc00" -type f | sort)
+    bytes=0; entries=0
+    for f in $all; do
+        read -r b e < <("$MRTSNAP" -q stats --json "$f" | python3 -c 'import json,sys; s=json.load(sys.stdin); n=lambda k: sum(s[k].values()); print(s["decoded_bytes"], n("rib_entries")+n("announced")+n("withdrawn"))')
+        bytes=$((bytes + b)); entries=$((entries + e))
+    done
+    BYTES[day]=$bytes; ENTRIES[day]=$entries
+    bytes=0; entries=0
+    for f in $updates; do
+        read -r b e < <("$MRTSNAP" -q stats --json "$f" | python3 -c 'import json,sys; s=json.load(sys.stdin); n=lambda k: sum(s[k].values()); print(s["decoded_bytes"], n("announced")+n("withdrawn"))')
+        bytes=$((bytes + b)); entries=$((entries + e))
+    done
+    BYTES[day.updates]=$bytes; ENTRIES[day.updates]=$entries
+    from=$(basename "$(echo "$all" | head -1)" | sed -E 's/.*\.([0-9]{8})\.([0-9]{4}).*/\1/')
+    start="${from:0:4}-${from:4:2}-${from:6:2}T00:00:00Z"
+    end=$(python3 -c 'import sys,datetime; d=datetime.datetime.fromisoformat(sys.argv[1].replace("Z","+00:00")); print(int(d.timestamp())+86400)' "$start")
+    echo "$updates" > "$WORK/day.updates"
+    echo "$all" > "$WORK/day.all"
+    # Row `day`: mrtsnap's states every hour from the RIBs and updates,
+    # against bgpkit-parser over the updates alone (the issue's measure);
+    # row `day.updates`: both over the updates alone.
+    measure day day mrtsnap 1 "rm -rf $WORK/day.out; $MRTSNAP -q snapshot --every 1h --from $start --until @$end --format pairs -o $WORK/day.out \$(cat $WORK/day.all)"
+    measure day.updates day mrtsnap 1 "$MRTSNAP -q snapshot --at @$end --format pairs -o /dev/null \$(cat $WORK/day.updates)"
+    if [ -n "$BGPKIT" ]; then
+        measure day.updates day "bgpkit-parser -e (xargs -P $(nproc))" 1 "xargs -P $(nproc) -n 1 $BGPKIT -e < $WORK/day.updates > /dev/null"
+        tail -1 "$ROWS" | sed 's/^day\.updates\t/day\t/' >> "$ROWS"
+    fi
+fi
+
 if [ "$FULL" = 1 ]; then
     full="$WORK/rrc00-full.mrt"
     say "generating the full-size rrc00-like table (3.2 GB)"
@@ -233,7 +279,7 @@ for line in sys.stdin:
 base = {(r[0], r[1]): r[3] for r in rows if r[2] == "mrtsnap"}
 print("| file | task | tool | median wall (s) | MB/s | M entries/s | peak RSS (MiB) | × mrtsnap |")
 print("|---|---|---|---:|---:|---:|---:|---:|")
-order = {"dump": 0, "pairs": 1, "replay": 2}
+order = {"dump": 0, "pairs": 1, "replay": 2, "day": 3}
 for r in sorted(rows, key=lambda r: (r[0], order.get(r[1], 9), r[3])):
     b, e = size.get(r[0], (0, 0))
     ratio = r[3] / base[(r[0], r[1])] if (r[0], r[1]) in base else float("nan")
