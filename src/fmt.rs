@@ -239,37 +239,6 @@ pub fn utc_stamp(t: i64) -> String {
     utc_datetime(t).replace([':', '-'], "")
 }
 
-/// A gap in a collector's updates, in words: `no updates from FROM until
-/// UNTIL between A and B; N updates file(s) of M min missing` (`up to the
-/// instant, LAST` when nothing follows it; `after A` or `before B` when
-/// only one side is known).
-///
-/// ```
-/// use mrtsnap::replay::Gap;
-/// let g = Gap { collector: "rrc00".into(), from: 1_419_206_700, until: 1_419_207_600,
-///     after: Some("u.0000.gz".into()), before: Some("u.0020.gz".into()), interval: Some(300) };
-/// assert_eq!(mrtsnap::fmt::gap(&g), "no updates from 2014-12-22T00:05:00Z until 2014-12-22T00:20:00Z \
-///     between u.0000.gz and u.0020.gz; 3 updates file(s) of 5 min missing");
-/// ```
-pub fn gap(g: &crate::replay::Gap) -> String {
-    let files = g
-        .missing_files()
-        .zip(g.interval)
-        .map(|(n, i)| format!("; {n} updates file(s) of {} min missing", i / 60))
-        .unwrap_or_default();
-    let around = match (&g.after, &g.before) {
-        (Some(a), Some(b)) => format!(" between {} and {}", a.display(), b.display()),
-        (Some(a), None) => format!(" after {}", a.display()),
-        (None, Some(b)) => format!(" before {}", b.display()),
-        (None, None) => String::new(),
-    };
-    let until = match g.before {
-        Some(_) => format!("until {}", utc_datetime(i64::from(g.until))),
-        None => format!("up to the instant, {}", utc_datetime(i64::from(g.until) - 1)),
-    };
-    format!("no updates from {} {until}{around}{files}", utc_datetime(i64::from(g.from)))
-}
-
 /// A duration given on the command line (`--every`): a number with a unit
 /// `s`, `m`, `h` or `d` (`15m`, `2h`, `1d`), or bare seconds; more than 0.
 ///

@@ -520,7 +520,7 @@ fn describe(row: &mut Derived, archive: &Archive, snap_rows: usize, snap_peers: 
         reason.push(format!("no RIB dump: the state starts empty at the first updates file, {first}"));
     }
     for g in gaps.iter().take(GAPS_NAMED) {
-        reason.push(format!("gap: {}", crate::fmt::gap(g)));
+        reason.push(format!("gap: {}", g));
     }
     if gaps.len() > GAPS_NAMED {
         reason.push(format!("{} more gaps", gaps.len() - GAPS_NAMED));

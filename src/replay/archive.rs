@@ -63,6 +63,39 @@ pub struct Gap {
     pub interval: Option<u32>,
 }
 
+/// A gap in words: `no updates from FROM until UNTIL between A and B; N
+/// updates file(s) of M min missing` (`up to the instant, LAST` when
+/// nothing follows it; `after A` or `before B` when only one side is
+/// known).
+///
+/// ```
+/// use mrtsnap::replay::Gap;
+/// let g = Gap { collector: "rrc00".into(), from: 1_419_206_700, until: 1_419_207_600,
+///     after: Some("u.0000.gz".into()), before: Some("u.0020.gz".into()), interval: Some(300) };
+/// assert_eq!(g.to_string(), "no updates from 2014-12-22T00:05:00Z until 2014-12-22T00:20:00Z \
+///     between u.0000.gz and u.0020.gz; 3 updates file(s) of 5 min missing");
+/// ```
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::fmt::utc_datetime;
+        write!(f, "no updates from {} ", utc_datetime(i64::from(self.from)))?;
+        match self.before {
+            Some(_) => write!(f, "until {}", utc_datetime(i64::from(self.until)))?,
+            None => write!(f, "up to the instant, {}", utc_datetime(i64::from(self.until) - 1))?,
+        }
+        match (&self.after, &self.before) {
+            (Some(a), Some(b)) => write!(f, " between {} and {}", a.display(), b.display())?,
+            (Some(a), None) => write!(f, " after {}", a.display())?,
+            (None, Some(b)) => write!(f, " before {}", b.display())?,
+            (None, None) => {}
+        }
+        if let (Some(n), Some(i)) = (self.missing_files(), self.interval) {
+            write!(f, "; {n} updates file(s) of {} min missing", i / 60)?;
+        }
+        Ok(())
+    }
+}
+
 impl Gap {
     /// How many updates files the gap holds, when the interval is known.
     pub fn missing_files(&self) -> Option<u32> {

@@ -329,7 +329,7 @@ fn report_replay(archive: &Archive, quiet: bool, status: &mut crate::Status) -> 
             );
         }
         for g in c.gaps() {
-            eprintln!("mrtsnap: warning: {who}: gap: {}", mrtsnap::fmt::gap(&g));
+            eprintln!("mrtsnap: warning: {who}: gap: {}", g);
         }
     }
     Ok(())
