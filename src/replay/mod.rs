@@ -95,12 +95,14 @@
 //! # Memory
 //!
 //! Peers are small indices, prefixes and origins are interned (a `Vec` and
-//! a hash map each). A peer's routes are the base a RIB set, a vector of
-//! (prefix id, path id, origin id) sorted by key (12 bytes a route), and the
-//! routes and withdrawal markers updates set since, in a hash table over it
-//! (8-byte key, 8 bytes of origin and time). A snapshot merges the peers'
-//! sorted routes (a heap over the peers) and hands the rows to the
-//! snapshot one prefix at a time, so it needs no table of all routes.
+//! a hash map each). A peer's routes are the base a RIB set, vectors
+//! sorted by prefix id ((prefix id, origin id), 8 bytes a route; ADD-PATH
+//! routes apart with their path id), and the routes and withdrawal markers
+//! updates set since, in a hash table over it (8-byte key, 8 bytes of
+//! origin and time). A snapshot gathers the peers' sorted routes a block of
+//! prefix ids at a time, puts them in prefix order with a counting sort
+//! and hands the rows to the snapshot as it goes, so it needs no table of
+//! all routes.
 //! Measured on a quarter-size rrc00-like RIB (13.2M entries, 70 peers): a
 //! hash table per peer peaked at 1,049 MB in 21.4 s; sorted vectors at
 //! 469 MB in 3.2 s (the RIB's plain snapshot: 111 MB, 1.0 s). On the full
@@ -136,8 +138,7 @@ use crate::routes::{routes_of, RouteKind};
 use crate::snapshot::{collector_from_path, DecodeStats, FullFeed, PeerInfo, Snapshot, SourceInfo};
 use crate::source::{Batch, Source, DEFAULT_BATCH_SIZE};
 use std::cell::{Cell, RefCell};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -1365,48 +1366,76 @@ impl Replay {
                 full_feed_ipv6: rule.is_full(true, v6, max6),
             })
             .collect();
-        // The peers' live routes merged by key: a prefix's routes of every
-        // peer come together, without a table of all routes.
-        let mut lives: Vec<Live<'_>> = self.peers.iter().map(PeerState::live).collect();
-        let mut heads: BinaryHeap<Reverse<(u64, u32, u32)>> = BinaryHeap::with_capacity(lives.len());
-        for (p, live) in lives.iter_mut().enumerate() {
-            if let Some((k, o)) = live.next() {
-                heads.push(Reverse((k, p as u32, o)));
-            }
-        }
-        // The rows of one prefix at a time, handed to the builder as they
-        // come: no list of every row's peers beside the snapshot's own.
-        let mut group: Vec<(u32, u32)> = Vec::new();
+        // The peers' routes gathered a block of prefix ids at a time (each
+        // peer's routes are in key order) and put in prefix order by a
+        // counting sort that keeps the peers' order: no table of all
+        // routes, and no comparison per route. Measured on a quarter-size
+        // rrc00-like state (13.2M routes, 313k rows): a heap over the
+        // peers took 0.76-1.0 s a snapshot, the blocks 0.36-0.42 s.
+        const BLOCK: usize = 1 << 14;
+        let n = self.prefixes.values.len();
+        let mut lives: Vec<std::iter::Peekable<Live<'_>>> = self.peers.iter().map(|p| p.live().peekable()).collect();
+        // (prefix offset in the block, origin id, peer) as gathered, then
+        // (origin id, peer) in prefix order.
+        let mut block: Vec<(u32, u32, u32)> = Vec::new();
+        let mut sorted: Vec<(u32, u32)> = Vec::new();
+        let mut starts = vec![0u32; BLOCK + 1];
         let mut ready: std::collections::VecDeque<(Prefix, Origin, Vec<u32>)> = Default::default();
-        let mut current: Option<u32> = None;
+        let mut lo = 0;
         let rows = std::iter::from_fn(move || loop {
             if let Some(row) = ready.pop_front() {
                 return Some(row);
             }
-            let next = heads.pop();
-            let prefix = next.map(|Reverse((k, _, _))| (k >> 32) as u32);
-            if let Some(c) = current.filter(|&c| prefix != Some(c)) {
+            if lo >= n {
+                return None;
+            }
+            let hi = (lo + BLOCK).min(n);
+            block.clear();
+            for (p, live) in lives.iter_mut().enumerate() {
+                while let Some((k, o)) = live.next_if(|&(k, _)| ((k >> 32) as usize) < hi) {
+                    block.push(((k >> 32) as u32 - lo as u32, o, p as u32));
+                }
+            }
+            starts.fill(0);
+            for e in &block {
+                starts[e.0 as usize + 1] += 1;
+            }
+            for i in 1..starts.len() {
+                starts[i] += starts[i - 1];
+            }
+            sorted.clear();
+            sorted.resize(block.len(), (0, 0));
+            let mut at = starts.clone();
+            for &(off, o, p) in &block {
+                sorted[at[off as usize] as usize] = (o, p);
+                at[off as usize] += 1;
+            }
+            for off in 0..hi - lo {
+                let group = &mut sorted[starts[off] as usize..starts[off + 1] as usize];
+                if group.is_empty() {
+                    continue;
+                }
+                let prefix = self.prefixes.values[lo + off];
+                // One origin and peers strictly increasing (no ADD-PATH
+                // repeats): the row as it is, the common case.
+                if group.windows(2).all(|w| w[0].0 == w[1].0 && w[0].1 < w[1].1) {
+                    let origin = self.origins.values[group[0].0 as usize].clone();
+                    ready.push_back((prefix, origin, group.iter().map(|r| r.1).collect()));
+                    continue;
+                }
                 // ADD-PATH: several paths of one peer with one origin count once.
                 group.sort_unstable();
-                group.dedup();
-                for run in group.chunk_by(|a, b| a.0 == b.0) {
+                let mut list: Vec<(u32, u32)> = group.to_vec();
+                list.dedup();
+                for run in list.chunk_by(|a, b| a.0 == b.0) {
                     ready.push_back((
-                        self.prefixes.values[c as usize],
+                        prefix,
                         self.origins.values[run[0].0 as usize].clone(),
                         run.iter().map(|r| r.1).collect(),
                     ));
                 }
-                group.clear();
             }
-            let Some(Reverse((_, p, o))) = next else {
-                current = None;
-                return ready.pop_front();
-            };
-            if let Some((k, o)) = lives[p as usize].next() {
-                heads.push(Reverse((k, p, o)));
-            }
-            current = prefix;
-            group.push((o, p));
+            lo = hi;
         });
         Snapshot::from_parts(self.sources.clone(), peers, rule, rows)
     }
