@@ -187,12 +187,13 @@ impl Collector {
                 .take_while(|i| i.kind == Kind::Updates && i.time <= t)
                 .count();
         let ahead = 2 * rayon::current_num_threads();
+        let decoder = self.replay.decoder();
         let decode = |inputs: &[Input]| -> Vec<Result<Decoded, InputError>> {
             inputs
                 .par_iter()
                 .map(|i| {
                     let src = open(&i.path).map_err(|e| named(&i.path, e))?;
-                    Replay::decode(&src).map_err(|e| named(&i.path, e))
+                    decoder.decode(&src).map_err(|e| named(&i.path, e))
                 })
                 .collect()
         };

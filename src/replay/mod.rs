@@ -141,6 +141,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 /// How far, in seconds, a dump lags its collector's update stream: updates
 /// timestamped at or after a dump's start minus this are newer than the
@@ -234,24 +235,71 @@ impl<T: Clone + Eq + std::hash::Hash> Interner<T> {
 /// and length), IPv6 ones apart. Interning was a third of an updates-only
 /// replay's time in perf (a day of rrc00-like updates, 11.8M prefixes)
 /// with the prefix itself as the key (48-byte buckets).
+///
+/// The ids given up to the latest base (or the latest large input) are
+/// shared with the decoding workers ([`Decoder`]), which look them up, so
+/// that the thread applying the operations only interns new prefixes.
 #[derive(Debug, Default)]
 struct Prefixes {
     values: Vec<Prefix>,
+    shared: Arc<PrefixIds>,
+    recent: PrefixIds,
+}
+
+/// Prefix ids by prefix.
+#[derive(Clone, Debug, Default)]
+struct PrefixIds {
     v4: HashMap<u64, u32, Fast>,
     v6: HashMap<(u128, u8), u32, Fast>,
 }
 
-impl Prefixes {
-    fn id(&mut self, p: Prefix) -> u32 {
-        let next = self.values.len() as u32;
-        let id = match p.addr() {
+/// The id an operation carries for a prefix its decoder did not know.
+const NO_ID: u32 = u32::MAX;
+
+impl PrefixIds {
+    fn get(&self, p: &Prefix) -> Option<u32> {
+        match p.addr() {
+            IpAddr::V4(a) => self.v4.get(&(u64::from(u32::from(a)) << 8 | u64::from(p.len()))).copied(),
+            IpAddr::V6(a) => self.v6.get(&(u128::from(a), p.len())).copied(),
+        }
+    }
+
+    fn get_or_insert(&mut self, p: Prefix, next: u32) -> u32 {
+        match p.addr() {
             IpAddr::V4(a) => *self.v4.entry(u64::from(u32::from(a)) << 8 | u64::from(p.len())).or_insert(next),
             IpAddr::V6(a) => *self.v6.entry((u128::from(a), p.len())).or_insert(next),
-        };
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+}
+
+impl Prefixes {
+    /// The id of `p`: `known` when its decoder found it.
+    fn id(&mut self, p: Prefix, known: u32) -> u32 {
+        if known != NO_ID {
+            return known;
+        }
+        if let Some(id) = self.shared.get(&p) {
+            return id;
+        }
+        let next = self.values.len() as u32;
+        let id = self.recent.get_or_insert(p, next);
         if id == next {
             self.values.push(p);
         }
         id
+    }
+
+    /// Share the ids given since the last time, when there are many.
+    fn share(&mut self, at_least: usize) {
+        if self.recent.len() >= at_least.max(1) {
+            let shared = Arc::make_mut(&mut self.shared);
+            shared.v4.extend(self.recent.v4.drain());
+            shared.v6.extend(self.recent.v6.drain());
+        }
     }
 }
 
@@ -589,11 +637,44 @@ pub struct Change {
     pub cause: Cause,
 }
 
+/// Decodes inputs into a [`Replay`]'s operations on the pool, apart from
+/// the replay ([`Replay::decoder`]); it knows the prefixes the replay had
+/// met when it was made.
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    ids: Arc<PrefixIds>,
+}
+
+impl Decoder {
+    /// Decode every record of `src`, for [`Replay::feed_decoded`]. For
+    /// updates files: a RIB's operations take far more memory than the RIB.
+    ///
+    /// # Errors
+    /// As [`Replay::apply`].
+    pub fn decode(&self, src: &Source) -> Result<Decoded> {
+        let mut batches = Vec::new();
+        let window = 2 * rayon::current_num_threads();
+        map_ordered(
+            src.batches(DEFAULT_BATCH_SIZE),
+            window,
+            |b: &Batch| decode(b, &self.ids),
+            |r| {
+                batches.push(r?);
+                Ok(())
+            },
+        )?;
+        Ok(Decoded {
+            name: src.name().to_string(),
+            batches,
+        })
+    }
+}
+
 /// One batch decoded: its operations, its decode report, its largest
 /// timestamp.
 type DecodedBatch = (Vec<Op>, Report, Option<u32>);
 
-/// An input decoded ahead of its turn ([`Replay::decode`]).
+/// An input decoded ahead of its turn ([`Decoder::decode`]).
 #[derive(Debug)]
 pub struct Decoded {
     name: String,
@@ -642,6 +723,8 @@ enum Op {
         /// The entry's index in the PEER_INDEX_TABLE.
         index: Option<u16>,
         prefix: Prefix,
+        /// The prefix's id, or [`NO_ID`].
+        id: u32,
         path_id: Option<u32>,
         origin: Origin,
     },
@@ -650,6 +733,8 @@ enum Op {
         time: u32,
         peer: (IpAddr, u32),
         prefix: Prefix,
+        /// The prefix's id, or [`NO_ID`].
+        id: u32,
         path_id: Option<u32>,
         origin: Option<Origin>,
     },
@@ -799,34 +884,29 @@ impl Replay {
     fn read(&mut self, src: &Source, until: u32, hold: bool) -> Result<Applied> {
         let mut st = self.start_input(src.name());
         let window = 2 * rayon::current_num_threads();
-        map_ordered(src.batches(DEFAULT_BATCH_SIZE), window, decode, |r| {
-            self.take_batch(&mut st, r?, until, hold);
-            Ok(())
-        })?;
+        let ids = Arc::clone(&self.prefixes.shared);
+        map_ordered(
+            src.batches(DEFAULT_BATCH_SIZE),
+            window,
+            |b: &Batch| decode(b, &ids),
+            |r| {
+                self.take_batch(&mut st, r?, until, hold);
+                Ok(())
+            },
+        )?;
         self.finish_input(st, src.name(), hold)
     }
 
-    /// Decode every record of `src` into the replay's operations, on the
-    /// pool, for [`Replay::feed_decoded`]: inputs decoded side by side
-    /// while others are applied. For updates files (a RIB's operations
-    /// take far more memory than the RIB).
-    ///
-    /// # Errors
-    /// As [`Replay::apply`].
-    pub fn decode(src: &Source) -> Result<Decoded> {
-        let mut batches = Vec::new();
-        let window = 2 * rayon::current_num_threads();
-        map_ordered(src.batches(DEFAULT_BATCH_SIZE), window, decode, |r| {
-            batches.push(r?);
-            Ok(())
-        })?;
-        Ok(Decoded {
-            name: src.name().to_string(),
-            batches,
-        })
+    /// A decoder of inputs for this replay, to decode them side by side
+    /// while others are applied ([`Decoder::decode`], then
+    /// [`Replay::feed_decoded`]).
+    pub fn decoder(&self) -> Decoder {
+        Decoder {
+            ids: Arc::clone(&self.prefixes.shared),
+        }
     }
 
-    /// [`Replay::feed`] of an input decoded by [`Replay::decode`].
+    /// [`Replay::feed`] of an input decoded by [`Decoder::decode`].
     ///
     /// # Errors
     /// When the input holds no MRT record at all.
@@ -918,7 +998,10 @@ impl Replay {
         self.report.decode.merge(decode_report);
         if let Some(rib) = rib {
             self.rebase(name, rib);
+            self.prefixes.share(1);
         }
+        // Updates alone: shared once they are a good part of the table.
+        self.prefixes.share(65_536.max(self.prefixes.shared.len() / 8));
         self.flush_damage();
         if hold {
             self.report.after_until = self.held.len() as u64;
@@ -1070,6 +1153,7 @@ impl Replay {
                 peer,
                 index,
                 prefix,
+                id: known,
                 path_id,
                 origin,
             } => {
@@ -1095,7 +1179,7 @@ impl Replay {
                 let id = match pending.last_prefix {
                     Some((last, id)) if last == prefix => id,
                     _ => {
-                        let id = self.prefixes.id(prefix);
+                        let id = self.prefixes.id(prefix, known);
                         pending.last_prefix = Some((prefix, id));
                         id
                     }
@@ -1115,6 +1199,7 @@ impl Replay {
                 time,
                 peer,
                 prefix,
+                id,
                 path_id,
                 origin,
             } => {
@@ -1122,7 +1207,7 @@ impl Replay {
                     return;
                 }
                 let p = self.peer(peer, source);
-                let k = key(self.prefixes.id(prefix), path_id);
+                let k = key(self.prefixes.id(prefix, id), path_id);
                 let o = match origin {
                     Some(o) => {
                         self.report.announcements += 1;
@@ -1485,7 +1570,7 @@ fn pending(rib: &mut Option<PendingRib>, first: Option<u32>) -> &mut PendingRib 
 }
 
 /// Decode one batch into the replay's operations, on a pool worker.
-fn decode(batch: &Batch) -> Result<DecodedBatch> {
+fn decode(batch: &Batch, ids: &PrefixIds) -> Result<DecodedBatch> {
     let mut out = Vec::new();
     let mut report = Report::default();
     let mut damage = RecordDamage::new(false);
@@ -1571,6 +1656,7 @@ fn decode(batch: &Batch) -> Result<DecodedBatch> {
                         peer,
                         index: r.peer.index,
                         prefix,
+                        id: ids.get(&prefix).unwrap_or(NO_ID),
                         path_id,
                         origin: Origin::from(r.origin_as()),
                     },
@@ -1578,6 +1664,7 @@ fn decode(batch: &Batch) -> Result<DecodedBatch> {
                         time,
                         peer,
                         prefix,
+                        id: ids.get(&prefix).unwrap_or(NO_ID),
                         path_id,
                         origin: Some(Origin::from(r.origin_as())),
                     },
@@ -1585,6 +1672,7 @@ fn decode(batch: &Batch) -> Result<DecodedBatch> {
                         time,
                         peer,
                         prefix,
+                        id: ids.get(&prefix).unwrap_or(NO_ID),
                         path_id,
                         origin: None,
                     },
