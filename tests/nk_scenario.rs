@@ -10,6 +10,7 @@
 
 use mrtsnap::bgp::{AsPathBuf, Prefix};
 use mrtsnap::routes::{for_each_route, RouteKind};
+use mrtsnap::synth::archive::{write_archive, ArchiveLayout, ArchiveOptions, ArchiveSummary};
 use mrtsnap::synth::scenario::{Nk2014, ScenarioSummary};
 use mrtsnap::Source;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +20,8 @@ use std::process::Command;
 mod common;
 use common::first_difference;
 
-/// The scale of the test: 1,920 IPv4 and 80 IPv6 prefixes.
+/// The scale of the test (the default one): 1,920 IPv4 and 80 IPv6
+/// prefixes.
 const SCALE: f64 = 0.002;
 /// Full-feed peers of each collector at the start (a third one, a full
 /// feed too, joins each on 23 December at 02:07, after the first outage).
@@ -333,4 +335,51 @@ fn nk_2014_options_out_of_range_are_refused() {
     for b in bad {
         assert!(b.validate().is_err(), "{:?} {:?}", b.outages, b.pinned);
     }
+}
+
+/// With few peers and much churn, `keep_visible` keeps every guarded
+/// (prefix, usual origin) pair in the truth at every 5-minute instant;
+/// the same archive without it loses some.
+#[test]
+fn keep_visible_keeps_every_guarded_pair() {
+    let opts = ArchiveOptions {
+        full_peers: 2,
+        partial_peers: 2,
+        joining_peers: 0,
+        add_path_peers: 1,
+        messages_per_file: 1500,
+        resets: 6,
+        truth_every: 300,
+        keep_visible: true,
+        ..ArchiveOptions::small(ArchiveLayout::Ris)
+    };
+    let missing = |keep: bool, guarded: &[(Prefix, u32)]| -> (ArchiveSummary, usize) {
+        let tmp = tempfile::tempdir().expect("temporary folder");
+        let o = ArchiveOptions {
+            keep_visible: keep,
+            ..opts.clone()
+        };
+        let s = write_archive(&o, tmp.path()).expect("generate");
+        assert_eq!(s.truths.len(), 37);
+        let mut missing = 0;
+        for t in &s.truths {
+            let text = std::fs::read(tmp.path().join(&t.path)).expect("truth");
+            let p = pairs(&text);
+            missing += guarded
+                .iter()
+                .filter(|(q, a)| !p.contains_key(&(q.to_string(), a.to_string())))
+                .count();
+        }
+        (s, missing)
+    };
+    let (kept, none) = missing(true, &[]);
+    assert!(kept.guarded.len() > 3000, "{}", kept.guarded.len());
+    let (_, zero) = missing(true, &kept.guarded);
+    assert_eq!((none, zero), (0, 0));
+    assert!(kept.counts.kept_visible > 100, "{:?}", kept.counts);
+    let (free, lost) = missing(false, &kept.guarded);
+    assert!(free.guarded.is_empty());
+    assert!(lost > 100, "{lost}");
+    // Four peers, each the last to have some prefix: no session is reset.
+    assert_eq!((kept.counts.resets, free.counts.resets), (0, 6));
 }

@@ -187,7 +187,8 @@ enum SynthCmd {
         #[arg(long, value_enum, conflicts_with_all = ["preset", "layout", "collector", "start", "hours", "truth_every"])]
         scenario: Option<ScenarioArg>,
         /// With --scenario: the table's size as a fraction of the full
-        /// one (1M prefixes), 0.001 to 1 (default 0.01: 10,000 prefixes).
+        /// one (1M prefixes), 0.001 to 1 (default 0.002: 2,000 prefixes,
+        /// a few seconds).
         #[arg(long, requires = "scenario")]
         scale: Option<f64>,
         /// Names, folders, compression and intervals.
