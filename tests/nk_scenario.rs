@@ -23,8 +23,8 @@ use common::first_difference;
 /// The scale of the test (the default one): 1,920 IPv4 and 80 IPv6
 /// prefixes.
 const SCALE: f64 = 0.002;
-/// Full-feed peers of each collector at the start (a third one, a full
-/// feed too, joins each on 23 December at 02:07, after the first outage).
+/// Full-feed peers of each collector at the start (one more full feed
+/// joins each on 23 December between 01:48 and 08:00).
 const FULL: usize = 30;
 
 fn utc(t: u32) -> String {
@@ -144,7 +144,7 @@ fn nk_2014_replays_to_its_truth_and_events() {
 
     // AS131279: every full feed of both collectors before each outage and
     // after it, none inside it. Mid-spread, some. The two joiners (full
-    // feeds) are up from 23 December 02:07.
+    // feeds) are up by 23 December 08:00.
     let full = FULL as u32 * 2;
     let expect = [
         (at(22, 16, 0, 0), Some(full)),
