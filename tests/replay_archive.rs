@@ -16,6 +16,9 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::first_difference;
+
 struct Archive {
     dir: tempfile::TempDir,
     opts: ArchiveOptions,
@@ -47,29 +50,9 @@ impl Archive {
             .chain(&self.summary.updates)
             .map(|f| self.path(f).to_string_lossy().into_owned())
             .collect();
-        let mut x = seed;
-        for i in (1..files.len()).rev() {
-            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let z = (x ^ (x >> 31)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            files.swap(i, (z % (i as u64 + 1)) as usize);
-        }
+        common::shuffle(&mut files, seed);
         files
     }
-}
-
-/// The first line where two pairs outputs part, for failure messages.
-fn first_difference(got: &[u8], want: &[u8]) -> String {
-    let (g, w) = (String::from_utf8_lossy(got), String::from_utf8_lossy(want));
-    let (gl, wl): (Vec<&str>, Vec<&str>) = (g.lines().collect(), w.lines().collect());
-    let i = gl.iter().zip(&wl).position(|(a, b)| a != b).unwrap_or(gl.len().min(wl.len()));
-    format!(
-        "line {}: replay {:?}, truth {:?} ({} and {} lines)",
-        i + 1,
-        gl.get(i),
-        wl.get(i),
-        gl.len(),
-        wl.len()
-    )
 }
 
 fn snapshot_at_is_the_truth(layout: ArchiveLayout) {

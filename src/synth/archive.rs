@@ -39,6 +39,20 @@
 //! replay), so a replay fed a RIB, the updates before the next one and that
 //! next RIB finds no difference at the re-base.
 //!
+//! # Outages and visibility
+//!
+//! A [`PinnedOrigin`] has fixed prefixes and upstream; an [`Outage`] has
+//! every peer withdraw an origin at a time of its own and announce it
+//! again later, and [`ArchiveSummary::outages`] tells what was done. With
+//! [`ArchiveOptions::keep_visible`], a prefix that some route of the first
+//! RIB has with its usual origin keeps at least one such route at every
+//! instant, but within an outage of that origin: the background leaves
+//! out a withdrawal, flap or origin change that would take the last one
+//! away ([`ArchiveCounts::kept_visible`]), and resets a session only when
+//! each of the peer's such routes has another ([`ArchiveSummary::guarded`]
+//! lists those pairs). Session resets and joins then keep
+//! [`EVENT_MARGIN`] seconds away from every outage's start and end.
+//!
 //! # Layout
 //!
 //! | layout | RIB dumps | updates files |
@@ -66,7 +80,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::prefix::{unique_v4, unique_v6};
+use super::prefix::{mask_v4, mask_v6, unique_v4, unique_v6};
 use super::rng::{hash2, Rng, SplitMix64, Threshold, Weighted, Xoshiro256};
 use super::topology::Topology;
 use super::wire::*;
@@ -91,6 +105,13 @@ pub const MAX_ARCHIVE_PEERS: usize = 1000;
 pub const MAX_TRUTH_INSTANTS: usize = 10_000;
 /// The first instant of the default presets: 2014-12-01 00:00:00 UTC.
 pub const DECEMBER_2014: u32 = 1_417_392_000;
+/// Largest accepted number of pinned prefixes, all origins together.
+pub const MAX_PINNED_PREFIXES: usize = 4096;
+/// Largest accepted number of outages.
+pub const MAX_OUTAGES: usize = 255;
+/// Seconds session resets and joins keep away from an outage's start and
+/// end, so that every peer's session is up across them.
+pub const EVENT_MARGIN: u32 = 1200;
 
 /// The naming convention of an archive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -197,9 +218,66 @@ pub struct ArchiveOptions {
     pub transfer_rate: u32,
     /// Fraction of prefixes announced as aggregates ending in an AS_SET.
     pub as_set_fraction: f64,
+    /// Fraction of the background's path changes that bring another
+    /// origin (to 0.0001): the prefix's second origin, or its usual one
+    /// back.
+    pub origin_changes: f64,
     /// The truth is written every this many seconds from `start` up to
     /// `start + duration` included.
     pub truth_every: u32,
+    /// More instants of the truth, within `start..=start + duration`.
+    pub truth_at: Vec<u32>,
+    /// Seed of the table: the AS topology, the prefixes, their usual
+    /// origins, which prefixes have a second origin or end in an AS_SET.
+    /// Archives of several collectors with one `table_seed` (and one
+    /// table size) see one Internet, each through its own peers. `None`:
+    /// drawn from `seed`.
+    pub table_seed: Option<u64>,
+    /// Origins with fixed prefixes and upstream ([`PinnedOrigin`]).
+    pub pinned: Vec<PinnedOrigin>,
+    /// Origins every peer withdraws for a while ([`Outage`]).
+    pub outages: Vec<Outage>,
+    /// Keep every prefix seen with its usual origin at every instant,
+    /// outages apart (see the [module docs](self#outages-and-visibility)).
+    pub keep_visible: bool,
+}
+
+/// An origin AS with fixed prefixes and one upstream
+/// ([`ArchiveOptions::pinned`]): announced by every full-feed peer (the
+/// joiners included) and by no partial one, always on AS paths ending
+/// `… upstream asn` (no prepending), never a second origin or an AS_SET,
+/// left alone by the background churn: only session resets and
+/// [`Outage`]s take its routes away.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinnedOrigin {
+    /// The origin AS.
+    pub asn: u32,
+    /// Its one upstream AS.
+    pub upstream: u32,
+    /// Its prefixes (IPv6 ones at most /64); generated prefixes that
+    /// overlap them are left out of the table.
+    pub prefixes: Vec<Prefix>,
+}
+
+/// An origin withdrawn by every peer for a while
+/// ([`ArchiveOptions::outages`]): each peer withdraws its routes with that
+/// origin (AS_SET aggregates apart) at `start + d`, announces none with it
+/// until `end + d'`, and then announces again the ones it withdrew, `d`
+/// and `d'` drawn per peer in `0..=spread`. A peer whose session is down
+/// at `end + d'` announces them with its table once it is back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outage {
+    /// A pinned origin's AS; `None`: an origin of the table with 1 to 8
+    /// usual prefixes, drawn from the table seed (so every collector of
+    /// one table draws the same), a different one for each outage.
+    pub asn: Option<u32>,
+    /// The first withdrawals (Unix seconds).
+    pub start: u32,
+    /// The first announcements again (Unix seconds).
+    pub end: u32,
+    /// Seconds over which the peers' withdrawals (and announcements) are
+    /// spread.
+    pub spread: u32,
 }
 
 impl ArchiveOptions {
@@ -230,7 +308,13 @@ impl ArchiveOptions {
             resets: 4,
             transfer_rate: 400,
             as_set_fraction: 0.005,
+            origin_changes: 0.12,
             truth_every: 1800,
+            truth_at: Vec::new(),
+            table_seed: None,
+            pinned: Vec::new(),
+            outages: Vec::new(),
+            keep_visible: false,
         }
     }
 
@@ -275,7 +359,13 @@ impl ArchiveOptions {
             resets: 6,
             transfer_rate: 10_000,
             as_set_fraction: 0.001,
+            origin_changes: 0.12,
             truth_every: 4 * 3600,
+            truth_at: Vec::new(),
+            table_seed: None,
+            pinned: Vec::new(),
+            outages: Vec::new(),
+            keep_visible: false,
         }
     }
 
@@ -339,9 +429,20 @@ impl ArchiveOptions {
         if !(0.0..=1.0).contains(&self.as_set_fraction) {
             return Err(SynthError::invalid("as_set_fraction", "within [0, 1]"));
         }
+        if !(0.0..=1.0).contains(&self.origin_changes) {
+            return Err(SynthError::invalid("origin_changes", "within [0, 1]"));
+        }
         if self.transfer_rate == 0 {
             return Err(SynthError::invalid("transfer_rate", "at least 1"));
         }
+        let end = self.start + self.duration;
+        if self.truth_at.iter().any(|&t| t < self.start || t > end) {
+            return Err(SynthError::invalid("truth_at", "instants within start..=start + duration"));
+        }
+        if self.truth_instants().len() > MAX_TRUTH_INSTANTS {
+            return Err(SynthError::invalid("truth_at", format!("at most {MAX_TRUTH_INSTANTS} instants")));
+        }
+        self.validate_events()?;
         let c = self.collector.as_str();
         let ok = match self.layout {
             ArchiveLayout::RouteViews => {
@@ -380,6 +481,58 @@ impl ArchiveOptions {
         Ok(())
     }
 
+    /// Checks [`ArchiveOptions::pinned`] and [`ArchiveOptions::outages`].
+    fn validate_events(&self) -> Result<(), SynthError> {
+        let bad_asn = |a: u32| a == 0 || a == as_path::AS_TRANS;
+        let mut asns = HashSet::new();
+        let mut prefixes: Vec<Prefix> = Vec::new();
+        for p in &self.pinned {
+            if bad_asn(p.asn) || bad_asn(p.upstream) || p.asn == p.upstream {
+                return Err(SynthError::invalid("pinned", format!("AS{} behind AS{}", p.asn, p.upstream)));
+            }
+            if !asns.insert(p.asn) {
+                return Err(SynthError::invalid("pinned", format!("AS{} pinned twice", p.asn)));
+            }
+            if p.prefixes.is_empty() || p.prefixes.iter().any(|q| q.is_v6() && q.len() > 64) {
+                return Err(SynthError::invalid("pinned", "one prefix or more each, IPv6 ones at most /64"));
+            }
+            prefixes.extend(&p.prefixes);
+        }
+        let n = prefixes.len();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        if prefixes.len() != n || n > MAX_PINNED_PREFIXES {
+            return Err(SynthError::invalid(
+                "pinned",
+                format!("at most {MAX_PINNED_PREFIXES} prefixes, each pinned once"),
+            ));
+        }
+        let last = self.start + self.duration;
+        if self.outages.len() > MAX_OUTAGES {
+            return Err(SynthError::invalid("outages", format!("at most {MAX_OUTAGES}")));
+        }
+        for (i, o) in self.outages.iter().enumerate() {
+            if o.start < self.start || o.start >= o.end || o.spread > 3600 || o.end.saturating_add(o.spread) >= last {
+                return Err(SynthError::invalid(
+                    "outages",
+                    "start <= start < end, end + spread before the end of the archive, spread at most an hour",
+                ));
+            }
+            if let Some(a) = o.asn {
+                if !asns.contains(&a) {
+                    return Err(SynthError::invalid("outages", format!("AS{a} is not pinned")));
+                }
+                let overlaps = self.outages[..i]
+                    .iter()
+                    .any(|p| p.asn == Some(a) && p.start <= o.end + o.spread && o.start <= p.end + p.spread);
+                if overlaps {
+                    return Err(SynthError::invalid("outages", format!("two outages of AS{a} overlap")));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Dump starts of the RIBs: from `start` every `rib_interval`, before
     /// `start + duration`.
     pub fn rib_times(&self) -> Vec<u32> {
@@ -397,11 +550,15 @@ impl ArchiveOptions {
     }
 
     /// The instants of the truth: from `start` every `truth_every`, up to
-    /// `start + duration` included.
+    /// `start + duration` included, and those of `truth_at`, in order.
     pub fn truth_instants(&self) -> Vec<u32> {
-        (0..=self.duration / self.truth_every.max(1))
+        let mut out: Vec<u32> = (0..=self.duration / self.truth_every.max(1))
             .map(|i| self.start + i * self.truth_every)
-            .collect()
+            .chain(self.truth_at.iter().copied())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Where the RIB dumped at `t` goes, relative to the archive's folder.
@@ -449,6 +606,37 @@ impl ArchiveOptions {
                 Some(r) => t = r,
                 None => return t,
             }
+        }
+    }
+}
+
+impl ArchiveOptions {
+    /// The first time from `t` on at which `t..=t + span` stays
+    /// [`EVENT_MARGIN`] seconds clear of every outage's start and end
+    /// (spread included).
+    fn clear_of_outages(&self, mut t: u32, span: u32) -> u32 {
+        loop {
+            let hit = self
+                .outages
+                .iter()
+                .flat_map(|o| [(o.start, o.spread), (o.end, o.spread)])
+                .find(|&(e, spread)| t <= e + spread + EVENT_MARGIN && t + span + EVENT_MARGIN >= e);
+            match hit {
+                Some((e, spread)) => t = e + spread + EVENT_MARGIN + 1,
+                None => return t,
+            }
+        }
+    }
+
+    /// The first time from `t` on clear of the RIBs (see `clear_of_ribs`,
+    /// over `rib_span`) and of the outages (over `span`).
+    fn clear_of_both(&self, mut t: u32, rib_span: u32, span: u32) -> u32 {
+        loop {
+            let next = self.clear_of_ribs(self.clear_of_outages(t, span), rib_span);
+            if next == t {
+                return t;
+            }
+            t = next;
         }
     }
 }
@@ -529,6 +717,33 @@ pub struct ArchiveCounts {
     pub same_second: u64,
     /// The most records of one second.
     pub max_per_second: u64,
+    /// Announcements and withdrawals left out because they would have
+    /// taken the last route of a prefix with its usual origin away
+    /// ([`ArchiveOptions::keep_visible`]).
+    pub kept_visible: u64,
+}
+
+/// An outage as written ([`ArchiveOptions::outages`], the origin
+/// resolved).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutageSummary {
+    /// The origin AS.
+    pub asn: u32,
+    /// As asked: the first withdrawals.
+    pub start: u32,
+    /// As asked: the first announcements again.
+    pub end: u32,
+    /// The origin's usual prefixes (it may have others, as a second
+    /// origin).
+    pub prefixes: Vec<Prefix>,
+    /// The first and the last peer's time to withdraw.
+    pub withdrawn: (u32, u32),
+    /// The first and the last peer's time to announce again.
+    pub announced: (u32, u32),
+    /// Routes withdrawn by the peers.
+    pub routes_withdrawn: u64,
+    /// Routes announced again.
+    pub routes_announced: u64,
 }
 
 /// What [`write_archive`] wrote.
@@ -550,6 +765,13 @@ pub struct ArchiveSummary {
     pub down_instants: Vec<u32>,
     /// Truth instants after a peer joined (Established).
     pub joined_instants: Vec<u32>,
+    /// The outages, in the order of [`ArchiveOptions::outages`].
+    pub outages: Vec<OutageSummary>,
+    /// With [`ArchiveOptions::keep_visible`]: the (prefix, usual origin
+    /// AS) pairs that some route of the first RIB has (AS_SET aggregates
+    /// and pinned origins apart), in prefix order: each is seen at every
+    /// instant but within its origin's outages.
+    pub guarded: Vec<(Prefix, u32)>,
 }
 
 /// A peer of the simulated collector.
@@ -562,6 +784,8 @@ struct APeer {
     nh6: [u8; 16],
     seed: u64,
     carry: Threshold,
+    /// A full feed (pinned prefixes are announced by those only).
+    full: bool,
     add_path: bool,
     med: bool,
     /// When the session came up before the start (initial peers).
@@ -589,9 +813,26 @@ struct Universe<'a> {
     peers: Vec<APeer>,
     /// Peers of the first RIB: `0..initial`; the joiners follow.
     initial: usize,
+    /// Seed of the collector's churn.
     seed: u64,
+    /// Seed of the table's hashed choices (second origins, aggregates).
+    tseed: u64,
+    /// Origin indices from this one on are pinned.
+    pinned_from: u32,
+    /// The outages, resolved.
+    downs: Vec<Down>,
     moas: Threshold,
     as_set: Threshold,
+}
+
+/// An outage, resolved: its origin (topology index) and the ids of its
+/// usual prefixes.
+struct Down {
+    origin: u32,
+    prefixes: Vec<u32>,
+    start: u32,
+    end: u32,
+    spread: u32,
 }
 
 /// A route as the model keeps it: 0 for none; otherwise the origin's
@@ -629,17 +870,27 @@ fn origin_code(r: Route) -> u32 {
 
 impl<'a> Universe<'a> {
     fn new(opts: &'a ArchiveOptions) -> Result<Self, SynthError> {
-        let mut rng = Xoshiro256::new(opts.seed);
+        let tseed = opts.table_seed.unwrap_or(opts.seed);
+        let mut rng = Xoshiro256::new(tseed);
         let total = opts.ipv4_prefixes + opts.ipv6_prefixes;
-        let mut topo = Topology::new(&mut rng, (total / 16).clamp(16, 120_000));
-        let v4 = unique_v4(&mut Xoshiro256::new(hash2(opts.seed, 4)), opts.ipv4_prefixes)?;
-        let v6 = unique_v6(&mut Xoshiro256::new(hash2(opts.seed, 6)), opts.ipv6_prefixes)?;
+        let reserved: Vec<u32> = opts.pinned.iter().flat_map(|p| [p.asn, p.upstream]).collect();
+        let mut topo = Topology::new(&mut rng, (total / 16).clamp(16, 120_000), &reserved);
+        let mut v4 = unique_v4(&mut Xoshiro256::new(hash2(tseed, 4)), opts.ipv4_prefixes)?;
+        let mut v6 = unique_v6(&mut Xoshiro256::new(hash2(tseed, 6)), opts.ipv6_prefixes)?;
+        let pinned_from = topo.origins.len() as u32;
+        let pins = pin(opts, tseed, &mut topo, &mut v4, &mut v6);
+        let total = v4.len() + v6.len();
         // Neighbouring prefixes often share their origin (allocations).
-        let mut orng = Xoshiro256::new(hash2(opts.seed, 40));
+        let mut orng = Xoshiro256::new(hash2(tseed, 40));
         let same_as_prev = Threshold::new(0.35);
-        let mut primary = Vec::with_capacity(total);
+        let mut primary: Vec<u32> = Vec::with_capacity(total);
+        let mut next_pin = pins.iter().peekable();
         for i in 0..total {
-            let o = if i > 0 && i != v4.len() && orng.chance(same_as_prev) {
+            if let Some(&(_, o)) = next_pin.next_if(|&&(id, _)| id as usize == i) {
+                primary.push(o);
+                continue;
+            }
+            let o = if i > 0 && i != v4.len() && primary[i - 1] < pinned_from && orng.chance(same_as_prev) {
                 primary[i - 1]
             } else {
                 topo.pick_origin(&mut orng)
@@ -647,8 +898,14 @@ impl<'a> Universe<'a> {
             primary.push(o);
         }
         let initial = opts.full_peers + opts.partial_peers;
-        let peers = build_peers(opts, &mut rng, &mut topo);
-        Ok(Universe {
+        // One table, peers of one's own: the peers from the collector's seed.
+        let mut prng = match opts.table_seed {
+            Some(_) => Xoshiro256::new(hash2(opts.seed, 0x9EE2)),
+            None => rng,
+        };
+        let peers = build_peers(opts, &mut prng, &mut topo);
+        let seed = prng.next_u64();
+        let mut u = Universe {
             opts,
             topo,
             v4,
@@ -656,10 +913,60 @@ impl<'a> Universe<'a> {
             primary,
             peers,
             initial,
-            seed: rng.next_u64(),
+            seed,
+            tseed: if opts.table_seed.is_some() { hash2(tseed, 0x7AB1E) } else { seed },
+            pinned_from,
+            downs: Vec::new(),
             moas: Threshold::new(0.015),
             as_set: Threshold::new(opts.as_set_fraction),
-        })
+        };
+        u.downs = u.resolve_outages()?;
+        Ok(u)
+    }
+
+    /// The outages' origins and their usual prefixes: a pinned origin, or
+    /// one drawn from the table with 1 to 8 usual prefixes.
+    fn resolve_outages(&self) -> Result<Vec<Down>, SynthError> {
+        let o = self.opts;
+        if o.outages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = self.prefixes() as u32;
+        let mut usual = vec![0u32; self.topo.origins.len()];
+        for p in 0..n {
+            if !self.is_aggregate(p) {
+                usual[self.primary[p as usize] as usize] += 1;
+            }
+        }
+        let pickable = self.pinned_from as usize;
+        let mut taken: Vec<u32> = Vec::new();
+        let mut out = Vec::with_capacity(o.outages.len());
+        for (k, outage) in o.outages.iter().enumerate() {
+            let origin = match outage.asn {
+                Some(a) => (self.pinned_from..self.topo.origins.len() as u32)
+                    .find(|&i| self.topo.origins[i as usize] == a)
+                    .ok_or_else(|| SynthError::invalid("outages", format!("AS{a} is not pinned")))?,
+                None => {
+                    let first = (hash2(self.tseed ^ 0x0D7, k as u64) % pickable as u64) as usize;
+                    (0..pickable)
+                        .map(|i| ((first + i) % pickable) as u32)
+                        .find(|&i| (1..=8).contains(&usual[i as usize]) && !taken.contains(&i))
+                        .ok_or_else(|| SynthError::invalid("outages", "no origin of the table has 1 to 8 prefixes to withdraw"))?
+                }
+            };
+            taken.push(origin);
+            let prefixes: Vec<u32> = (0..n)
+                .filter(|&p| self.primary[p as usize] == origin && !self.is_aggregate(p))
+                .collect();
+            out.push(Down {
+                origin,
+                prefixes,
+                start: outage.start,
+                end: outage.end,
+                spread: outage.spread,
+            });
+        }
+        Ok(out)
     }
 
     fn prefixes(&self) -> usize {
@@ -708,13 +1015,30 @@ impl<'a> Universe<'a> {
 
     /// Whether `p` is announced as an aggregate ending in an AS_SET.
     fn is_aggregate(&self, p: u32) -> bool {
-        self.as_set.hit(hash2(self.seed ^ 0xA66, u64::from(p)))
+        !self.is_pinned(p) && self.as_set.hit(hash2(self.tseed ^ 0xA66, u64::from(p)))
+    }
+
+    /// Whether `p` is a pinned origin's prefix.
+    fn is_pinned(&self, p: u32) -> bool {
+        self.primary[p as usize] >= self.pinned_from
+    }
+
+    /// What the truth tells `p`'s routes with its usual origin by: that
+    /// origin, or the AS_SET of an aggregate.
+    fn usual_code(&self, p: u32) -> u32 {
+        if self.is_aggregate(p) {
+            SET_CODE
+        } else {
+            self.primary[p as usize]
+        }
     }
 
     /// A second origin for `p` (MOAS and origin changes).
     fn other_origin(&self, p: u32) -> u32 {
-        let n = self.topo.origins.len() as u32;
-        let o = self.topo.pick_origin(&mut SplitMix64::new(hash2(self.seed ^ 0x0A17, u64::from(p))));
+        let n = self.pinned_from;
+        let o = self
+            .topo
+            .pick_origin(&mut SplitMix64::new(hash2(self.tseed ^ 0x0A17, u64::from(p))));
         if o == self.primary[p as usize] {
             (o + 1) % n
         } else {
@@ -724,7 +1048,7 @@ impl<'a> Universe<'a> {
 
     /// The members of `p`'s AS_SET (2 or 3 distinct origin ASes), sorted.
     fn set_members(&self, p: u32) -> Vec<u32> {
-        let mut r = SplitMix64::new(hash2(self.seed ^ 0x5E7, u64::from(p)));
+        let mut r = SplitMix64::new(hash2(self.tseed ^ 0x5E7, u64::from(p)));
         let want = 2 + r.below(2) as usize;
         let mut out: Vec<u32> = Vec::with_capacity(want);
         for _ in 0..64 {
@@ -742,6 +1066,9 @@ impl<'a> Universe<'a> {
 
     fn carries(&self, pi: usize, p: u32) -> bool {
         let peer = &self.peers[pi];
+        if self.is_pinned(p) {
+            return peer.full;
+        }
         peer.carry.hit(hash2(peer.seed, u64::from(p)))
     }
 
@@ -762,7 +1089,7 @@ impl<'a> Universe<'a> {
     /// The route `pi` announces for `p` when it has none (`h` picks among
     /// the prefix's origins).
     fn default_route(&self, pi: usize, p: u32, slot: usize, h: u64) -> Route {
-        let moas = self.moas.hit(hash2(self.seed ^ 0x3045, u64::from(p)));
+        let moas = !self.is_pinned(p) && self.moas.hit(hash2(self.tseed ^ 0x3045, u64::from(p)));
         let origin = if moas && (h >> 61) & 1 == 1 {
             self.other_origin(p)
         } else {
@@ -777,7 +1104,11 @@ impl<'a> Universe<'a> {
         let peer = &self.peers[pi];
         let origin = origin_index(r);
         let h = hash2(peer.seed ^ 0x9E9, u64::from(origin));
-        let prepend = if h.is_multiple_of(10) { 1 + (h >> 8) % 3 } else { 0 } as u8;
+        let prepend = if h.is_multiple_of(10) && origin < self.pinned_from {
+            1 + (h >> 8) % 3
+        } else {
+            0
+        } as u8;
         self.topo.route(path, peer.asn, peer.seed, origin, u64::from(variant(r)), prepend);
         if r & SET_BIT != 0 {
             path.begin(as_path::AS_SET);
@@ -808,6 +1139,51 @@ impl<'a> Universe<'a> {
             attr_communities(buf, &comms);
         }
     }
+}
+
+/// Adds the pinned origins to `topo` and their prefixes to the tables
+/// (generated prefixes that overlap them left out); returns the pinned
+/// prefix ids and their origins, in id order.
+fn pin(opts: &ArchiveOptions, tseed: u64, topo: &mut Topology, v4: &mut Vec<u64>, v6: &mut Vec<u128>) -> Vec<(u32, u32)> {
+    if opts.pinned.is_empty() {
+        return Vec::new();
+    }
+    let mut k4: Vec<(u64, u32)> = Vec::new();
+    let mut k6: Vec<(u128, u32)> = Vec::new();
+    for p in &opts.pinned {
+        let o = topo.pin(p.asn, p.upstream, hash2(tseed ^ 0x919, u64::from(p.asn)));
+        for q in &p.prefixes {
+            if q.is_v6() {
+                k6.push((q.bits() | u128::from(q.len()), o));
+            } else {
+                k4.push(((q.bits() as u64) << 8 | u64::from(q.len()), o));
+            }
+        }
+    }
+    let over4 = |a: u64, b: u64| {
+        let m = mask_v4(((a & 0xFF) as u8).min((b & 0xFF) as u8));
+        (a >> 8) as u32 & m == (b >> 8) as u32 & m
+    };
+    let over6 = |a: u128, b: u128| {
+        let m = mask_v6(((a & 0xFF) as u8).min((b & 0xFF) as u8));
+        a & !0xFF & m == b & !0xFF & m
+    };
+    v4.retain(|&k| !k4.iter().any(|&(q, _)| over4(k, q)));
+    v6.retain(|&k| !k6.iter().any(|&(q, _)| over6(k, q)));
+    v4.extend(k4.iter().map(|x| x.0));
+    v6.extend(k6.iter().map(|x| x.0));
+    v4.sort_unstable();
+    v6.sort_unstable();
+    let mut ids: Vec<(u32, u32)> = k4
+        .iter()
+        .filter_map(|&(q, o)| Some((v4.binary_search(&q).ok()? as u32, o)))
+        .chain(
+            k6.iter()
+                .filter_map(|&(q, o)| Some(((v4.len() + v6.binary_search(&q).ok()?) as u32, o))),
+        )
+        .collect();
+    ids.sort_unstable();
+    ids
 }
 
 fn build_peers(opts: &ArchiveOptions, rng: &mut Xoshiro256, topo: &mut Topology) -> Vec<APeer> {
@@ -878,6 +1254,7 @@ fn build_peers(opts: &ArchiveOptions, rng: &mut Xoshiro256, topo: &mut Topology)
             nh6,
             seed: rng.next_u64(),
             carry,
+            full: is_full,
             add_path: i < initial && opts.add_path_peers > 0 && i % step == 0 && i / step < opts.add_path_peers,
             med: rng.below(100) < 30,
             up_since: opts.start.saturating_sub(3600 + rng.below(60 * 86_400) as u32),
@@ -916,6 +1293,18 @@ enum Action {
     Step { peer: u16, step: u8 },
     /// The next second of a table transfer, from prefix `cursor`.
     Transfer { peer: u16, cursor: u32 },
+    /// A peer's withdrawal of an outage's origin.
+    OutageDown { outage: u8, peer: u16 },
+    /// A peer's announcements again at an outage's end.
+    OutageUp { outage: u8, peer: u16 },
+}
+
+/// An outage as it goes, per peer.
+struct DownState {
+    /// Withdrawn, not announced again yet.
+    withdrawn: Vec<bool>,
+    /// The routes to announce again: (prefix, path slot, route).
+    captured: Vec<Vec<(u32, u8, Route)>>,
 }
 
 /// The way from Idle to Established: (seconds after the step before, what).
@@ -963,6 +1352,11 @@ struct Sim<'a> {
     up: Vec<u16>,
     /// Peers reset and not Established again yet.
     resetting: Vec<bool>,
+    /// With `keep_visible`, per prefix: the routes (peer, path slot) with
+    /// its usual origin; empty otherwise.
+    held: Vec<u16>,
+    /// The outages, per peer.
+    downs: Vec<DownState>,
     queue: BinaryHeap<std::cmp::Reverse<(u32, u64, Action)>>,
     seq: u64,
     /// Records of the file being written.
@@ -980,6 +1374,8 @@ struct Sim<'a> {
     nlri_count: Weighted<u8>,
     burst: Weighted<u8>,
     ops: Weighted<u8>,
+    /// `origin_changes` in basis points.
+    origin_change_bp: u64,
 }
 
 impl<'a> Sim<'a> {
@@ -1000,6 +1396,39 @@ impl<'a> Sim<'a> {
             }
         }
         let up = (0..u.initial as u16).collect();
+        let held: Vec<u16> = if u.opts.keep_visible {
+            (0..n as u32)
+                .into_par_iter()
+                .map(|p| {
+                    let code = u.usual_code(p);
+                    let c = routes
+                        .iter()
+                        .flatten()
+                        .filter(|s| s.get(p as usize).is_some_and(|&r| r != 0 && origin_code(r) == code));
+                    c.count() as u16
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let summary = ArchiveSummary {
+            guarded: held
+                .iter()
+                .enumerate()
+                .filter(|&(p, &h)| h > 0 && !u.is_pinned(p as u32) && !u.is_aggregate(p as u32))
+                .filter_map(|(p, _)| Some((u.prefix(p as u32)?, u.topo.origins[u.primary[p] as usize])))
+                .collect(),
+            ..ArchiveSummary::default()
+        };
+        let peers = u.peers.len();
+        let downs = u
+            .downs
+            .iter()
+            .map(|_| DownState {
+                withdrawn: vec![false; peers],
+                captured: vec![Vec::new(); peers],
+            })
+            .collect();
         Sim {
             u,
             routes,
@@ -1009,6 +1438,8 @@ impl<'a> Sim<'a> {
             pending: vec![None; u.peers.len()],
             up,
             resetting: vec![false; u.peers.len()],
+            held,
+            downs,
             queue: BinaryHeap::new(),
             seq: 0,
             buf: Vec::with_capacity(1 << 20),
@@ -1020,10 +1451,11 @@ impl<'a> Sim<'a> {
             path: AsPath::new(),
             scratch: Vec::with_capacity(1024),
             scratch2: Vec::with_capacity(1024),
-            summary: ArchiveSummary::default(),
+            summary,
             nlri_count: Weighted::new(&[(1, 500), (2, 150), (3, 90), (4, 60), (6, 60), (10, 50), (16, 40), (24, 50)]),
             burst: Weighted::new(&[(1, 40), (2, 20), (3, 12), (4, 8), (6, 8), (10, 6), (20, 4), (40, 2)]),
             ops: Weighted::new(&[(0, 40), (1, 20), (2, 15), (3, 10), (4, 8), (5, 7)]),
+            origin_change_bp: (u.opts.origin_changes * 10_000.0).round() as u64,
         }
     }
 
@@ -1105,8 +1537,40 @@ impl<'a> Sim<'a> {
     }
 
     /// One UPDATE of peer `pi` (one family): `withdraw` then `announce`
-    /// (all with `route`), applied to the model.
+    /// (all with `route`), applied to the model. With `keep_visible`, an
+    /// announcement that would replace the last route of a prefix with
+    /// its usual origin by one with another is left out (and the UPDATE
+    /// with it when nothing is left).
     fn update(&mut self, t: u32, pi: usize, withdraw: &[(u32, u8)], announce: &[(u32, u8)], r: Route) {
+        if self.held.is_empty() {
+            return self.write_update(t, pi, withdraw, announce, r);
+        }
+        let u = self.u;
+        let code = origin_code(r);
+        let keep = |&(p, s): &(u32, u8)| {
+            let usual = u.usual_code(p);
+            let cur = self.routes[pi][usize::from(s)][p as usize];
+            code == usual || cur == 0 || origin_code(cur) != usual || self.held[p as usize] > 1
+        };
+        let ann: Vec<(u32, u8)> = announce.iter().copied().filter(keep).collect();
+        self.summary.counts.kept_visible += (announce.len() - ann.len()) as u64;
+        if !withdraw.is_empty() || !ann.is_empty() {
+            self.write_update(t, pi, withdraw, &ann, r);
+        }
+    }
+
+    /// Whether the background may take peer `pi`'s route for `p` in slot
+    /// `s` away: with `keep_visible`, not the last with `p`'s usual origin.
+    fn removable(&self, pi: usize, s: usize, p: u32) -> bool {
+        if self.held.is_empty() {
+            return true;
+        }
+        let r = self.routes[pi][s][p as usize];
+        r == 0 || self.held[p as usize] > 1 || origin_code(r) != self.u.usual_code(p)
+    }
+
+    /// [`Sim::update`] as asked.
+    fn write_update(&mut self, t: u32, pi: usize, withdraw: &[(u32, u8)], announce: &[(u32, u8)], r: Route) {
         let u = self.u;
         let peer = &u.peers[pi];
         let add_path = peer.add_path;
@@ -1152,13 +1616,17 @@ impl<'a> Sim<'a> {
         // The model.
         let c = &mut self.summary.counts;
         c.updates += 1;
+        let keep = !self.held.is_empty();
         for &(p, s) in withdraw {
             c.withdrawn += 1;
             let slot = &mut self.routes[pi][usize::from(s)][p as usize];
             if *slot == 0 {
                 c.withdrawn_nothing += 1;
             }
-            *slot = 0;
+            let old = std::mem::replace(slot, 0);
+            if keep && old != 0 && origin_code(old) == u.usual_code(p) {
+                self.held[p as usize] -= 1;
+            }
         }
         for &(p, s) in announce {
             c.announced += 1;
@@ -1176,7 +1644,12 @@ impl<'a> Sim<'a> {
                 old if origin_code(old) == origin_code(r) => c.path_changes += 1,
                 _ => c.origin_changes += 1,
             }
-            *slot = r;
+            let old = std::mem::replace(slot, r);
+            if keep {
+                let usual = u.usual_code(p);
+                let h = &mut self.held[p as usize];
+                *h = *h - u16::from(old != 0 && origin_code(old) == usual) + u16::from(origin_code(r) == usual);
+            }
         }
     }
 
@@ -1197,23 +1670,25 @@ impl<'a> Sim<'a> {
     // ---- what happens ----
 
     /// The first prefix id at or after `start` (cyclically, within its
-    /// family, at most `SCAN` looked at) for which `f` holds.
+    /// family, at most `SCAN` looked at, pinned ones left out) for which
+    /// `f` holds.
     fn scan(&self, start: u32, f: impl Fn(u32) -> bool) -> Option<u32> {
         let fam = self.u.family(start);
         let len = fam.end - fam.start;
         (0..len.min(SCAN as u32))
             .map(|i| fam.start + (start - fam.start + i) % len)
-            .find(|&p| f(p))
+            .find(|&p| !self.u.is_pinned(p) && f(p))
     }
 
     /// Up to `k` prefixes from `first` on (same family, consecutive ids
-    /// looked at, at most 4 k) for which `f` holds, `first` included.
+    /// looked at, at most 4 k, pinned ones left out) for which `f` holds,
+    /// `first` included.
     fn run(&self, first: u32, k: usize, f: impl Fn(u32) -> bool) -> Vec<u32> {
         let end = self.u.family(first).end;
         let mut out = vec![first];
         let mut p = first + 1;
         while out.len() < k && p < end && p < first + 4 * k as u32 {
-            if f(p) {
+            if !self.u.is_pinned(p) && f(p) {
                 out.push(p);
             }
             p += 1;
@@ -1249,6 +1724,15 @@ impl<'a> Sim<'a> {
         };
         let held = |p: u32| self.routes[pi][s][p as usize] != 0;
         let first_held = self.scan(p0, held);
+        // Routes the background may take away (see `removable`): the
+        // first from `first_held` on.
+        let gone = |p: u32| held(p) && self.removable(pi, s, p);
+        let first_gone = first_held.and_then(|p| self.scan(p, gone));
+        if first_gone.is_none() && matches!(op, Op::Withdraw | Op::Flap | Op::Mixed) && first_held.is_some() {
+            self.summary.counts.kept_visible += 1;
+            self.keepalive(t, pi);
+            return;
+        }
         if first_held.is_none() && matches!(op, Op::Change | Op::Withdraw | Op::Flap | Op::Mixed) {
             op = Op::Announce;
         }
@@ -1256,7 +1740,7 @@ impl<'a> Sim<'a> {
             (Op::Change, Some(p)) => {
                 let cur = self.routes[pi][s][p as usize];
                 let code = origin_code(cur);
-                let origin = if rng.below(100) < 12 {
+                let origin = if rng.below(10_000) < self.origin_change_bp {
                     let other = u.other_origin(p);
                     if origin_index(cur) == other {
                         u.primary[p as usize]
@@ -1278,13 +1762,19 @@ impl<'a> Sim<'a> {
                     })
                 };
                 let ann: Vec<(u32, u8)> = group.into_iter().map(|q| (q, s8)).collect();
-                self.update(t, pi, &[], &ann, r);
+                if self.suppressed(pi, r).is_some() {
+                    self.keepalive(t, pi);
+                } else {
+                    self.update(t, pi, &[], &ann, r);
+                }
             }
-            (Op::Withdraw, Some(p)) => {
-                let wd: Vec<(u32, u8)> = self.run(p, k, held).into_iter().map(|q| (q, s8)).collect();
+            (Op::Withdraw, Some(_)) => {
+                let p = first_gone.unwrap_or_default();
+                let wd: Vec<(u32, u8)> = self.run(p, k, gone).into_iter().map(|q| (q, s8)).collect();
                 self.update(t, pi, &wd, &[], 0);
             }
-            (Op::Flap, Some(p)) => {
+            (Op::Flap, Some(_)) => {
+                let p = first_gone.unwrap_or_default();
                 let r = self.routes[pi][s][p as usize];
                 self.update(t, pi, &[(p, s8)], &[], 0);
                 let delay = match rng.below(10) {
@@ -1309,8 +1799,9 @@ impl<'a> Sim<'a> {
                     },
                 );
             }
-            (Op::Mixed, Some(p)) => {
-                let wd: Vec<(u32, u8)> = self.run(p, k.div_ceil(2), held).into_iter().map(|q| (q, s8)).collect();
+            (Op::Mixed, Some(_)) => {
+                let p = first_gone.unwrap_or_default();
+                let wd: Vec<(u32, u8)> = self.run(p, k.div_ceil(2), gone).into_iter().map(|q| (q, s8)).collect();
                 let free = |q: u32| self.routes[pi][s][q as usize] == 0 && u.carries(pi, q) && !u.is_aggregate(q);
                 match self.scan(p0, free) {
                     Some(a) => {
@@ -1320,7 +1811,11 @@ impl<'a> Sim<'a> {
                             free(q) && origin_code(u.default_route(pi, q, s, 0)) == code && !wd.iter().any(|w| w.0 == q)
                         });
                         let ann: Vec<(u32, u8)> = group.into_iter().map(|q| (q, s8)).collect();
-                        self.update(t, pi, &wd, &ann, r);
+                        if self.suppressed(pi, r).is_some() {
+                            self.update(t, pi, &wd, &[], 0);
+                        } else {
+                            self.update(t, pi, &wd, &ann, r);
+                        }
                     }
                     None => self.update(t, pi, &wd, &[], 0),
                 }
@@ -1352,7 +1847,11 @@ impl<'a> Sim<'a> {
                             })
                         };
                         let ann: Vec<(u32, u8)> = group.into_iter().map(|q| (q, s8)).collect();
-                        self.update(t, pi, &[], &ann, r);
+                        if self.suppressed(pi, r).is_some() {
+                            self.keepalive(t, pi);
+                        } else {
+                            self.update(t, pi, &[], &ann, r);
+                        }
                     }
                     None => self.keepalive(t, pi),
                 }
@@ -1371,8 +1870,9 @@ impl<'a> Sim<'a> {
                 since,
             } => {
                 let pi = usize::from(peer);
-                // Not once the session went down in between.
-                if self.session[pi] == Session::Up && self.up_since[pi] <= since {
+                // Not once the session went down in between, nor while
+                // the route's origin is withdrawn.
+                if self.session[pi] == Session::Up && self.up_since[pi] <= since && self.suppressed(pi, route).is_none() {
                     self.update(t, pi, &[], &[(prefix, slot)], route);
                     self.summary.counts.flaps += 1;
                     self.summary.counts.flaps_same_second += u64::from(t == since);
@@ -1383,16 +1883,29 @@ impl<'a> Sim<'a> {
                 // and announces no table.
                 let n = self.u.initial;
                 let idle = |i: usize| self.session[i] == Session::Up && self.pending[i].is_none();
-                let Some(pi) = (0..n).map(|i| (usize::from(peer) + i) % n).find(|&i| idle(i)) else {
+                let Some(pi) = (0..n).map(|i| (usize::from(peer) + i) % n).find(|&i| idle(i) && self.can_reset(i)) else {
                     return;
                 };
-                let at = self.u.opts.clear_of_ribs(t, 0);
+                // Down, back, and the table announced again, clear of the
+                // outages' starts and ends.
+                let span = down + 10 + (self.u.prefixes() * self.u.peers[pi].slots()) as u32 / self.u.opts.transfer_rate;
+                let at = self.u.opts.clear_of_both(t, 0, span);
                 if at != t {
                     self.schedule(at, Action::Drop { peer: pi as u16, down });
                     return;
                 }
                 self.state_change(t, pi, ESTABLISHED, IDLE);
                 self.summary.counts.resets += 1;
+                if !self.held.is_empty() {
+                    let u = self.u;
+                    for slot in &self.routes[pi] {
+                        for (p, &r) in slot.iter().enumerate() {
+                            if r != 0 && origin_code(r) == u.usual_code(p as u32) {
+                                self.held[p] -= 1;
+                            }
+                        }
+                    }
+                }
                 let empty: Vec<Vec<Route>> = (0..self.u.peers[pi].slots()).map(|_| vec![0; self.u.prefixes()]).collect();
                 self.pending[pi] = Some(std::mem::replace(&mut self.routes[pi], empty));
                 self.set_session(pi, Session::Down);
@@ -1435,7 +1948,102 @@ impl<'a> Sim<'a> {
                 }
             }
             Action::Transfer { peer, cursor } => self.transfer(t, usize::from(peer), cursor),
+            Action::OutageDown { outage, peer } => self.outage_down(t, usize::from(outage), usize::from(peer)),
+            Action::OutageUp { outage, peer } => self.outage_up(t, usize::from(outage), usize::from(peer)),
         }
+    }
+
+    /// The outage (index) whose origin `pi` has withdrawn and not
+    /// announced again, if `r` has that origin.
+    fn suppressed(&self, pi: usize, r: Route) -> Option<usize> {
+        if r == 0 || r & SET_BIT != 0 {
+            return None;
+        }
+        let o = origin_index(r);
+        self.u
+            .downs
+            .iter()
+            .zip(&self.downs)
+            .position(|(d, st)| d.origin == o && st.withdrawn[pi])
+    }
+
+    /// Whether resetting `pi`'s session leaves, with `keep_visible`, every
+    /// prefix it has with its usual origin to another route.
+    fn can_reset(&self, pi: usize) -> bool {
+        if self.held.is_empty() {
+            return true;
+        }
+        let u = self.u;
+        let routes = &self.routes[pi];
+        (0..u.prefixes() as u32).into_par_iter().all(|p| {
+            let code = u.usual_code(p);
+            let mine = routes
+                .iter()
+                .filter(|s| s.get(p as usize).is_some_and(|&r| r != 0 && origin_code(r) == code))
+                .count();
+            mine == 0 || usize::from(self.held[p as usize]) > mine
+        })
+    }
+
+    /// Peer `pi` withdraws its routes with outage `k`'s origin (when its
+    /// session is down, its table is held back when it comes up).
+    fn outage_down(&mut self, t: u32, k: usize, pi: usize) {
+        self.downs[k].withdrawn[pi] = true;
+        if self.session[pi] != Session::Up {
+            return;
+        }
+        let u = self.u;
+        let origin = u.downs[k].origin;
+        // Wherever the origin is: its usual prefixes, a second origin's,
+        // those an origin change brought it to.
+        let mut gone: Vec<(u32, u8, Route)> = Vec::new();
+        for (s, slot) in self.routes[pi].iter().enumerate() {
+            for (p, &r) in slot.iter().enumerate() {
+                if r != 0 && r & SET_BIT == 0 && origin_index(r) == origin {
+                    gone.push((p as u32, s as u8, r));
+                }
+            }
+        }
+        // One UPDATE per path slot and family, as many prefixes as fit.
+        let mut wd: Vec<(u8, bool, u32)> = gone.iter().map(|&(p, s, _)| (s, u.is_v6(p), p)).collect();
+        wd.sort_unstable();
+        for run in wd.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            for part in run.chunks(MAX_NLRI) {
+                let w: Vec<(u32, u8)> = part.iter().map(|x| (x.2, x.0)).collect();
+                self.update(t, pi, &w, &[], 0);
+            }
+        }
+        self.summary.outages[k].routes_withdrawn += gone.len() as u64;
+        self.downs[k].captured[pi].extend(gone);
+    }
+
+    /// Peer `pi` announces again what it withdrew for outage `k` (into its
+    /// table, when its session is down).
+    fn outage_up(&mut self, t: u32, k: usize, pi: usize) {
+        self.downs[k].withdrawn[pi] = false;
+        let mut back = std::mem::take(&mut self.downs[k].captured[pi]);
+        // The last route captured per (prefix, slot).
+        back.reverse();
+        back.sort_by_key(|x| (x.0, x.1));
+        back.dedup_by_key(|x| (x.0, x.1));
+        if self.session[pi] != Session::Up {
+            if let Some(table) = self.pending[pi].as_mut() {
+                for &(p, s, r) in &back {
+                    table[usize::from(s)][p as usize] = r;
+                }
+            }
+            return;
+        }
+        let u = self.u;
+        let mut batch: Vec<(u8, bool, Route, u32)> = back.iter().map(|&(p, s, r)| (s, u.is_v6(p), r, p)).collect();
+        batch.sort_unstable();
+        for run in batch.chunk_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2)) {
+            for part in run.chunks(MAX_NLRI) {
+                let ann: Vec<(u32, u8)> = part.iter().map(|x| (x.3, x.0)).collect();
+                self.update(t, pi, &[], &ann, part[0].2);
+            }
+        }
+        self.summary.outages[k].routes_announced += back.len() as u64;
     }
 
     /// One second of peer `pi` announcing its table from prefix `cursor`.
@@ -1452,10 +2060,15 @@ impl<'a> Sim<'a> {
         // This second's routes, grouped as a router packs them: one UPDATE
         // per path slot, family and route (an AS_SET's prefix alone).
         let mut batch: Vec<(usize, bool, Route, u32)> = Vec::with_capacity(budget as usize);
+        // Routes of an origin the peer has withdrawn wait for its end.
+        let holding = self.downs.iter().any(|d| d.withdrawn[pi]);
         while p < n && budget > 0 {
             for (s, slot) in table.iter().enumerate() {
                 let r = slot[p as usize];
-                if r != 0 {
+                let suppressed = if holding { self.suppressed(pi, r) } else { None };
+                if let Some(k) = suppressed {
+                    self.downs[k].captured[pi].push((p, s as u8, r));
+                } else if r != 0 {
                     batch.push((s, u.is_v6(p), r, p));
                     budget = budget.saturating_sub(1);
                 }
@@ -1510,9 +2123,39 @@ impl<'a> Sim<'a> {
                 Some(at) if j == 0 => at.saturating_sub(600),
                 _ => start + 60 + rng.below(u64::from(span)) as u32,
             };
-            let t = o.clear_of_ribs(t.max(start), 3);
-            let peer = (u.initial + j) as u16;
-            self.schedule(t, Action::Step { peer, step: 0 });
+            let peer = u.initial + j;
+            let transfer = (u.prefixes() * u.peers[peer].slots()) as u32 / o.transfer_rate;
+            let t = o.clear_of_both(t.max(start), 3, 13 + transfer);
+            self.schedule(
+                t,
+                Action::Step {
+                    peer: peer as u16,
+                    step: 0,
+                },
+            );
+        }
+        // Each peer's withdrawal and announcement again of every outage.
+        for (k, d) in u.downs.iter().enumerate() {
+            let (mut down, mut up) = ((u32::MAX, 0), (u32::MAX, 0));
+            for pi in 0..u.peers.len() {
+                let h = hash2(u.seed ^ 0x0D0, (k as u64) << 32 | pi as u64);
+                let a = d.start + (h % (u64::from(d.spread) + 1)) as u32;
+                let b = d.end + ((h >> 32) % (u64::from(d.spread) + 1)) as u32;
+                (down, up) = ((down.0.min(a), down.1.max(a)), (up.0.min(b), up.1.max(b)));
+                let (outage, peer) = (k as u8, pi as u16);
+                self.schedule(a, Action::OutageDown { outage, peer });
+                self.schedule(b, Action::OutageUp { outage, peer });
+            }
+            self.summary.outages.push(OutageSummary {
+                asn: u.topo.origins[d.origin as usize],
+                start: d.start,
+                end: d.end,
+                prefixes: d.prefixes.iter().filter_map(|&p| u.prefix(p)).collect(),
+                withdrawn: down,
+                announced: up,
+                routes_withdrawn: 0,
+                routes_announced: 0,
+            });
         }
     }
 

@@ -15,6 +15,9 @@
 //!   (RIB dumps and updates files in RouteViews or RIS names and folders)
 //!   with the true pairs at chosen instants, for checking
 //!   [`crate::replay`] against a model of its own.
+//! * [`scenario::Nk2014`]: two collectors' archives over one table, with
+//!   an origin's outages and what else happens written down beside (the
+//!   acceptance scenario of visibility timelines and outage detection).
 //!
 //! Output is a pure function of the options: the generators use their own
 //! PRNGs (SplitMix64 and xoshiro256**) and only integer and basic IEEE-754
@@ -49,6 +52,7 @@ pub mod archive;
 mod prefix;
 mod rib;
 mod rng;
+pub mod scenario;
 mod topology;
 mod truth;
 mod updates;

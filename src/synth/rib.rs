@@ -489,7 +489,7 @@ impl Ctx {
     fn new(opts: &RibOptions) -> Result<Ctx, SynthError> {
         let mut rng = Xoshiro256::new(opts.seed);
         let total = opts.ipv4_prefixes + opts.ipv6_prefixes;
-        let mut topo = Topology::new(&mut rng, (total / 16).clamp(16, 120_000));
+        let mut topo = Topology::new(&mut rng, (total / 16).clamp(16, 120_000), &[]);
         let peers = build_peers(opts, &mut rng, &mut topo);
         let v4 = unique_v4(&mut Xoshiro256::new(hash2(opts.seed, 4)), opts.ipv4_prefixes)?;
         let v6 = unique_v6(&mut Xoshiro256::new(hash2(opts.seed, 6)), opts.ipv6_prefixes)?;

@@ -29,8 +29,12 @@ pub(crate) struct Topology {
     pub(crate) tier1: Vec<u32>,
     /// Transit ASNs.
     pub(crate) transit: Vec<u32>,
-    /// Origin ASNs (popular ones first: sampling is skewed towards index 0).
+    /// Origin ASNs (popular ones first: sampling is skewed towards index 0),
+    /// then the pinned ones ([`Topology::pin`]).
     pub(crate) origins: Vec<u32>,
+    /// Origins [`Topology::pick_origin`] draws from: `0..pickable`; the
+    /// pinned ones follow.
+    pub(crate) pickable: usize,
     /// Upstream chain per origin index.
     pub(crate) chains: Vec<Chain>,
     /// Seed for path-variant hashing.
@@ -55,9 +59,10 @@ pub(crate) fn random_public_asn<R: Rng>(rng: &mut R, four_byte: bool) -> u32 {
 }
 
 impl Topology {
-    /// Builds a topology with `n_origins` origin ASes.
-    pub(crate) fn new(rng: &mut Xoshiro256, n_origins: usize) -> Self {
-        let mut used: HashSet<u32> = TIER1.iter().copied().collect();
+    /// Builds a topology with `n_origins` origin ASes; no AS drawn is one
+    /// of `reserved` (ASes pinned later).
+    pub(crate) fn new(rng: &mut Xoshiro256, n_origins: usize, reserved: &[u32]) -> Self {
+        let mut used: HashSet<u32> = TIER1.iter().chain(reserved).copied().collect();
         let n_origins = n_origins.max(1);
         let n_transit = (n_origins / 8).clamp(32, 8_000);
         let fresh = |rng: &mut Xoshiro256, used: &mut HashSet<u32>, p4: u64| loop {
@@ -90,6 +95,7 @@ impl Topology {
         Topology {
             tier1: TIER1.to_vec(),
             transit,
+            pickable: origins.len(),
             origins,
             chains,
             seed,
@@ -107,6 +113,21 @@ impl Topology {
         }
     }
 
+    /// Adds origin `asn` behind `upstream`, which a tier-1 (picked by
+    /// `h`) reaches: its paths end `… upstream asn`. Never drawn by
+    /// [`Topology::pick_origin`]. Returns its origin index.
+    pub(crate) fn pin(&mut self, asn: u32, upstream: u32, h: u64) -> u32 {
+        self.used.insert(asn);
+        self.used.insert(upstream);
+        self.origins.push(asn);
+        self.chains.push(Chain {
+            tier1: TIER1[(h % TIER1.len() as u64) as usize],
+            ups: [upstream, 0, 0],
+            n_ups: 1,
+        });
+        (self.origins.len() - 1) as u32
+    }
+
     /// Marks an ASN as used (so later fresh ones differ).
     pub(crate) fn reserve(&mut self, asn: u32) {
         self.used.insert(asn);
@@ -117,8 +138,8 @@ impl Topology {
     #[inline]
     pub(crate) fn pick_origin<R: Rng>(&self, rng: &mut R) -> u32 {
         let u = rng.unit();
-        let idx = (u * u * u * self.origins.len() as f64) as usize;
-        idx.min(self.origins.len() - 1) as u32
+        let idx = (u * u * u * self.pickable as f64) as usize;
+        idx.min(self.pickable - 1) as u32
     }
 
     /// Writes the AS_SEQUENCE part of a route from `peer_asn` to the origin

@@ -270,7 +270,7 @@ impl<'a> Gen<'a> {
     fn new(opts: &'a UpdatesOptions) -> Self {
         let mut rng = Xoshiro256::new(opts.seed);
         let pool_n = (opts.messages / 4).clamp(64, 100_000);
-        let mut topo = Topology::new(&mut rng, (pool_n / 8).max(16));
+        let mut topo = Topology::new(&mut rng, (pool_n / 8).max(16), &[]);
         let peers = build_peers(opts, &mut rng, &mut topo);
         let sampler = PrefixSampler::new();
         let mut keys4 = Vec::with_capacity(pool_n);

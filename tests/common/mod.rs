@@ -547,3 +547,30 @@ impl Rng {
         self.below(one_in) == 0
     }
 }
+
+/// Shuffles `items` by `seed` (a SplitMix64 walk): inputs given in an
+/// order of no meaning.
+pub fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut x = seed;
+    for i in (1..items.len()).rev() {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let z = (x ^ (x >> 31)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        items.swap(i, (z % (i as u64 + 1)) as usize);
+    }
+}
+
+/// The first line where two pairs outputs (replayed, true) part, for
+/// failure messages.
+pub fn first_difference(got: &[u8], want: &[u8]) -> String {
+    let (g, w) = (String::from_utf8_lossy(got), String::from_utf8_lossy(want));
+    let (gl, wl): (Vec<&str>, Vec<&str>) = (g.lines().collect(), w.lines().collect());
+    let i = gl.iter().zip(&wl).position(|(a, b)| a != b).unwrap_or(gl.len().min(wl.len()));
+    format!(
+        "line {}: replay {:?}, truth {:?} ({} and {} lines)",
+        i + 1,
+        gl.get(i),
+        wl.get(i),
+        gl.len(),
+        wl.len()
+    )
+}

@@ -135,6 +135,14 @@ enum ArchivePreset {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ScenarioArg {
+    /// North Korea's outages of 22-23 December 2014 in route-views2 and
+    /// rrc00, with the events written down in DIR/truth.
+    #[value(name = "nk-2014")]
+    Nk2014,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum ArchiveLayoutArg {
     /// RIPE RIS: rrcNN/YYYY.MM/bview.*.gz, updates.*.gz.
     Ris,
@@ -168,11 +176,21 @@ enum SynthCmd {
     /// A collector's archive: RIB dumps and updates files in the names and
     /// folders of RouteViews or RIS, and the true prefix-origin pairs at
     /// every --truth-every in DIR/truth (named as `snapshot --every` names
-    /// its outputs).
+    /// its outputs). With --scenario, several collectors' archives and
+    /// what happens in them.
     Archive {
         /// Size and shape.
         #[arg(long, value_enum, default_value = "small")]
         preset: ArchivePreset,
+        /// A scenario instead of a preset: its collectors, span and events
+        /// are its own (see the crate's `synth::scenario` docs).
+        #[arg(long, value_enum, conflicts_with_all = ["preset", "layout", "collector", "start", "hours", "truth_every"])]
+        scenario: Option<ScenarioArg>,
+        /// With --scenario: the table's size as a fraction of the full
+        /// one (1M prefixes), 0.001 to 1 (default 0.002: 2,000 prefixes,
+        /// a few seconds).
+        #[arg(long, requires = "scenario")]
+        scale: Option<f64>,
         /// Names, folders, compression and intervals.
         #[arg(long, value_enum, default_value = "ris")]
         layout: ArchiveLayoutArg,
@@ -248,6 +266,13 @@ fn synth(what: SynthCmd) -> anyhow::Result<ExitCode> {
             }
         }
         SynthCmd::Archive {
+            scenario: Some(ScenarioArg::Nk2014),
+            scale,
+            seed,
+            output,
+            ..
+        } => synth_nk_2014(scale, seed, &output)?,
+        SynthCmd::Archive {
             preset,
             layout,
             collector,
@@ -256,6 +281,8 @@ fn synth(what: SynthCmd) -> anyhow::Result<ExitCode> {
             hours,
             truth_every,
             output,
+            scenario: None,
+            ..
         } => synth_archive(preset, layout, collector, seed, start, hours, truth_every, &output)?,
         SynthCmd::Updates {
             output,
@@ -279,6 +306,47 @@ fn synth(what: SynthCmd) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records and bytes of archive files, all together.
+fn totals(files: &[mrtsnap::synth::archive::ArchiveFile]) -> (u64, u64) {
+    (files.iter().map(|f| f.records).sum(), files.iter().map(|f| f.bytes).sum())
+}
+
+/// `mrtsnap synth archive --scenario nk-2014`.
+fn synth_nk_2014(scale: Option<f64>, seed: Option<u64>, output: &std::path::Path) -> anyhow::Result<()> {
+    use mrtsnap::synth::scenario::Nk2014;
+    let mut sc = Nk2014::new(scale.unwrap_or(Nk2014::DEFAULT_SCALE));
+    if let Some(s) = seed {
+        sc.seed = s;
+    }
+    let clock = std::time::Instant::now();
+    let s = sc.write(output)?;
+    for (name, a) in &s.collectors {
+        let ((rr, rb), (ur, ub)) = (totals(&a.ribs), totals(&a.updates));
+        let c = &a.counts;
+        eprintln!(
+            "mrtsnap: {name}: {} RIBs ({rr} records, {rb} bytes uncompressed), {} updates files ({ur} records, {ub} bytes uncompressed); {} announced, {} withdrawn, {} flaps, {} resets, {} joins",
+            a.ribs.len(),
+            a.updates.len(),
+            c.announced,
+            c.withdrawn,
+            c.flaps,
+            c.resets,
+            c.joins,
+        );
+    }
+    eprintln!(
+        "mrtsnap: wrote {} in {:.1} s: {} outages of AS{}, {} brief withdrawals, {} stable origins, {} truth instants",
+        output.display(),
+        clock.elapsed().as_secs_f64(),
+        s.events.len(),
+        Nk2014::ORIGIN,
+        s.brief.len(),
+        s.stable.len(),
+        s.truths.len(),
+    );
+    Ok(())
 }
 
 /// `mrtsnap synth archive`.
@@ -321,9 +389,7 @@ fn synth_archive(
     }
     let clock = std::time::Instant::now();
     let s = write_archive(&opts, output)?;
-    let sum =
-        |f: &[mrtsnap::synth::archive::ArchiveFile]| (f.iter().map(|f| f.records).sum::<u64>(), f.iter().map(|f| f.bytes).sum::<u64>());
-    let ((rr, rb), (ur, ub)) = (sum(&s.ribs), sum(&s.updates));
+    let ((rr, rb), (ur, ub)) = (totals(&s.ribs), totals(&s.updates));
     let c = &s.counts;
     eprintln!(
         "mrtsnap: wrote {} in {:.1} s: {} RIBs ({rr} records, {rb} bytes uncompressed), {} updates files ({ur} records, {ub} bytes uncompressed), {} truth files",
