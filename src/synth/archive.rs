@@ -50,8 +50,8 @@
 //! out a withdrawal, flap or origin change that would take the last one
 //! away ([`ArchiveCounts::kept_visible`]), and resets a session only when
 //! each of the peer's such routes has another ([`ArchiveSummary::guarded`]
-//! lists those pairs). Session resets and joins then keep
-//! [`EVENT_MARGIN`] seconds away from every outage's start and end.
+//! lists those pairs). Session resets and joins keep [`EVENT_MARGIN`]
+//! seconds away from every outage's start and end.
 //!
 //! # Layout
 //!
@@ -620,7 +620,7 @@ impl ArchiveOptions {
                 .outages
                 .iter()
                 .flat_map(|o| [(o.start, o.spread), (o.end, o.spread)])
-                .find(|&(e, spread)| t <= e + spread + EVENT_MARGIN && t + span + EVENT_MARGIN >= e);
+                .find(|&(e, spread)| t <= e + spread + EVENT_MARGIN && t.saturating_add(span).saturating_add(EVENT_MARGIN) >= e);
             match hit {
                 Some((e, spread)) => t = e + spread + EVENT_MARGIN + 1,
                 None => return t,
