@@ -154,10 +154,10 @@ impl Collector {
     fn advance(&mut self, t: u32, open: &(dyn Fn(&Path) -> Result<Source> + Sync)) -> Result<(), InputError> {
         if self.at.is_some_and(|a| a > t) {
             self.replay = Replay::new();
+            self.replay.record_changes(self.record_changes);
             self.applied.iter_mut().for_each(|a| *a = None);
             self.next = 0;
         }
-        self.replay.record_changes(self.record_changes);
         self.replay.advance(t);
         while let Some(input) = self.inputs.get(self.next).filter(|i| i.time <= t) {
             if input.kind == Kind::Updates {

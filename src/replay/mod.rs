@@ -360,6 +360,18 @@ impl Base {
     fn is_empty(&self) -> bool {
         self.routes.is_empty() && self.paths.is_empty()
     }
+
+    /// Its routes in key order, with `over` (sorted by key) over them.
+    fn live(&self, over: Vec<(u64, u32)>) -> Live<'_> {
+        Live {
+            routes: &self.routes,
+            paths: &self.paths,
+            over,
+            ri: 0,
+            pi: 0,
+            oi: 0,
+        }
+    }
 }
 
 /// The routes of one peer a RIB being read lists, in chunks of fixed size:
@@ -484,14 +496,28 @@ impl PeerState {
     fn live(&self) -> Live<'_> {
         let mut over: Vec<(u64, u32)> = self.over.iter().map(|(k, e)| (*k, e.origin)).collect();
         over.sort_unstable();
-        Live {
-            routes: &self.base.routes,
-            paths: &self.base.paths,
-            over,
-            ri: 0,
-            pi: 0,
-            oi: 0,
+        self.base.live(over)
+    }
+
+    /// How many routes it has: its base's, corrected by what updates set
+    /// over it (a search of the base per update, not a walk of every route).
+    fn count(&self) -> usize {
+        let mut n = self.base.routes.len() + self.base.paths.len();
+        for (&k, e) in &self.over {
+            match (self.base.get(k).is_some(), e.origin != WITHDRAWN) {
+                (true, false) => n -= 1,
+                (false, true) => n += 1,
+                _ => {}
+            }
         }
+        n
+    }
+
+    /// Drop what updates set before `window`; how many routes and markers.
+    fn drop_before(&mut self, window: u32) -> u64 {
+        let before = self.over.len();
+        self.over.retain(|_, e| e.time >= window);
+        (before - self.over.len()) as u64
     }
 
     fn clear(&mut self) {
@@ -1021,7 +1047,7 @@ impl Replay {
 
     /// Routes in the state (withdrawal markers not counted).
     pub fn routes(&self) -> usize {
-        self.peers.iter().map(|p| p.live().count()).sum()
+        self.peers.iter().map(PeerState::count).sum()
     }
 
     /// The dump start of the latest base, if any.
@@ -1326,14 +1352,12 @@ impl Replay {
                 if !info.rebase {
                     // The first base: what updates before its window set
                     // is not applied, for the peers it lists or not.
-                    let before = st.over.len();
-                    st.over.retain(|_, e| e.time >= window);
-                    self.report.before_base += (before - st.over.len()) as u64;
+                    self.report.before_base += st.drop_before(window);
                     if st.reset.is_some_and(|r| r < window) {
                         st.reset = None;
                         st.up = true;
                     }
-                } else if st.live().next().is_some() {
+                } else if st.count() > 0 {
                     info.missing_peers.push((st.addr, st.asn));
                 }
                 continue;
@@ -1351,15 +1375,7 @@ impl Replay {
                     only_rib: 0,
                     other_origin: 0,
                 };
-                let rib_live = Live {
-                    routes: &rib_routes.routes,
-                    paths: &rib_routes.paths,
-                    over: Vec::new(),
-                    ri: 0,
-                    pi: 0,
-                    oi: 0,
-                };
-                for (_, old, new) in differences(before.iter().copied(), rib_live) {
+                for (_, old, new) in differences(before.iter().copied(), rib_routes.live(Vec::new())) {
                     match (old, new) {
                         (WITHDRAWN, _) => d.only_rib += 1,
                         (_, WITHDRAWN) => d.only_replay += 1,
@@ -1371,10 +1387,9 @@ impl Replay {
                 }
             }
             st.uncertain = None;
-            let before_window = st.over.len();
-            st.over.retain(|_, e| e.time >= window);
+            let dropped = st.drop_before(window);
             if !info.rebase {
-                self.report.before_base += (before_window - st.over.len()) as u64;
+                self.report.before_base += dropped;
             }
             info.kept_newer += st.over.len() as u64;
             if st.reset.is_some_and(|r| r >= window) {
@@ -1465,6 +1480,7 @@ impl Replay {
         let mut block: Vec<(u32, u32, u32)> = Vec::new();
         let mut sorted: Vec<(u32, u32)> = Vec::new();
         let mut starts = vec![0u32; BLOCK + 1];
+        let mut at = vec![0u32; BLOCK + 1];
         let mut ready: std::collections::VecDeque<(Prefix, Origin, Vec<u32>)> = Default::default();
         let mut lo = 0;
         let rows = std::iter::from_fn(move || loop {
@@ -1490,7 +1506,7 @@ impl Replay {
             }
             sorted.clear();
             sorted.resize(block.len(), (0, 0));
-            let mut at = starts.clone();
+            at.copy_from_slice(&starts);
             for &(off, o, p) in &block {
                 sorted[at[off as usize] as usize] = (o, p);
                 at[off as usize] += 1;
@@ -1508,16 +1524,12 @@ impl Replay {
                     ready.push_back((prefix, origin, group.iter().map(|r| r.1).collect()));
                     continue;
                 }
-                // ADD-PATH: several paths of one peer with one origin count once.
                 group.sort_unstable();
-                let mut list: Vec<(u32, u32)> = group.to_vec();
-                list.dedup();
-                for run in list.chunk_by(|a, b| a.0 == b.0) {
-                    ready.push_back((
-                        prefix,
-                        self.origins.values[run[0].0 as usize].clone(),
-                        run.iter().map(|r| r.1).collect(),
-                    ));
+                for run in group.chunk_by(|a, b| a.0 == b.0) {
+                    // ADD-PATH: several paths of one peer with one origin count once.
+                    let mut ids: Vec<u32> = run.iter().map(|r| r.1).collect();
+                    ids.dedup();
+                    ready.push_back((prefix, self.origins.values[run[0].0 as usize].clone(), ids));
                 }
             }
             lo = hi;
@@ -1582,7 +1594,10 @@ fn decode(batch: &Batch, ids: &PrefixIds) -> Result<DecodedBatch> {
         let time = raw.map(|r| r.header.timestamp).or(last.get()).unwrap_or(0);
         let peer = peer.or_else(|| {
             let raw = raw?;
-            let p = Bgp4mp::peering_of(raw.header.subtype, raw.body).filter(|_| matches!(raw.header.mrt_type, 16 | 17))?;
+            if !matches!(raw.header.mrt_type, 16 | 17) {
+                return None;
+            }
+            let p = Bgp4mp::peering_of(raw.header.subtype, raw.body)?;
             Some((p.peer_ip, p.peer_as))
         });
         damaged.borrow_mut().push(Op::Damage {

@@ -408,7 +408,9 @@ fn synth_archive(
 
 /// Open an input. Regular files are mapped (unless `--no-mmap`); other
 /// inputs (standard input, pipes, FIFOs, devices) are read once.
-fn open(path: &str, no_mmap: bool) -> anyhow::Result<Source> {
+/// That `path` (not `-`) exists and is not a directory, in the words every
+/// command uses.
+fn check_input(path: &str) -> anyhow::Result<()> {
     if path != "-" {
         match std::fs::metadata(path) {
             Err(e) => anyhow::bail!("cannot open {path}: {e}"),
@@ -416,6 +418,11 @@ fn open(path: &str, no_mmap: bool) -> anyhow::Result<Source> {
             Ok(_) => {}
         }
     }
+    Ok(())
+}
+
+fn open(path: &str, no_mmap: bool) -> anyhow::Result<Source> {
+    check_input(path)?;
     signals::reading(path);
     let src = if no_mmap || path == "-" {
         Source::open(path)

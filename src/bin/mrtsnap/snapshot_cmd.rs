@@ -247,11 +247,7 @@ fn instant(at: &str) -> anyhow::Result<u32> {
 /// its inputs.
 fn archive(files: &[String], no_mmap: bool) -> anyhow::Result<Archive> {
     for f in files {
-        match std::fs::metadata(f) {
-            Err(e) => bail!("cannot open {f}: {e}"),
-            Ok(m) if m.is_dir() => bail!("cannot read {f}: it is a directory"),
-            Ok(_) => {}
-        }
+        crate::check_input(f)?;
     }
     let archive = Archive::new(files).map_err(input_error)?;
     Ok(archive.with_opener(move |p| {
