@@ -20,7 +20,9 @@
 //! assumed: the smallest difference between the times in the names of two
 //! consecutive updates files, and, when a file's records fill less (two
 //! files ten minutes apart holding five minutes each), the longest span of
-//! records of any file read, to the nearest whole minute. An updates file
+//! records of any file read, rounded up to the interval archives use that
+//! it reaches within 30 s (1, 2, 5, 10, 15, 30 or 60 minutes; a sparse
+//! 5-minute file's records may span 4). An updates file
 //! at time `U` covers `[U, U + interval)`, a RIB dump at `R` the instant
 //! `R`. From the first input on, every second up to the instant that no
 //! input covers is in a gap.
@@ -230,7 +232,7 @@ impl Collector {
             .updates()
             .filter_map(|(i, a)| Some(a?.last?.saturating_sub(i.time) + 1))
             .max()
-            .map(|span| ((span + 30) / 60 * 60).max(60));
+            .map(standard_interval);
         match (by_names, by_records) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -283,6 +285,21 @@ impl Collector {
         }
         out
     }
+}
+
+/// The updates-file interval a span of records (seconds, first to last
+/// plus one) stands for: the shortest of the intervals archives use (1, 2,
+/// 5, 10, 15, 30, 60 minutes) that the span reaches within 30 s, else the
+/// span to the whole minute. A sparse file's records fill less than its
+/// interval (the generated archives' 5-minute files at small scale span
+/// 4 minutes), so a span is rounded up to the interval it belongs to.
+fn standard_interval(span: u32) -> u32 {
+    const MINUTES: [u32; 7] = [1, 2, 5, 10, 15, 30, 60];
+    MINUTES
+        .iter()
+        .map(|m| m * 60)
+        .find(|&i| span.saturating_sub(30) <= i)
+        .unwrap_or((span + 30) / 60 * 60)
 }
 
 /// An error of one input of an [`Archive`], with its path.

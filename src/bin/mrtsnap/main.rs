@@ -16,6 +16,7 @@ mod memory;
 mod output;
 mod signals;
 mod snapshot_cmd;
+mod timeline_cmd;
 
 use output::Output;
 
@@ -111,6 +112,13 @@ enum Cmd {
     /// Many archives into a hive-partitioned dataset of snapshots
     /// (resumable, parallel, shardable), with a manifest.
     Batch(batch_cmd::BatchArgs),
+    /// Visibility of origins (or prefixes) bin by bin over RIB dumps and
+    /// updates replayed: prefixes and /24s (/64s) visible to at least one,
+    /// 25, 50, 75, 100% of the full-feed peer ASNs, peers seeing them.
+    Timeline(timeline_cmd::TimelineArgs),
+    /// Outages of origins: drops of their 50% visibility below a fraction
+    /// of a moving baseline (the median of the preceding 24 h).
+    Outages(timeline_cmd::OutagesArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -630,6 +638,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Lookup(a) => snapshot_cmd::lookup(a, cli.strict, cli.quiet, cli.no_mmap),
         Cmd::Diff(a) => snapshot_cmd::diff(a, cli.strict, cli.quiet, cli.no_mmap),
         Cmd::Batch(a) => batch_cmd::batch(a, cli.strict, cli.quiet),
+        Cmd::Timeline(a) => timeline_cmd::timeline(a, cli.quiet, cli.no_mmap),
+        Cmd::Outages(a) => timeline_cmd::outages(a, cli.quiet, cli.no_mmap),
         Cmd::Dump { files, format, output } => dump(&files, format, &output, cli.strict, cli.quiet, cli.no_mmap),
         Cmd::Stats { files, json } => {
             let mut status = Status::default();

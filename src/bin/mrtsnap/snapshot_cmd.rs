@@ -237,7 +237,7 @@ fn output_names(a: &SnapshotArgs) -> anyhow::Result<Vec<String>> {
 }
 
 /// An instant given on the command line, as an MRT timestamp.
-fn instant(at: &str) -> anyhow::Result<u32> {
+pub(crate) fn instant(at: &str) -> anyhow::Result<u32> {
     let t = mrtsnap::fmt::parse_time(at, false).map_err(|e| anyhow::anyhow!("--at: {e}"))?;
     u32::try_from(t).map_err(|_| anyhow::anyhow!("--at: {at:?} is outside the range of MRT timestamps"))
 }
@@ -245,7 +245,7 @@ fn instant(at: &str) -> anyhow::Result<u32> {
 /// `files` (RIB dumps and updates files, any order) placed by collector
 /// and time (see `mrtsnap::replay::Archive`), opened as every command opens
 /// its inputs.
-fn archive(files: &[String], no_mmap: bool) -> anyhow::Result<Archive> {
+pub(crate) fn archive(files: &[String], no_mmap: bool) -> anyhow::Result<Archive> {
     for f in files {
         crate::check_input(f)?;
     }
@@ -255,7 +255,7 @@ fn archive(files: &[String], no_mmap: bool) -> anyhow::Result<Archive> {
     }))
 }
 
-fn input_error(e: InputError) -> anyhow::Error {
+pub(crate) fn input_error(e: InputError) -> anyhow::Error {
     match e.error.kind() {
         ErrorKind::Io(io) => anyhow::anyhow!("{io}"),
         ErrorKind::Unsupported { what } => anyhow::anyhow!("{}: cannot replay {what}", e.path.display()),
@@ -287,7 +287,7 @@ fn state_at(archive: &mut Archive, t: u32, quiet: bool) -> anyhow::Result<Snapsh
 /// Report what the replay met up to the last instant: damaged records
 /// and the peers they leave uncertain, and gaps in each collector's
 /// updates (warnings: they leave the exit status as it is).
-fn report_replay(archive: &Archive, quiet: bool, status: &mut crate::Status) -> anyhow::Result<()> {
+pub(crate) fn report_replay(archive: &Archive, quiet: bool, status: &mut crate::Status) -> anyhow::Result<()> {
     use mrtsnap::fmt::utc_datetime;
     let peer = |p: Option<(IpAddr, u32)>| p.map_or_else(|| "every peer".to_string(), |(a, asn)| format!("peer {a} AS{asn}"));
     for c in archive.collectors() {

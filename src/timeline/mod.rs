@@ -1,0 +1,839 @@
+//! Visibility timelines: per time bin and origin AS, how many of the
+//! origin's prefixes and how much of its address space the peers see.
+//!
+//! [`Visibility`] follows the routing state of one or several collectors
+//! through the change stream of their replays ([`Replay::drain_changes`]),
+//! never reading an input twice; [`run`] drives an [`Archive`] bin by bin
+//! and hands each bin's values to the caller.
+//!
+//! # What a bin holds
+//!
+//! * A bin `[S, S + bin)` is labelled by its start `S`; its values are the
+//!   state after every record timestamped before its end: the state of
+//!   `snapshot --at S+bin-1s`.
+//! * Full-feed peers are decided at every bin by the snapshot's rules
+//!   ([`FullFeed`]), per collector and family, on the prefix counts of the
+//!   peers at that instant. Peers are told apart by collector, address
+//!   and AS; full-feed peers count by AS: two full-feed peers of one AS
+//!   are one full-feed peer ASN.
+//! * A prefix is visible to an origin at threshold T when the full-feed
+//!   peer ASNs seeing it with that origin are at least T of those seeing it
+//!   with any origin (bgpview's denominator): the thresholds are
+//!   [`THRESHOLDS`]: at least one full-feed peer ASN, then 25, 50, 75 and
+//!   100%. The 50% series is the headline (IODA's signal).
+//! * Per (origin, family) and threshold, an [`Aggregate`]: the visible
+//!   prefixes, and the visible address space, the union of the visible
+//!   prefixes in /24 units for IPv4 (a prefix longer than /24 counts as
+//!   the one /24 it lies in; prefixes shorter than /6 are left out of the
+//!   space, not of the prefix count) and /64 units for IPv6 (prefixes
+//!   shorter than /8 left out likewise); plus the peers (all of them, of
+//!   every collector) and the full-feed peer ASNs seeing at least one of
+//!   the origin's prefixes of that family.
+//! * AS_SET origins (and routes with no origin) are origins of their own,
+//!   written as `{a,b}` and `-`: an AS_SET never counts for its members.
+//! * A route with ADD-PATH is counted once per (peer, prefix, origin),
+//!   however many paths carry it.
+//! * A bin is null ([`Bin::null`]) when a collector given has a gap
+//!   ([`Archive::gaps`]) overlapping it, or has a RIB dump among its inputs
+//!   but has not reached it yet (before the first base the state is not
+//!   known). A collector given no RIB dump at all starts empty: its
+//!   routes are those announced by its updates. A bin in which a damaged
+//!   record was met is flagged ([`Bin::damaged`]), not null; so are the
+//!   bins after it and after a gap until a RIB dump of that collector
+//!   re-bases its state ([`Bin::uncertain`]): a withdrawal in a missing
+//!   file leaves its route in the state until then.
+//!
+//! # Cost
+//!
+//! The state is one bitmap of peers per (prefix, origin) and one per
+//! prefix (any origin): bits set while at least one route carries it, a
+//! count on the side for the rare second path of an ADD-PATH peer. A
+//! change flips a bit; a bin recomputes the origins whose prefixes
+//! changed (all of them when the full-feed peers changed) with popcounts
+//! over the bitmaps.
+
+pub mod outage;
+pub mod table;
+
+use crate::bgp::{Origin, Prefix};
+use crate::layout::Kind;
+use crate::replay::{Archive, Change, InputError, Replay};
+use crate::snapshot::FullFeed;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// The visibility thresholds, as the shares of full-feed peer ASNs
+/// (`numerator / denominator`) a prefix needs; the first is "at least
+/// one".
+pub const THRESHOLDS: [Threshold; 5] = [
+    Threshold::AtLeastOne,
+    Threshold::Share(1, 4),
+    Threshold::Share(1, 2),
+    Threshold::Share(3, 4),
+    Threshold::Share(1, 1),
+];
+
+/// The names of [`THRESHOLDS`] in column names: `1`, `25`, `50`, `75`,
+/// `100`.
+pub const THRESHOLD_NAMES: [&str; 5] = ["1", "25", "50", "75", "100"];
+
+/// The index of the headline threshold (50%) in [`THRESHOLDS`].
+pub const HEADLINE: usize = 2;
+
+/// A visibility threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Threshold {
+    /// Seen by at least one full-feed peer ASN.
+    AtLeastOne,
+    /// Seen by at least this share (numerator, denominator) of the
+    /// full-feed peer ASNs that see the prefix with any origin.
+    Share(u32, u32),
+}
+
+impl Threshold {
+    /// Whether `seen` full-feed peer ASNs out of `of` meet it.
+    pub fn met(self, seen: u32, of: u32) -> bool {
+        seen > 0
+            && match self {
+                Threshold::AtLeastOne => true,
+                Threshold::Share(n, d) => u64::from(seen) * u64::from(d) >= u64::from(of) * u64::from(n),
+            }
+    }
+}
+
+/// The values of one (origin, family) at one bin.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Aggregate {
+    /// Visible prefixes, per threshold.
+    pub prefixes: [u32; 5],
+    /// Visible address space per threshold: /24s (IPv4) or /64s (IPv6).
+    pub space: [u64; 5],
+    /// Peers seeing at least one of the origin's prefixes.
+    pub peers: u32,
+    /// Full-feed peer ASNs seeing at least one of them.
+    pub full_feed_peer_asns: u32,
+}
+
+/// What one prefix looks like at a bin ([`Visibility::prefix`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PrefixView {
+    /// Peers seeing it with any origin.
+    pub peers: u32,
+    /// Full-feed peer ASNs seeing it with any origin.
+    pub full_feed_peer_asns: u32,
+    /// Per origin: the origin, its peers and full-feed peer ASNs.
+    pub origins: Vec<(Origin, u32, u32)>,
+}
+
+/// A peer, of one collector.
+#[derive(Clone, Debug)]
+struct PeerSlot {
+    collector: u16,
+    asn: u32,
+    /// Prefixes it sees, per family (IPv4, IPv6).
+    counts: [u64; 2],
+}
+
+/// A (prefix, origin) row: its prefix, its (origin, family) group, and the
+/// next rows of the same prefix and of the same group.
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    prefix: u32,
+    group: u32,
+    next_in_prefix: u32,
+    next_in_group: u32,
+}
+
+/// One (origin, family): its rows and the values at the last bin.
+#[derive(Clone, Debug)]
+struct Group {
+    origin: u32,
+    v6: bool,
+    first_row: u32,
+    dirty: bool,
+    value: Aggregate,
+}
+
+/// A prefix: its first row, and whether it changed since the last bin.
+#[derive(Clone, Copy, Debug)]
+struct PrefixSlot {
+    prefix: Prefix,
+    first_row: u32,
+    dirty: bool,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The full-feed peers of a family: their bitmap, and the bitmaps of the
+/// ASNs with more than one of them (counted once).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct FullFeedSet {
+    mask: Vec<u64>,
+    shared_asns: Vec<Vec<u64>>,
+}
+
+impl FullFeedSet {
+    /// The full-feed peer ASNs among the peers of `bits`.
+    fn asns(&self, bits: &[u64]) -> u32 {
+        let mut n: u32 = bits.iter().zip(&self.mask).map(|(b, m)| (b & m).count_ones()).sum();
+        for g in &self.shared_asns {
+            let k: u32 = bits.iter().zip(g).map(|(b, m)| (b & m).count_ones()).sum();
+            n -= k.saturating_sub(1);
+        }
+        n
+    }
+}
+
+/// Bitmaps of peers with a count per bit: a bit is set while at least one
+/// route carries it; counts past one are kept on the side.
+#[derive(Debug, Default)]
+struct Counted {
+    bits: Vec<u64>,
+    extra: HashMap<(u32, u32), u32>,
+}
+
+impl Counted {
+    /// Add one to (slot, peer); whether the bit was clear.
+    fn add(&mut self, words: usize, slot: u32, peer: u32) -> bool {
+        let w = slot as usize * words + (peer / 64) as usize;
+        let bit = 1u64 << (peer % 64);
+        if self.bits[w] & bit == 0 {
+            self.bits[w] |= bit;
+            return true;
+        }
+        *self.extra.entry((slot, peer)).or_insert(0) += 1;
+        false
+    }
+
+    /// Take one from (slot, peer); whether the bit became clear.
+    fn remove(&mut self, words: usize, slot: u32, peer: u32) -> bool {
+        if let Some(n) = self.extra.get_mut(&(slot, peer)) {
+            *n -= 1;
+            if *n == 0 {
+                self.extra.remove(&(slot, peer));
+            }
+            return false;
+        }
+        let w = slot as usize * words + (peer / 64) as usize;
+        let bit = 1u64 << (peer % 64);
+        let was = self.bits[w] & bit != 0;
+        self.bits[w] &= !bit;
+        was
+    }
+
+    fn slot(&self, words: usize, slot: u32) -> &[u64] {
+        &self.bits[slot as usize * words..(slot as usize + 1) * words]
+    }
+
+    /// Widen every slot from `old` words to `new`.
+    fn widen(&mut self, old: usize, new: usize) {
+        let n = self.bits.len().checked_div(old).unwrap_or(0);
+        let mut bits = vec![0u64; n * new];
+        for i in 0..n {
+            bits[i * new..i * new + old].copy_from_slice(&self.bits[i * old..(i + 1) * old]);
+        }
+        self.bits = bits;
+    }
+}
+
+/// The visibility state of one or several collectors, fed with their
+/// routes and changes; see the [module docs](self).
+#[derive(Debug)]
+pub struct Visibility {
+    full_feed: FullFeed,
+    words: usize,
+    collectors: Vec<String>,
+    peers: Vec<PeerSlot>,
+    peer_ids: HashMap<(u16, IpAddr, u32), u32>,
+    prefixes: Vec<PrefixSlot>,
+    prefix_ids: HashMap<Prefix, u32>,
+    prefix_bits: Counted,
+    rows: Vec<Row>,
+    row_ids: HashMap<(u32, u32), u32>,
+    row_bits: Counted,
+    origins: Vec<Origin>,
+    origin_ids: HashMap<Origin, u32>,
+    groups: Vec<Group>,
+    group_ids: HashMap<(u32, bool), u32>,
+    dirty_prefixes: Vec<u32>,
+    dirty_groups: Vec<u32>,
+    full: [FullFeedSet; 2],
+    /// Prefixes followed one by one ([`Visibility::watch`]), and the ids
+    /// of those met that they cover.
+    watch: Vec<Prefix>,
+    watched: Vec<u32>,
+    /// The last peer looked up.
+    last_peer: Option<((u16, IpAddr, u32), u32)>,
+}
+
+impl Visibility {
+    /// An empty state; full-feed peers by `full_feed`.
+    pub fn new(full_feed: FullFeed) -> Visibility {
+        Visibility {
+            full_feed,
+            words: 1,
+            collectors: Vec::new(),
+            peers: Vec::new(),
+            peer_ids: HashMap::new(),
+            prefixes: Vec::new(),
+            prefix_ids: HashMap::new(),
+            prefix_bits: Counted::default(),
+            rows: Vec::new(),
+            row_ids: HashMap::new(),
+            row_bits: Counted::default(),
+            origins: Vec::new(),
+            origin_ids: HashMap::new(),
+            groups: Vec::new(),
+            group_ids: HashMap::new(),
+            dirty_prefixes: Vec::new(),
+            dirty_groups: Vec::new(),
+            full: Default::default(),
+            watch: Vec::new(),
+            watched: Vec::new(),
+            last_peer: None,
+        }
+    }
+
+    /// The index of collector `name`, added when new.
+    pub fn collector(&mut self, name: &str) -> u16 {
+        match self.collectors.iter().position(|c| c == name) {
+            Some(i) => i as u16,
+            None => {
+                self.collectors.push(name.to_string());
+                (self.collectors.len() - 1) as u16
+            }
+        }
+    }
+
+    /// The collectors, in the order added.
+    pub fn collectors(&self) -> &[String] {
+        &self.collectors
+    }
+
+    /// Follow the prefixes `p` covers (itself and its more-specifics) for
+    /// [`Visibility::watched`].
+    pub fn watch(&mut self, p: Prefix) {
+        for (id, slot) in self.prefixes.iter().enumerate() {
+            if covers(&p, &slot.prefix) && !self.watched.contains(&(id as u32)) {
+                self.watched.push(id as u32);
+            }
+        }
+        self.watch.push(p);
+    }
+
+    /// The prefixes met that the watched ones cover, in prefix order.
+    pub fn watched(&self) -> Vec<Prefix> {
+        let mut v: Vec<Prefix> = self.watched.iter().map(|&i| self.prefixes[i as usize].prefix).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Add every route of `replay`'s state, for collector `collector`: the
+    /// state its changes then apply to.
+    pub fn load(&mut self, collector: u16, replay: &Replay) {
+        for r in replay.state_routes() {
+            self.route(collector, (r.peer_addr, r.peer_asn), r.prefix, None, Some(r.origin));
+        }
+    }
+
+    /// Apply one change of collector `collector`'s state.
+    pub fn apply(&mut self, collector: u16, c: &Change) {
+        self.route(collector, (c.peer_addr, c.peer_asn), c.prefix, c.old.as_ref(), c.new.as_ref());
+    }
+
+    /// A route of a peer for a prefix changed from origin `old` to `new`
+    /// (`None`: no route).
+    pub fn route(&mut self, collector: u16, peer: (IpAddr, u32), prefix: Prefix, old: Option<&Origin>, new: Option<&Origin>) {
+        if old == new {
+            return;
+        }
+        let p = self.peer(collector, peer);
+        let id = self.prefix_id(prefix);
+        let fam = usize::from(prefix.is_v6());
+        if let Some(o) = old {
+            if let Some(&oid) = self.origin_ids.get(o) {
+                if let Some(&row) = self.row_ids.get(&(id, oid)) {
+                    self.row_bits.remove(self.words, row, p);
+                }
+            }
+            if self.prefix_bits.remove(self.words, id, p) {
+                self.peers[p as usize].counts[fam] -= 1;
+            }
+        }
+        if let Some(o) = new {
+            let row = self.row(id, o);
+            self.row_bits.add(self.words, row, p);
+            if self.prefix_bits.add(self.words, id, p) {
+                self.peers[p as usize].counts[fam] += 1;
+            }
+        }
+        let slot = &mut self.prefixes[id as usize];
+        if !slot.dirty {
+            slot.dirty = true;
+            self.dirty_prefixes.push(id);
+        }
+    }
+
+    fn peer(&mut self, collector: u16, (addr, asn): (IpAddr, u32)) -> u32 {
+        let key = (collector, addr, asn);
+        if let Some((k, id)) = self.last_peer {
+            if k == key {
+                return id;
+            }
+        }
+        let next = self.peers.len() as u32;
+        let id = *self.peer_ids.entry(key).or_insert(next);
+        if id == next {
+            self.peers.push(PeerSlot {
+                collector,
+                asn,
+                counts: [0, 0],
+            });
+            if self.peers.len() > self.words * 64 {
+                let new = self.words * 2;
+                self.prefix_bits.widen(self.words, new);
+                self.row_bits.widen(self.words, new);
+                self.words = new;
+            }
+        }
+        self.last_peer = Some((key, id));
+        id
+    }
+
+    fn prefix_id(&mut self, prefix: Prefix) -> u32 {
+        let next = self.prefixes.len() as u32;
+        let id = *self.prefix_ids.entry(prefix).or_insert(next);
+        if id == next {
+            self.prefixes.push(PrefixSlot {
+                prefix,
+                first_row: NONE,
+                dirty: false,
+            });
+            self.prefix_bits.bits.resize(self.prefixes.len() * self.words, 0);
+            if self.watch.iter().any(|w| covers(w, &prefix)) {
+                self.watched.push(id);
+            }
+        }
+        id
+    }
+
+    fn row(&mut self, prefix: u32, origin: &Origin) -> u32 {
+        let oid = match self.origin_ids.get(origin) {
+            Some(&o) => o,
+            None => {
+                let o = self.origins.len() as u32;
+                self.origins.push(origin.clone());
+                self.origin_ids.insert(origin.clone(), o);
+                o
+            }
+        };
+        let next = self.rows.len() as u32;
+        let row = *self.row_ids.entry((prefix, oid)).or_insert(next);
+        if row == next {
+            let v6 = self.prefixes[prefix as usize].prefix.is_v6();
+            let ng = self.groups.len() as u32;
+            let g = *self.group_ids.entry((oid, v6)).or_insert(ng);
+            if g == ng {
+                self.groups.push(Group {
+                    origin: oid,
+                    v6,
+                    first_row: NONE,
+                    dirty: false,
+                    value: Aggregate::default(),
+                });
+            }
+            let slot = &mut self.prefixes[prefix as usize];
+            let group = &mut self.groups[g as usize];
+            self.rows.push(Row {
+                prefix,
+                group: g,
+                next_in_prefix: slot.first_row,
+                next_in_group: group.first_row,
+            });
+            slot.first_row = row;
+            group.first_row = row;
+            self.row_bits.bits.resize(self.rows.len() * self.words, 0);
+        }
+        row
+    }
+
+    /// Bring every origin's values up to date with the routes given so
+    /// far: the values of a bin.
+    pub fn compute(&mut self) {
+        let full = [self.full_feed_set(false), self.full_feed_set(true)];
+        let all = full != self.full;
+        self.full = full;
+        for id in std::mem::take(&mut self.dirty_prefixes) {
+            let slot = &mut self.prefixes[id as usize];
+            slot.dirty = false;
+            let mut r = slot.first_row;
+            while r != NONE {
+                let row = self.rows[r as usize];
+                let g = &mut self.groups[row.group as usize];
+                if !g.dirty {
+                    g.dirty = true;
+                    self.dirty_groups.push(row.group);
+                }
+                r = row.next_in_prefix;
+            }
+        }
+        let groups: Vec<u32> = if all {
+            for g in &mut self.groups {
+                g.dirty = false;
+            }
+            self.dirty_groups.clear();
+            (0..self.groups.len() as u32).collect()
+        } else {
+            std::mem::take(&mut self.dirty_groups)
+        };
+        let mut scratch = Scratch::default();
+        for g in groups {
+            let value = self.group_value(g, &mut scratch);
+            let group = &mut self.groups[g as usize];
+            group.value = value;
+            group.dirty = false;
+        }
+    }
+
+    /// The full-feed peers of a family at this instant.
+    fn full_feed_set(&self, v6: bool) -> FullFeedSet {
+        let fam = usize::from(v6);
+        let mut max = vec![0u64; self.collectors.len().max(1)];
+        let last = max.len() - 1;
+        for p in &self.peers {
+            let m = &mut max[usize::from(p.collector).min(last)];
+            *m = (*m).max(p.counts[fam]);
+        }
+        let mut mask = vec![0u64; self.words];
+        let mut by_asn: HashMap<u32, Vec<u32>> = HashMap::new();
+        for (i, p) in self.peers.iter().enumerate() {
+            let m = max[usize::from(p.collector).min(last)];
+            if self.full_feed.is_full(v6, p.counts[fam], m) {
+                mask[i / 64] |= 1 << (i % 64);
+                by_asn.entry(p.asn).or_default().push(i as u32);
+            }
+        }
+        let mut shared: Vec<(u32, Vec<u64>)> = by_asn
+            .into_iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(asn, v)| {
+                let mut m = vec![0u64; self.words];
+                for i in v {
+                    m[i as usize / 64] |= 1 << (i % 64);
+                }
+                (asn, m)
+            })
+            .collect();
+        shared.sort_unstable();
+        FullFeedSet {
+            mask,
+            shared_asns: shared.into_iter().map(|(_, m)| m).collect(),
+        }
+    }
+
+    fn group_value(&self, g: u32, s: &mut Scratch) -> Aggregate {
+        let group = &self.groups[g as usize];
+        let full = &self.full[usize::from(group.v6)];
+        let words = self.words;
+        s.any.clear();
+        s.any.resize(words, 0);
+        s.spans.clear();
+        let mut out = Aggregate::default();
+        let mut r = group.first_row;
+        while r != NONE {
+            let (index, row) = (r, self.rows[r as usize]);
+            r = row.next_in_group;
+            let bits = self.row_bits.slot(words, index);
+            if bits.iter().all(|&b| b == 0) {
+                continue;
+            }
+            for (a, b) in s.any.iter_mut().zip(bits) {
+                *a |= b;
+            }
+            let seen = full.asns(bits);
+            if seen == 0 {
+                continue;
+            }
+            let of = full.asns(self.prefix_bits.slot(words, row.prefix));
+            let level = THRESHOLDS.iter().take_while(|t| t.met(seen, of)).count();
+            for n in &mut out.prefixes[..level] {
+                *n += 1;
+            }
+            if let Some((start, end)) = units(&self.prefixes[row.prefix as usize].prefix) {
+                s.spans.push((start, end, level as u8));
+            }
+        }
+        out.peers = s.any.iter().map(|b| b.count_ones()).sum();
+        out.full_feed_peer_asns = full.asns(&s.any);
+        s.spans.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        for (t, space) in out.space.iter_mut().enumerate() {
+            let mut total: u128 = 0;
+            let mut cur: Option<(u128, u128)> = None;
+            for &(start, end, _) in s.spans.iter().filter(|sp| usize::from(sp.2) > t) {
+                match cur {
+                    Some((a, b)) if start <= b => cur = Some((a, b.max(end))),
+                    Some((a, b)) => {
+                        total += b - a;
+                        cur = Some((start, end));
+                    }
+                    None => cur = Some((start, end)),
+                }
+            }
+            if let Some((a, b)) = cur {
+                total += b - a;
+            }
+            *space = u64::try_from(total).unwrap_or(u64::MAX);
+        }
+        out
+    }
+}
+
+/// Buffers reused across origins.
+#[derive(Default)]
+struct Scratch {
+    any: Vec<u64>,
+    spans: Vec<(u128, u128, u8)>,
+}
+
+/// Whether `outer` covers `inner` (same family, shorter or equal, same
+/// leading bits).
+fn covers(outer: &Prefix, inner: &Prefix) -> bool {
+    outer.is_v6() == inner.is_v6() && outer.len() <= inner.len() && {
+        let width = if outer.is_v6() { 128 } else { 32 };
+        let shift = width - u32::from(outer.len());
+        let (a, b) = (outer.bits(), inner.bits());
+        shift >= 128 || (a >> shift) == (b >> shift)
+    }
+}
+
+/// The address space of a prefix in /24 (IPv4) or /64 (IPv6) units, as a
+/// half-open range; `None` for the prefixes left out (IPv4 shorter than
+/// /6, IPv6 shorter than /8).
+fn units(p: &Prefix) -> Option<(u128, u128)> {
+    let (unit, width, shortest) = if p.is_v6() { (64u32, 128u32, 8u8) } else { (24, 32, 6) };
+    if p.len() < shortest {
+        return None;
+    }
+    let start = p.bits() >> (width - unit);
+    let count = if u32::from(p.len()) <= unit {
+        1u128 << (unit - u32::from(p.len()))
+    } else {
+        1
+    };
+    Some((start, start + count))
+}
+
+/// The values of one (origin, family) at a bin ([`Visibility::origins`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OriginValue<'a> {
+    /// The origin.
+    pub origin: &'a Origin,
+    /// Whether these are its IPv6 prefixes.
+    pub v6: bool,
+    /// The values.
+    pub value: &'a Aggregate,
+}
+
+impl Visibility {
+    /// Every (origin, family) met so far, in (origin, family) order (IPv4
+    /// first), with its values at the last [`Visibility::compute`]. An
+    /// origin whose routes are all gone stays, with zeros.
+    pub fn origins(&self) -> impl Iterator<Item = OriginValue<'_>> + '_ {
+        let mut order: Vec<u32> = (0..self.groups.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&self.groups[a as usize], &self.groups[b as usize]);
+            (&self.origins[a.origin as usize], a.v6).cmp(&(&self.origins[b.origin as usize], b.v6))
+        });
+        order.into_iter().map(move |g| self.value_of(g))
+    }
+
+    fn value_of(&self, g: u32) -> OriginValue<'_> {
+        let group = &self.groups[g as usize];
+        OriginValue {
+            origin: &self.origins[group.origin as usize],
+            v6: group.v6,
+            value: &group.value,
+        }
+    }
+
+    /// The values of `origin`'s prefixes of a family at the last
+    /// [`Visibility::compute`]; `None` when it was never met.
+    pub fn origin(&self, origin: &Origin, v6: bool) -> Option<&Aggregate> {
+        let o = self.origin_ids.get(origin)?;
+        let g = self.group_ids.get(&(*o, v6))?;
+        Some(&self.groups[*g as usize].value)
+    }
+
+    /// How `prefix` is seen now; `None` when it was never met.
+    pub fn prefix(&self, prefix: &Prefix) -> Option<PrefixView> {
+        let id = *self.prefix_ids.get(prefix)?;
+        let full = &self.full[usize::from(prefix.is_v6())];
+        let bits = self.prefix_bits.slot(self.words, id);
+        let mut view = PrefixView {
+            peers: bits.iter().map(|b| b.count_ones()).sum(),
+            full_feed_peer_asns: full.asns(bits),
+            origins: Vec::new(),
+        };
+        let mut r = self.prefixes[id as usize].first_row;
+        while r != NONE {
+            let row = self.rows[r as usize];
+            let bits = self.row_bits.slot(self.words, r);
+            let peers: u32 = bits.iter().map(|b| b.count_ones()).sum();
+            if peers > 0 {
+                let origin = self.origins[self.groups[row.group as usize].origin as usize].clone();
+                view.origins.push((origin, peers, full.asns(bits)));
+            }
+            r = row.next_in_prefix;
+        }
+        view.origins.sort_unstable();
+        Some(view)
+    }
+
+    /// The peers known, and how many are full-feed now (IPv4, IPv6).
+    pub fn peer_counts(&self) -> (usize, [u32; 2]) {
+        let ff = |f: &FullFeedSet| f.mask.iter().map(|b| b.count_ones()).sum();
+        (self.peers.len(), [ff(&self.full[0]), ff(&self.full[1])])
+    }
+}
+
+/// How [`run`] bins an archive.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The bin width, seconds.
+    pub bin: u32,
+    /// The first bin's start (rounded down to a multiple of `bin`); by
+    /// default the earliest input's time.
+    pub from: Option<u32>,
+    /// The end: bins that end after it are not computed; by default the
+    /// end of the last input (an updates file's time plus its interval).
+    pub until: Option<u32>,
+    /// The full-feed rule.
+    pub full_feed: FullFeed,
+    /// Prefixes followed one by one ([`Visibility::watch`]).
+    pub watch: Vec<Prefix>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            bin: 300,
+            from: None,
+            until: None,
+            full_feed: FullFeed::default(),
+            watch: Vec::new(),
+        }
+    }
+}
+
+/// One bin of [`run`]: its span and the state at its last second.
+#[derive(Debug)]
+pub struct Bin<'a> {
+    /// Its start, Unix seconds.
+    pub start: u32,
+    /// Its end (exclusive): its values are the state at `end - 1`.
+    pub end: u32,
+    /// No values: a gap in a collector's archive overlaps it, or a
+    /// collector has not reached its first RIB dump.
+    pub null: bool,
+    /// A damaged record was met during it.
+    pub damaged: bool,
+    /// The state may be wrong: a collector met a damaged record, or had a
+    /// gap in its updates, and no RIB dump has re-based it since (a
+    /// withdrawal in a missing file leaves its route in the state until
+    /// then). Damaged bins are uncertain.
+    pub uncertain: bool,
+    /// The state, computed.
+    pub state: &'a Visibility,
+}
+
+/// The span [`run`] covers for `archive` by default: from the earliest
+/// input's time to the end of the last input (an updates file's time plus
+/// its collector's interval, a RIB dump's time plus one second).
+pub fn span(archive: &Archive) -> Option<(u32, u32)> {
+    let mut out: Option<(u32, u32)> = None;
+    for c in archive.collectors() {
+        let interval = c.interval().unwrap_or(1);
+        for i in c.inputs() {
+            let end = if i.kind == Kind::Rib {
+                i.time.saturating_add(1)
+            } else {
+                i.time.saturating_add(interval)
+            };
+            out = Some(match out {
+                None => (i.time, end),
+                Some((a, b)) => (a.min(i.time), b.max(end)),
+            });
+        }
+    }
+    out
+}
+
+/// Replay `archive` bin by bin and hand each bin to `each`, in time
+/// order: the inputs are read once, the state follows their changes.
+///
+/// # Errors
+/// The first input that cannot be read, or what `each` returns.
+pub fn run<E: From<InputError>>(archive: &mut Archive, opts: &Options, mut each: impl FnMut(&Bin<'_>) -> Result<(), E>) -> Result<(), E> {
+    let bin = opts.bin.max(1);
+    let Some((first, last)) = span(archive) else { return Ok(()) };
+    let from = opts.from.unwrap_or(first) / bin * bin;
+    let until = opts.until.unwrap_or(last);
+    let mut state = Visibility::new(opts.full_feed);
+    for p in &opts.watch {
+        state.watch(*p);
+    }
+    let ids: Vec<u16> = archive.collectors().iter().map(|c| state.collector(c.name())).collect();
+    // A collector given no RIB dump starts empty; the others at their first.
+    let mut loaded: Vec<bool> = archive
+        .collectors()
+        .iter()
+        .map(|c| !c.inputs().iter().any(|i| i.kind == Kind::Rib))
+        .collect();
+    let mut damaged = vec![0u64; ids.len()];
+    archive.record_changes(true);
+    let mut start = u64::from(from);
+    while start + u64::from(bin) <= u64::from(until) {
+        let (s, e) = (start as u32, (start + u64::from(bin)) as u32);
+        archive.advance_to(e - 1)?;
+        let mut is_damaged = false;
+        for (i, c) in archive.collectors_mut().iter_mut().enumerate() {
+            let replay = c.replay_mut();
+            if loaded[i] {
+                let changes: Vec<Change> = replay.drain_changes().collect();
+                for ch in &changes {
+                    state.apply(ids[i], ch);
+                }
+            } else if replay.base().is_some() {
+                replay.drain_changes().for_each(drop);
+                state.load(ids[i], replay);
+                loaded[i] = true;
+            } else {
+                replay.drain_changes().for_each(drop);
+            }
+            let d = replay.report().damaged_records;
+            is_damaged |= d > damaged[i];
+            damaged[i] = d;
+        }
+        let gaps = archive.gaps();
+        let gap = gaps.iter().any(|g| g.from < e && g.until > s);
+        // A gap over, with no base after its end: the state is stale.
+        let stale = archive.collectors().iter().any(|c| {
+            let base = c.replay().base();
+            !c.replay().uncertain().is_empty()
+                || gaps
+                    .iter()
+                    .any(|g| g.collector == c.name() && g.until <= e && base.is_none_or(|b| b < g.until))
+        });
+        state.compute();
+        each(&Bin {
+            start: s,
+            end: e,
+            null: gap || loaded.iter().any(|l| !l),
+            damaged: is_damaged,
+            uncertain: is_damaged || stale,
+            state: &state,
+        })?;
+        start += u64::from(bin);
+    }
+    Ok(())
+}
