@@ -131,6 +131,7 @@ pub mod mrt;
 pub mod replay;
 pub mod routes;
 pub mod snapshot;
+pub mod timeline;
 
 mod error;
 mod events;

@@ -1,0 +1,2 @@
+//! Visibility timelines.
+pub mod outage;
