@@ -19,6 +19,17 @@ pub struct Prefix {
     len: u8,
 }
 
+/// `0.0.0.0/0`.
+impl Default for Prefix {
+    fn default() -> Prefix {
+        Prefix {
+            v6: false,
+            addr: 0,
+            len: 0,
+        }
+    }
+}
+
 impl Prefix {
     /// An IPv4 prefix; host bits are masked off. `None` if `len > 32`.
     pub fn v4(addr: u32, len: u8) -> Option<Prefix> {

@@ -678,6 +678,26 @@ pub struct StateRoute<'a> {
     pub origin: &'a Origin,
 }
 
+/// A [`Change`] by the replay's ids ([`Replay::drain_change_ids`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChangeIds {
+    /// The time of the message (of the dump start for [`Cause::Rebase`]).
+    pub time: u32,
+    /// The peer id ([`Replay::peer_of`]).
+    pub peer: u32,
+    /// The prefix id ([`Replay::prefix_of`]).
+    pub prefix: u32,
+    /// The ADD-PATH path id (`None` for 0 and sessions without).
+    pub path_id: Option<u32>,
+    /// The origin id before ([`Replay::origin_of`]), `None` when the peer
+    /// had no route.
+    pub old: Option<u32>,
+    /// The origin id after, `None` when the route is gone.
+    pub new: Option<u32>,
+    /// Why.
+    pub cause: Cause,
+}
+
 /// Decodes inputs into a [`Replay`]'s operations on the pool, apart from
 /// the replay ([`Replay::decoder`]); it knows the prefixes the replay had
 /// met when it was made.
@@ -853,8 +873,8 @@ pub struct Replay {
     /// Since when the state of every peer is uncertain (a damaged record
     /// of no known peer).
     uncertain_all: Option<u32>,
-    /// The changes recorded, when asked for.
-    changes: Option<Vec<Change>>,
+    /// The changes recorded, when asked for, by ids.
+    changes: Option<Vec<ChangeIds>>,
 }
 
 impl Replay {
@@ -1095,23 +1115,66 @@ impl Replay {
 
     /// The changes recorded since the last call, in the order they were
     /// made (see [`Replay::record_changes`]).
-    pub fn drain_changes(&mut self) -> std::vec::Drain<'_, Change> {
+    pub fn drain_changes(&mut self) -> impl Iterator<Item = Change> + '_ {
+        let changes = self.changes.get_or_insert_with(Vec::new);
+        let (peers, prefixes, origins) = (&self.peers, &self.prefixes.values, &self.origins.values);
+        changes.drain(..).map(move |c| {
+            let origin = |o: Option<u32>| o.map(|o| origins[o as usize].clone());
+            let st = &peers[c.peer as usize];
+            Change {
+                time: c.time,
+                peer_addr: st.addr,
+                peer_asn: st.asn,
+                prefix: prefixes[c.prefix as usize],
+                path_id: c.path_id,
+                old: origin(c.old),
+                new: origin(c.new),
+                cause: c.cause,
+            }
+        })
+    }
+
+    /// [`Replay::drain_changes`] by ids: peers, prefixes and origins as
+    /// the replay numbers them ([`Replay::peer_of`], [`Replay::prefix_of`],
+    /// [`Replay::origin_of`]); nothing is cloned.
+    pub fn drain_change_ids(&mut self) -> std::vec::Drain<'_, ChangeIds> {
         self.changes.get_or_insert_with(Vec::new).drain(..)
+    }
+
+    /// The peer (address, AS) of a peer id.
+    pub fn peer_of(&self, id: u32) -> Option<(IpAddr, u32)> {
+        self.peers.get(id as usize).map(|p| (p.addr, p.asn))
+    }
+
+    /// The prefix of a prefix id.
+    pub fn prefix_of(&self, id: u32) -> Option<Prefix> {
+        self.prefixes.values.get(id as usize).copied()
+    }
+
+    /// The origin of an origin id.
+    pub fn origin_of(&self, id: u32) -> Option<&Origin> {
+        self.origins.values.get(id as usize)
+    }
+
+    /// [`Replay::state_routes`] by ids: (peer id, prefix id, path id (0:
+    /// none), origin id).
+    pub fn state_route_ids(&self) -> impl Iterator<Item = [u32; 4]> + '_ {
+        self.peers
+            .iter()
+            .enumerate()
+            .flat_map(|(p, st)| st.live().map(move |(k, o)| [p as u32, (k >> 32) as u32, k as u32, o]))
     }
 
     fn change(&mut self, time: u32, p: u32, k: u64, old: u32, new: u32, cause: Cause) {
         let Some(changes) = self.changes.as_mut() else { return };
-        let origin = |o: u32| (o != WITHDRAWN).then(|| self.origins.values[o as usize].clone());
-        let st = &self.peers[p as usize];
-        let path_id = (k as u32 != 0).then_some(k as u32);
-        changes.push(Change {
+        let id = |o: u32| (o != WITHDRAWN).then_some(o);
+        changes.push(ChangeIds {
             time,
-            peer_addr: st.addr,
-            peer_asn: st.asn,
-            prefix: self.prefixes.values[(k >> 32) as usize],
-            path_id,
-            old: origin(old),
-            new: origin(new),
+            peer: p,
+            prefix: (k >> 32) as u32,
+            path_id: (k as u32 != 0).then_some(k as u32),
+            old: id(old),
+            new: id(new),
             cause,
         });
     }

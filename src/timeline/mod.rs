@@ -57,7 +57,7 @@ pub mod table;
 
 use crate::bgp::{Origin, Prefix};
 use crate::layout::Kind;
-use crate::replay::{Archive, Change, InputError, Replay};
+use crate::replay::{Archive, Change, ChangeIds, InputError, Replay};
 use crate::snapshot::FullFeed;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -139,18 +139,25 @@ struct PeerSlot {
 #[derive(Clone, Copy, Debug)]
 struct Row {
     prefix: u32,
+    origin: u32,
     group: u32,
     next_in_prefix: u32,
-    next_in_group: u32,
+    /// How many of [`THRESHOLDS`] it met at the last bin.
+    level: u8,
 }
 
-/// One (origin, family): its rows and the values at the last bin.
+/// One (origin, family): its rows, its peers, and its values at the last
+/// bin, kept up to date change by change where a count allows it.
 #[derive(Clone, Debug)]
 struct Group {
     origin: u32,
     v6: bool,
-    first_row: u32,
+    /// Its rows; in prefix order when `sorted`.
+    rows: Vec<u32>,
+    sorted: bool,
+    /// Its peers or its space changed since the last bin.
     dirty: bool,
+    space_dirty: bool,
     value: Aggregate,
 }
 
@@ -249,12 +256,18 @@ pub struct Visibility {
     prefix_ids: HashMap<Prefix, u32>,
     prefix_bits: Counted,
     rows: Vec<Row>,
-    row_ids: HashMap<(u32, u32), u32>,
     row_bits: Counted,
     origins: Vec<Origin>,
     origin_ids: HashMap<Origin, u32>,
     groups: Vec<Group>,
     group_ids: HashMap<(u32, bool), u32>,
+    /// Per group and peer, the group's rows the peer sees (a row of the
+    /// peer's capacity, `words * 64`, per group), and per group the
+    /// bitmap of the peers with a count.
+    group_peers: Vec<u32>,
+    group_bits: Vec<u64>,
+    /// The groups in (origin, family) order, while their number holds.
+    order: Vec<u32>,
     dirty_prefixes: Vec<u32>,
     dirty_groups: Vec<u32>,
     full: [FullFeedSet; 2],
@@ -264,6 +277,41 @@ pub struct Visibility {
     watched: Vec<u32>,
     /// The last peer looked up.
     last_peer: Option<((u16, IpAddr, u32), u32)>,
+    /// Per collector, the ids of its replay's peers, prefixes and origins
+    /// here ([`NONE`]: not met yet).
+    follows: Vec<Follow>,
+}
+
+/// The ids of one collector's replay, mapped to a [`Visibility`]'s: a
+/// change costs vector lookups, not hashing (measured: hashing prefixes,
+/// origins and (prefix, origin) pairs was 52% of a timeline's time).
+#[derive(Clone, Debug, Default)]
+struct Follow {
+    peers: Vec<u32>,
+    prefixes: Vec<u32>,
+    origins: Vec<u32>,
+}
+
+/// Slots of `old` values each widened to `new`, zeros after.
+fn widen<T: Copy + Default>(v: &[T], old: usize, new: usize) -> Vec<T> {
+    let n = v.len().checked_div(old).unwrap_or(0);
+    let mut out = vec![T::default(); n * new];
+    for i in 0..n {
+        out[i * new..i * new + old].copy_from_slice(&v[i * old..(i + 1) * old]);
+    }
+    out
+}
+
+/// `map[id]`, filled by `make` when not yet known.
+fn mapped(map: &mut Vec<u32>, id: u32, make: impl FnOnce() -> u32) -> u32 {
+    let i = id as usize;
+    if i >= map.len() {
+        map.resize(i + 1, NONE);
+    }
+    if map[i] == NONE {
+        map[i] = make();
+    }
+    map[i]
 }
 
 impl Visibility {
@@ -279,18 +327,21 @@ impl Visibility {
             prefix_ids: HashMap::new(),
             prefix_bits: Counted::default(),
             rows: Vec::new(),
-            row_ids: HashMap::new(),
             row_bits: Counted::default(),
             origins: Vec::new(),
             origin_ids: HashMap::new(),
             groups: Vec::new(),
             group_ids: HashMap::new(),
+            group_peers: Vec::new(),
+            group_bits: Vec::new(),
+            order: Vec::new(),
             dirty_prefixes: Vec::new(),
             dirty_groups: Vec::new(),
             full: Default::default(),
             watch: Vec::new(),
             watched: Vec::new(),
             last_peer: None,
+            follows: Vec::new(),
         }
     }
 
@@ -329,10 +380,24 @@ impl Visibility {
     }
 
     /// Add every route of `replay`'s state, for collector `collector`: the
-    /// state its changes then apply to.
+    /// state its changes then apply to ([`Visibility::follow`]).
     pub fn load(&mut self, collector: u16, replay: &Replay) {
-        for r in replay.state_routes() {
-            self.route(collector, (r.peer_addr, r.peer_asn), r.prefix, None, Some(r.origin));
+        for [p, prefix, _, o] in replay.state_route_ids() {
+            let (p, prefix, o) = self.map_ids(collector, replay, p, prefix, o);
+            self.change(p, prefix, None, Some(o));
+        }
+    }
+
+    /// Apply the changes `replay` recorded since the last call (for
+    /// collector `collector`, loaded first with [`Visibility::load`]).
+    pub fn follow(&mut self, collector: u16, replay: &mut Replay) {
+        let changes: Vec<ChangeIds> = replay.drain_change_ids().collect();
+        for c in changes {
+            let o = c.old.or(c.new).unwrap_or(0);
+            let (p, prefix, _) = self.map_ids(collector, replay, c.peer, c.prefix, o);
+            let old = c.old.map(|o| self.map_origin(collector, replay, o));
+            let new = c.new.map(|o| self.map_origin(collector, replay, o));
+            self.change(p, prefix, old, new);
         }
     }
 
@@ -349,11 +414,54 @@ impl Visibility {
         }
         let p = self.peer(collector, peer);
         let id = self.prefix_id(prefix);
-        let fam = usize::from(prefix.is_v6());
+        let old = old.map(|o| self.origin_id(o));
+        let new = new.map(|o| self.origin_id(o));
+        self.change(p, id, old, new);
+    }
+
+    /// The ids here of a replay's peer, prefix and origin.
+    fn map_ids(&mut self, collector: u16, replay: &Replay, peer: u32, prefix: u32, origin: u32) -> (u32, u32, u32) {
+        let c = usize::from(collector);
+        if self.follows.len() <= c {
+            self.follows.resize_with(c + 1, Follow::default);
+        }
+        let mut follow = std::mem::take(&mut self.follows[c]);
+        let p = mapped(&mut follow.peers, peer, || {
+            let key = replay.peer_of(peer).unwrap_or((IpAddr::from([0, 0, 0, 0]), 0));
+            self.peer(collector, key)
+        });
+        let prefix = mapped(&mut follow.prefixes, prefix, || {
+            let value = replay.prefix_of(prefix).unwrap_or_default();
+            self.prefix_id(value)
+        });
+        self.follows[c] = follow;
+        (p, prefix, self.map_origin(collector, replay, origin))
+    }
+
+    fn map_origin(&mut self, collector: u16, replay: &Replay, origin: u32) -> u32 {
+        let c = usize::from(collector);
+        if self.follows.len() <= c {
+            self.follows.resize_with(c + 1, Follow::default);
+        }
+        let mut map = std::mem::take(&mut self.follows[c].origins);
+        let o = mapped(&mut map, origin, || {
+            self.origin_id(replay.origin_of(origin).unwrap_or(&Origin::None))
+        });
+        self.follows[c].origins = map;
+        o
+    }
+
+    /// The route of peer `p` for prefix `id` changed from origin `old` to
+    /// `new` (ids here).
+    fn change(&mut self, p: u32, id: u32, old: Option<u32>, new: Option<u32>) {
+        if old == new {
+            return;
+        }
+        let fam = usize::from(self.prefixes[id as usize].prefix.is_v6());
         if let Some(o) = old {
-            if let Some(&oid) = self.origin_ids.get(o) {
-                if let Some(&row) = self.row_ids.get(&(id, oid)) {
-                    self.row_bits.remove(self.words, row, p);
+            if let Some(row) = self.find_row(id, o) {
+                if self.row_bits.remove(self.words, row, p) {
+                    self.group_peer(row, p, false);
                 }
             }
             if self.prefix_bits.remove(self.words, id, p) {
@@ -362,7 +470,9 @@ impl Visibility {
         }
         if let Some(o) = new {
             let row = self.row(id, o);
-            self.row_bits.add(self.words, row, p);
+            if self.row_bits.add(self.words, row, p) {
+                self.group_peer(row, p, true);
+            }
             if self.prefix_bits.add(self.words, id, p) {
                 self.peers[p as usize].counts[fam] += 1;
             }
@@ -390,9 +500,11 @@ impl Visibility {
                 counts: [0, 0],
             });
             if self.peers.len() > self.words * 64 {
-                let new = self.words * 2;
-                self.prefix_bits.widen(self.words, new);
-                self.row_bits.widen(self.words, new);
+                let (old, new) = (self.words, self.words * 2);
+                self.prefix_bits.widen(old, new);
+                self.row_bits.widen(old, new);
+                self.group_bits = widen(&self.group_bits, old, new);
+                self.group_peers = widen(&self.group_peers, old * 64, new * 64);
                 self.words = new;
             }
         }
@@ -417,8 +529,32 @@ impl Visibility {
         id
     }
 
-    fn row(&mut self, prefix: u32, origin: &Origin) -> u32 {
-        let oid = match self.origin_ids.get(origin) {
+    /// Peer `p` started (`add`) or stopped seeing row `row`: its group's
+    /// count of the peer's rows.
+    fn group_peer(&mut self, row: u32, p: u32, add: bool) {
+        let g = self.rows[row as usize].group as usize;
+        let cap = self.words * 64;
+        let n = &mut self.group_peers[g * cap + p as usize];
+        let bit = 1u64 << (p % 64);
+        let w = g * self.words + (p / 64) as usize;
+        if add {
+            *n += 1;
+            self.group_bits[w] |= bit;
+        } else {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.group_bits[w] &= !bit;
+            }
+        }
+        let group = &mut self.groups[g];
+        if !group.dirty {
+            group.dirty = true;
+            self.dirty_groups.push(g as u32);
+        }
+    }
+
+    fn origin_id(&mut self, origin: &Origin) -> u32 {
+        match self.origin_ids.get(origin) {
             Some(&o) => o,
             None => {
                 let o = self.origins.len() as u32;
@@ -426,73 +562,183 @@ impl Visibility {
                 self.origin_ids.insert(origin.clone(), o);
                 o
             }
-        };
-        let next = self.rows.len() as u32;
-        let row = *self.row_ids.entry((prefix, oid)).or_insert(next);
-        if row == next {
-            let v6 = self.prefixes[prefix as usize].prefix.is_v6();
-            let ng = self.groups.len() as u32;
-            let g = *self.group_ids.entry((oid, v6)).or_insert(ng);
-            if g == ng {
-                self.groups.push(Group {
-                    origin: oid,
-                    v6,
-                    first_row: NONE,
-                    dirty: false,
-                    value: Aggregate::default(),
-                });
-            }
-            let slot = &mut self.prefixes[prefix as usize];
-            let group = &mut self.groups[g as usize];
-            self.rows.push(Row {
-                prefix,
-                group: g,
-                next_in_prefix: slot.first_row,
-                next_in_group: group.first_row,
-            });
-            slot.first_row = row;
-            group.first_row = row;
-            self.row_bits.bits.resize(self.rows.len() * self.words, 0);
         }
+    }
+
+    /// The row of (prefix, origin), if any: a walk of the prefix's rows
+    /// (one or two in a real table).
+    fn find_row(&self, prefix: u32, origin: u32) -> Option<u32> {
+        let mut r = self.prefixes[prefix as usize].first_row;
+        while r != NONE {
+            let row = &self.rows[r as usize];
+            if row.origin == origin {
+                return Some(r);
+            }
+            r = row.next_in_prefix;
+        }
+        None
+    }
+
+    fn row(&mut self, prefix: u32, oid: u32) -> u32 {
+        if let Some(r) = self.find_row(prefix, oid) {
+            return r;
+        }
+        let row = self.rows.len() as u32;
+        let v6 = self.prefixes[prefix as usize].prefix.is_v6();
+        let ng = self.groups.len() as u32;
+        let g = *self.group_ids.entry((oid, v6)).or_insert(ng);
+        if g == ng {
+            self.groups.push(Group {
+                origin: oid,
+                v6,
+                rows: Vec::new(),
+                sorted: true,
+                dirty: false,
+                space_dirty: false,
+                value: Aggregate::default(),
+            });
+            self.group_bits.resize(self.groups.len() * self.words, 0);
+            self.group_peers.resize(self.groups.len() * self.words * 64, 0);
+        }
+        let slot = &mut self.prefixes[prefix as usize];
+        let group = &mut self.groups[g as usize];
+        group.rows.push(row);
+        group.sorted = false;
+        self.rows.push(Row {
+            prefix,
+            origin: oid,
+            group: g,
+            next_in_prefix: slot.first_row,
+            level: 0,
+        });
+        slot.first_row = row;
+        self.row_bits.bits.resize(self.rows.len() * self.words, 0);
         row
     }
 
     /// Bring every origin's values up to date with the routes given so
-    /// far: the values of a bin.
+    /// far: the values of a bin. The prefixes changed since the last bin
+    /// (all of them when the full-feed peers changed) get their rows'
+    /// levels again, each level change counted in its origin's prefixes;
+    /// origins whose peers changed get their peer counts from their
+    /// bitmaps, those whose levels changed their space from their rows in
+    /// prefix order.
     pub fn compute(&mut self) {
         let full = [self.full_feed_set(false), self.full_feed_set(true)];
         let all = full != self.full;
         self.full = full;
-        for id in std::mem::take(&mut self.dirty_prefixes) {
+        let prefixes: Vec<u32> = if all {
+            for slot in &mut self.prefixes {
+                slot.dirty = false;
+            }
+            self.dirty_prefixes.clear();
+            (0..self.prefixes.len() as u32).collect()
+        } else {
+            std::mem::take(&mut self.dirty_prefixes)
+        };
+        let words = self.words;
+        for id in prefixes {
             let slot = &mut self.prefixes[id as usize];
             slot.dirty = false;
+            let full = &self.full[usize::from(slot.prefix.is_v6())];
+            let of = full.asns(self.prefix_bits.slot(words, id));
             let mut r = slot.first_row;
             while r != NONE {
-                let row = self.rows[r as usize];
-                let g = &mut self.groups[row.group as usize];
-                if !g.dirty {
-                    g.dirty = true;
-                    self.dirty_groups.push(row.group);
+                let row = &mut self.rows[r as usize];
+                let seen = full.asns(self.row_bits.slot(words, r));
+                let level = THRESHOLDS.iter().take_while(|t| t.met(seen, of)).count() as u8;
+                if level != row.level {
+                    let g = &mut self.groups[row.group as usize];
+                    let (was, now) = (usize::from(row.level), usize::from(level));
+                    for n in &mut g.value.prefixes[now.min(was)..now.max(was)] {
+                        *n = if now > was { *n + 1 } else { n.saturating_sub(1) };
+                    }
+                    row.level = level;
+                    g.space_dirty = true;
+                    if !g.dirty {
+                        g.dirty = true;
+                        self.dirty_groups.push(row.group);
+                    }
                 }
                 r = row.next_in_prefix;
             }
         }
         let groups: Vec<u32> = if all {
-            for g in &mut self.groups {
-                g.dirty = false;
-            }
             self.dirty_groups.clear();
             (0..self.groups.len() as u32).collect()
         } else {
             std::mem::take(&mut self.dirty_groups)
         };
-        let mut scratch = Scratch::default();
+        let mut spans = Vec::new();
         for g in groups {
-            let value = self.group_value(g, &mut scratch);
-            let group = &mut self.groups[g as usize];
-            group.value = value;
-            group.dirty = false;
+            let (v6, space_dirty) = {
+                let group = &mut self.groups[g as usize];
+                group.dirty = false;
+                (group.v6, std::mem::take(&mut group.space_dirty))
+            };
+            let bits = &self.group_bits[g as usize * words..(g as usize + 1) * words];
+            let peers = bits.iter().map(|b| b.count_ones()).sum();
+            let asns = self.full[usize::from(v6)].asns(bits);
+            if space_dirty {
+                let space = self.space(g, &mut spans);
+                self.groups[g as usize].value.space = space;
+            }
+            let value = &mut self.groups[g as usize].value;
+            value.peers = peers;
+            value.full_feed_peer_asns = asns;
         }
+        if self.order.len() != self.groups.len() {
+            let (groups, origins) = (&self.groups, &self.origins);
+            self.order = (0..groups.len() as u32).collect();
+            self.order.sort_unstable_by(|&a, &b| {
+                let (a, b) = (&groups[a as usize], &groups[b as usize]);
+                (&origins[a.origin as usize], a.v6).cmp(&(&origins[b.origin as usize], b.v6))
+            });
+        }
+    }
+
+    /// The union of a group's visible prefixes at each threshold, in
+    /// units; sorts its rows by prefix first when new ones came.
+    fn space(&mut self, g: u32, spans: &mut Vec<(u128, u128, u8)>) -> [u64; 5] {
+        let group = &mut self.groups[g as usize];
+        if !group.sorted {
+            let (rows, prefixes) = (&self.rows, &self.prefixes);
+            group
+                .rows
+                .sort_unstable_by_key(|&r| prefixes[rows[r as usize].prefix as usize].prefix);
+            group.sorted = true;
+        }
+        spans.clear();
+        for &r in &group.rows {
+            let row = &self.rows[r as usize];
+            if row.level > 0 {
+                if let Some((start, end)) = units(&self.prefixes[row.prefix as usize].prefix) {
+                    spans.push((start, end, row.level));
+                }
+            }
+        }
+        // In prefix order a prefix's start never decreases, and one that
+        // starts inside the span so far ends inside it or after.
+        let mut out = [0u64; 5];
+        for (t, space) in out.iter_mut().enumerate() {
+            let mut total: u128 = 0;
+            let mut cur: Option<(u128, u128)> = None;
+            for &(start, end, _) in spans.iter().filter(|sp| usize::from(sp.2) > t) {
+                match cur {
+                    Some((a, b)) if start < b => cur = Some((a, b.max(end))),
+                    Some((a, b)) => {
+                        total += b - a;
+                        cur = Some((start, end));
+                    }
+                    None => cur = Some((start, end)),
+                }
+            }
+            if let Some((a, b)) = cur {
+                total += b - a;
+            }
+            *space = u64::try_from(total).unwrap_or(u64::MAX);
+        }
+        out
     }
 
     /// The full-feed peers of a family at this instant.
@@ -530,69 +776,6 @@ impl Visibility {
             shared_asns: shared.into_iter().map(|(_, m)| m).collect(),
         }
     }
-
-    fn group_value(&self, g: u32, s: &mut Scratch) -> Aggregate {
-        let group = &self.groups[g as usize];
-        let full = &self.full[usize::from(group.v6)];
-        let words = self.words;
-        s.any.clear();
-        s.any.resize(words, 0);
-        s.spans.clear();
-        let mut out = Aggregate::default();
-        let mut r = group.first_row;
-        while r != NONE {
-            let (index, row) = (r, self.rows[r as usize]);
-            r = row.next_in_group;
-            let bits = self.row_bits.slot(words, index);
-            if bits.iter().all(|&b| b == 0) {
-                continue;
-            }
-            for (a, b) in s.any.iter_mut().zip(bits) {
-                *a |= b;
-            }
-            let seen = full.asns(bits);
-            if seen == 0 {
-                continue;
-            }
-            let of = full.asns(self.prefix_bits.slot(words, row.prefix));
-            let level = THRESHOLDS.iter().take_while(|t| t.met(seen, of)).count();
-            for n in &mut out.prefixes[..level] {
-                *n += 1;
-            }
-            if let Some((start, end)) = units(&self.prefixes[row.prefix as usize].prefix) {
-                s.spans.push((start, end, level as u8));
-            }
-        }
-        out.peers = s.any.iter().map(|b| b.count_ones()).sum();
-        out.full_feed_peer_asns = full.asns(&s.any);
-        s.spans.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        for (t, space) in out.space.iter_mut().enumerate() {
-            let mut total: u128 = 0;
-            let mut cur: Option<(u128, u128)> = None;
-            for &(start, end, _) in s.spans.iter().filter(|sp| usize::from(sp.2) > t) {
-                match cur {
-                    Some((a, b)) if start <= b => cur = Some((a, b.max(end))),
-                    Some((a, b)) => {
-                        total += b - a;
-                        cur = Some((start, end));
-                    }
-                    None => cur = Some((start, end)),
-                }
-            }
-            if let Some((a, b)) = cur {
-                total += b - a;
-            }
-            *space = u64::try_from(total).unwrap_or(u64::MAX);
-        }
-        out
-    }
-}
-
-/// Buffers reused across origins.
-#[derive(Default)]
-struct Scratch {
-    any: Vec<u64>,
-    spans: Vec<(u128, u128, u8)>,
 }
 
 /// Whether `outer` covers `inner` (same family, shorter or equal, same
@@ -635,16 +818,11 @@ pub struct OriginValue<'a> {
 }
 
 impl Visibility {
-    /// Every (origin, family) met so far, in (origin, family) order (IPv4
-    /// first), with its values at the last [`Visibility::compute`]. An
+    /// Every (origin, family) met up to the last [`Visibility::compute`],
+    /// in (origin, family) order (IPv4 first), with its values then. An
     /// origin whose routes are all gone stays, with zeros.
     pub fn origins(&self) -> impl Iterator<Item = OriginValue<'_>> + '_ {
-        let mut order: Vec<u32> = (0..self.groups.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&self.groups[a as usize], &self.groups[b as usize]);
-            (&self.origins[a.origin as usize], a.v6).cmp(&(&self.origins[b.origin as usize], b.v6))
-        });
-        order.into_iter().map(move |g| self.value_of(g))
+        self.order.iter().map(move |&g| self.value_of(g))
     }
 
     fn value_of(&self, g: u32) -> OriginValue<'_> {
@@ -799,16 +977,13 @@ pub fn run<E: From<InputError>>(archive: &mut Archive, opts: &Options, mut each:
         for (i, c) in archive.collectors_mut().iter_mut().enumerate() {
             let replay = c.replay_mut();
             if loaded[i] {
-                let changes: Vec<Change> = replay.drain_changes().collect();
-                for ch in &changes {
-                    state.apply(ids[i], ch);
-                }
+                state.follow(ids[i], replay);
             } else if replay.base().is_some() {
-                replay.drain_changes().for_each(drop);
+                replay.drain_change_ids().for_each(drop);
                 state.load(ids[i], replay);
                 loaded[i] = true;
             } else {
-                replay.drain_changes().for_each(drop);
+                replay.drain_change_ids().for_each(drop);
             }
             let d = replay.report().damaged_records;
             is_damaged |= d > damaged[i];
