@@ -117,10 +117,13 @@
 //! * `parquet` (default): [`Snapshot::write_parquet`] and
 //!   [`Snapshot::read_parquet`], through arrow-rs.
 //! * `cli` (default): the `mrtsnap` command line, with the dataset runner
-//!   (`dataset`, behind `mrtsnap batch`) and the generator of synthetic files (`synth`).
+//!   (`dataset`, behind `mrtsnap batch`), the generator of synthetic files (`synth`)
+//!   and the charts (`plot`).
+//! * `plot` (in `cli`): `mrtsnap::plot`, timelines of visibility with outage
+//!   spans shaded, as SVG or PNG (plotters; the PNG font embedded).
 //!
 //! A library built with `default-features = false` depends on no command-line,
-//! Parquet or hashing crate.
+//! Parquet, hashing or plotting crate.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -128,6 +131,8 @@ pub mod bgp;
 pub mod dump;
 pub mod layout;
 pub mod mrt;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod replay;
 pub mod routes;
 pub mod snapshot;
