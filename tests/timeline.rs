@@ -466,3 +466,49 @@ fn damaged_bins_flagged() {
     assert_eq!(flagged, want, "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn plot_of_the_blackout() {
+    use mrtsnap::plot::{Chart, Layout, Series, BACKGROUND, SHADE};
+    let dir = scenario().to_str().expect("path");
+    let out = std::env::temp_dir().join(format!("mrtsnap-timeline-nk-{}.png", std::process::id()));
+    let o = out.to_str().expect("path");
+    ok(&[
+        "-q",
+        "timeline",
+        "--origin",
+        "131279",
+        "--bin",
+        "5m",
+        "--plot",
+        o,
+        "-o",
+        "/dev/null",
+        dir,
+    ]);
+    let png = std::fs::read(&out).expect("png written");
+    let _ = std::fs::remove_file(&out);
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().expect("png");
+    let mut rgb = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut rgb).expect("frame");
+    assert_eq!((info.width, info.height), mrtsnap::plot::DEFAULT_SIZE);
+    // The same axes as a chart of 4 /24s over the two days.
+    let span = Series {
+        label: String::new(),
+        points: vec![(Nk2014::START, Some(4.0)), (Nk2014::END - 300, Some(4.0))],
+    };
+    let chart = Chart {
+        series: vec![span],
+        ..Chart::default()
+    };
+    let l = Layout::new(&chart, info.width, info.height).expect("layout");
+    let pixel = |t: u32, y: i32| {
+        let i = (y as usize * info.width as usize + l.x(t) as usize) * 3;
+        (rgb[i], rgb[i + 1], rgb[i + 2])
+    };
+    // Mid-height: shaded at 20:00 on the 22nd (inside the first outage),
+    // background at 08:00 on the 22nd.
+    let y = (l.top + l.bottom) / 2;
+    assert_eq!(pixel(at(22, 20, 0), y), SHADE);
+    assert_eq!(pixel(at(22, 8, 0), y), BACKGROUND);
+}

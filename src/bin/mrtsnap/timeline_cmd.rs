@@ -282,6 +282,8 @@ impl Run {
 struct Series {
     times: Vec<u32>,
     values: Vec<u64>,
+    /// The space seen by at least one full-feed peer ASN.
+    any: Vec<u64>,
     peers: Vec<u32>,
 }
 
@@ -306,6 +308,7 @@ fn collect_series(series: &mut BTreeMap<(Origin, bool), Series>, cols: &Columns)
         let s = series.entry((cols.origin[i].clone(), cols.v6[i])).or_default();
         s.times.push(cols.time[i]);
         s.values.push(cols.value[i].map_or(u64::MAX, |v| v.space[HEADLINE]));
+        s.any.push(cols.value[i].map_or(u64::MAX, |v| v.space[0]));
         s.peers.push(cols.value[i].map_or(0, |v| v.peers));
     }
 }
@@ -556,8 +559,64 @@ fn write_event(out: &mut Output, format: OutageFormat, origin: &Origin, v6: bool
     Ok(())
 }
 
-/// Draw the headline series of the origins asked for, events shaded.
+/// Draw the headline series of the origins asked for (and, for one
+/// origin, its space seen by at least one full-feed peer ASN), events
+/// shaded, null bins grey.
 fn draw(path: &str, run: &Run, series: &BTreeMap<(Origin, bool), Series>, detector: &Detector, collectors: &str) -> anyhow::Result<()> {
-    let _ = (path, run, series, detector, collectors);
-    bail!("--plot: not built yet")
+    use mrtsnap::plot::{self, Chart};
+    let bin = run.opts.bin;
+    let unit = match run.families {
+        Families::Ipv6 => "/64s",
+        Families::Ipv4 => "/24s",
+        Families::Both => "/24s (IPv4), /64s (IPv6)",
+    };
+    let mut chart = Chart {
+        title: String::new(),
+        y_label: format!("{unit} visible to ≥50% of full-feed peer ASNs"),
+        series: Vec::new(),
+        shaded: Vec::new(),
+        missing: Vec::new(),
+    };
+    let asked = run.origins.clone().unwrap_or_default();
+    let mut names = Vec::new();
+    for ((origin, v6), s) in series.iter().filter(|((o, _), _)| asked.contains(o)) {
+        let family = if run.families == Families::Both {
+            if *v6 {
+                " IPv6"
+            } else {
+                " IPv4"
+            }
+        } else {
+            ""
+        };
+        names.push(format!("AS{origin}{family}"));
+        let value = |v: u64| (v != u64::MAX).then_some(v as f64);
+        chart.series.push(plot::Series {
+            label: format!("AS{origin}{family} ≥50%"),
+            points: s.times.iter().zip(&s.values).map(|(&t, &v)| (t, value(v))).collect(),
+        });
+        if asked.len() == 1 && run.families != Families::Both {
+            chart.series.push(plot::Series {
+                label: format!("AS{origin} ≥1 full-feed peer ASN"),
+                points: s.times.iter().zip(&s.any).map(|(&t, &v)| (t, value(v))).collect(),
+            });
+        }
+        for e in detector.detect(&s.points(), bin) {
+            let end = e.end.unwrap_or_else(|| s.times.last().map_or(e.start, |&t| t + bin));
+            chart.shaded.push((e.start, end));
+        }
+        for (i, &t) in s.times.iter().enumerate() {
+            if s.values[i] != u64::MAX {
+                continue;
+            }
+            match chart.missing.last_mut() {
+                Some(m) if m.1 == t => m.1 = t + bin,
+                _ => chart.missing.push((t, t + bin)),
+            }
+        }
+    }
+    chart.missing.sort_unstable();
+    chart.missing.dedup();
+    chart.title = format!("{} — {}", names.join(", "), collectors.replace(';', ", "));
+    plot::write(&chart, Path::new(path)).map_err(|e| anyhow::anyhow!("--plot: {e}"))
 }
