@@ -31,8 +31,10 @@
 # Environment (defaults in brackets):
 #   COMPARE_TASKS       tasks to run ["dump pairs replay"]; `replay` alone
 #                       needs no generated table (a minute or two); `day`
-#                       only when named
+#                       and `nk` only when named
 #   COMPARE_DAY_DIR     where the `day` archive is written or found [$WORK/day]
+#   COMPARE_NK_DIR      where the `nk` scenario is written or found [$WORK/nk]
+#   COMPARE_NK_SCALE    its scale [1]
 #   COMPARE_SCALE       scale of the generated tables [0.05]; 1.0 is full
 #                       size: route-views2-like ~21M RIB entries (~1.3 GB),
 #                       rrc00-like ~53M (~3.2 GB). bgpdump reads ~7 MB/s, so
@@ -238,15 +240,50 @@ if has_task day; then
     end=$(python3 -c 'import sys,datetime; d=datetime.datetime.fromisoformat(sys.argv[1].replace("Z","+00:00")); print(int(d.timestamp())+86400)' "$start")
     echo "$updates" > "$WORK/day.updates"
     echo "$all" > "$WORK/day.all"
-    # Row `day`: mrtsnap's states every hour from the RIBs and updates,
-    # against bgpkit-parser over the updates alone (the issue's measure);
-    # row `day.updates`: both over the updates alone.
-    measure day day mrtsnap 1 "rm -rf $WORK/day.out; $MRTSNAP -q snapshot --every 1h --from $start --until @$end --format pairs -o $WORK/day.out \$(cat $WORK/day.all)"
+    # Row `day`: the replay of the day (RIBs and updates, to the state at
+    # its end: the reference), the all-origins 5-minute timeline of the
+    # same inputs (Parquet), the states every hour, and bgpkit-parser over
+    # the updates alone; row `day.updates`: mrtsnap and bgpkit-parser over
+    # the updates alone.
+    measure day day mrtsnap 1 "$MRTSNAP -q snapshot --at @$((end - 1)) --format pairs -o /dev/null \$(cat $WORK/day.all)"
+    measure day day "mrtsnap timeline --all-origins --bin 5m" 1 "$MRTSNAP -q timeline --all-origins --bin 5m -o $WORK/day.timeline.parquet \$(cat $WORK/day.all)"
+    measure day day "mrtsnap snapshot --every 1h" 1 "rm -rf $WORK/day.out; $MRTSNAP -q snapshot --every 1h --from $start --until @$end --format pairs -o $WORK/day.out \$(cat $WORK/day.all)"
     measure day.updates day mrtsnap 1 "$MRTSNAP -q snapshot --at @$end --format pairs -o /dev/null \$(cat $WORK/day.updates)"
     if [ -n "$BGPKIT" ]; then
         measure day.updates day "bgpkit-parser -e (xargs -P $(nproc))" 1 "xargs -P $(nproc) -n 1 $BGPKIT -e < $WORK/day.updates > /dev/null"
         tail -1 "$ROWS" | sed 's/^day\.updates\t/day\t/' >> "$ROWS"
     fi
+fi
+
+# The nk-2014 scenario (`nk`, run only when named): generated at
+# COMPARE_NK_SCALE (1: 1M prefixes, 30 full-feed peers per collector, about
+# 30 minutes and 8 GB; kept in COMPARE_NK_DIR when set), then
+# `outages --origin 131279` against truth/events.csv, `outages
+# --all-origins` against truth/stable.csv (false positives: events of
+# stable origins; false negatives: truth events not found within a bin),
+# and the all-origins timeline, timed.
+if has_task nk; then
+    NK=${COMPARE_NK_DIR:-$WORK/nk}
+    NK_SCALE=${COMPARE_NK_SCALE:-1}
+    if [ ! -d "$NK/truth" ]; then
+        say "generating the nk-2014 scenario at scale $NK_SCALE in $NK"
+        "$MRTSNAP" synth archive --scenario nk-2014 --scale "$NK_SCALE" -o "$NK" 2>&1 | sed 's/^/compare: /' >&2
+    fi
+    BYTES[nk]=$(du -sb "$NK" | cut -f1); ENTRIES[nk]=0
+    measure nk nk "mrtsnap outages --origin 131279" 1 "$MRTSNAP -q outages --origin 131279 $NK > $WORK/nk.events.csv"
+    measure nk nk "mrtsnap outages --all-origins" 1 "$MRTSNAP -q outages --all-origins $NK > $WORK/nk.all.csv"
+    measure nk nk mrtsnap 1 "$MRTSNAP -q timeline --all-origins -o $WORK/nk.timeline.parquet $NK"
+    python3 - "$NK/truth" "$WORK/nk.events.csv" "$WORK/nk.all.csv" <<'PY' | sed 's/^/compare: nk: /' >&2
+import csv, sys, datetime
+t = lambda s: int(datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp())
+truth = [(r["origin"], t(r["start"]), t(r["end"])) for r in csv.DictReader(open(sys.argv[1] + "/events.csv"))]
+stable = {r["origin"] for r in csv.DictReader(open(sys.argv[1] + "/stable.csv"))}
+for name in (sys.argv[2], sys.argv[3]):
+    got = [(r["origin"], t(r["start"]), t(r["end"]) if r["end"] else None) for r in csv.DictReader(open(name))]
+    fp = [g for g in got if g[0] in stable]
+    fn = [e for e in truth if not any(g[0] == e[0] and abs(g[1] - e[1]) < 300 and g[2] is not None and abs(g[2] - e[2]) < 300 for g in got)]
+    print(f"{name.rsplit('/', 1)[-1]}: {len(got)} events; {len(fp)} false positives among {len(stable)} stable origins; {len(fn)} of {len(truth)} truth events missed")
+PY
 fi
 
 if [ "$FULL" = 1 ]; then
@@ -279,7 +316,7 @@ for line in sys.stdin:
 base = {(r[0], r[1]): r[3] for r in rows if r[2] == "mrtsnap"}
 print("| file | task | tool | median wall (s) | MB/s | M entries/s | peak RSS (MiB) | × mrtsnap |")
 print("|---|---|---|---:|---:|---:|---:|---:|")
-order = {"dump": 0, "pairs": 1, "replay": 2, "day": 3}
+order = {"dump": 0, "pairs": 1, "replay": 2, "day": 3, "nk": 4}
 for r in sorted(rows, key=lambda r: (r[0], order.get(r[1], 9), r[3])):
     b, e = size.get(r[0], (0, 0))
     ratio = r[3] / base[(r[0], r[1])] if (r[0], r[1]) in base else float("nan")
