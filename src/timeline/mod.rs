@@ -53,6 +53,8 @@
 //! over the bitmaps.
 
 pub mod outage;
+#[cfg(feature = "parquet")]
+pub mod stored;
 pub mod table;
 
 use crate::bgp::{Origin, Prefix};
