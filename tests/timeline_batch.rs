@@ -605,3 +605,73 @@ fn stored_tables_and_refusals() {
     }
     assert!(!out.join("_manifest/derived.csv").exists());
 }
+
+/// The route-views.jinx RIB of 2014-05-30 22:00 and its updates file of
+/// 23:45, in RouteViews layout: one day, whose bins are null until the
+/// RIB dump (no base before its first bin, said so) and through the gap
+/// to 23:45; its table is what `timeline` writes over the two files.
+#[test]
+fn jinx_day_with_a_late_rib() {
+    let Some(corpus) = common::corpus_dir() else { return };
+    let src = corpus.join("CAIDA+libbgpstream/test-dumps");
+    let files = [
+        (
+            "routeviews.route-views.jinx.ribs.1401487200.bz2",
+            "route-views.jinx/bgpdata/2014.05/RIBS/rib.20140530.2200.bz2",
+        ),
+        (
+            "routeviews.route-views.jinx.updates.1401493500.bz2",
+            "route-views.jinx/bgpdata/2014.05/UPDATES/updates.20140530.2345.bz2",
+        ),
+    ];
+    if files.iter().any(|(f, _)| !src.join(f).is_file()) {
+        eprintln!("SKIPPED: the jinx test dumps are absent from {}", src.display());
+        return;
+    }
+    let d = scratch("jinx");
+    let arch = d.join("arch");
+    let mut inputs = Vec::new();
+    for (f, to) in files {
+        fs::create_dir_all(arch.join(to).parent().expect("parent")).expect("mkdir");
+        std::os::unix::fs::symlink(src.join(f), arch.join(to)).expect("symlink");
+        inputs.push(arch.join(to).to_string_lossy().into_owned());
+    }
+    let out = d.join("out");
+    let r = run(&[
+        "batch",
+        "--timeline",
+        "5m",
+        arch.to_str().expect("path"),
+        "--out",
+        out.to_str().expect("path"),
+    ]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let rows = derived(&out);
+    let day = 1_401_408_000u32;
+    let row = &rows[&("route-views.jinx".to_string(), i64::from(day))];
+    assert_eq!((row.base.as_str(), row.base_time, row.inputs.len(), row.gap_s), ("", None, 2, 6300));
+    assert!(
+        row.reason.starts_with(&format!(
+            "no RIB dump before the first bin: the bins are null until the first, {}; gap: no updates from 2014-05-30T22:00:00Z until 2014-05-30T23:45:00Z",
+            inputs[0]
+        )),
+        "{}",
+        row.reason
+    );
+    let written = fs::read(out.join(&row.output)).expect("table");
+    assert!(written == timeline_of(&inputs, day, &d), "not what timeline writes");
+    let table = read_table(&out.join(&row.output)).expect("read back");
+    let cols = &table[0].1;
+    let valued: BTreeSet<u32> = cols
+        .time
+        .iter()
+        .zip(&cols.value)
+        .filter(|(_, v)| v.is_some())
+        .map(|(t, _)| *t)
+        .collect();
+    let held: BTreeSet<u32> = cols.time.iter().copied().collect();
+    // Rows from the RIB dump's bin on; values only from the updates on.
+    assert_eq!(held, (0..24).map(|i| day + 22 * 3600 + i * 300).collect());
+    assert_eq!(valued, (0..3).map(|i| day + 23 * 3600 + 2700 + i * 300).collect());
+    assert_eq!(Some(cols.len() as u64), row.rows);
+}
