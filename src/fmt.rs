@@ -269,6 +269,23 @@ pub fn parse_duration(s: &str) -> Result<i64, crate::error::ParseError> {
     v.checked_mul(mult).filter(|&d| d > 0).ok_or_else(bad)
 }
 
+/// A duration as [`parse_duration`] reads it, in its largest whole unit:
+/// `1d`, `2h`, `5m`, `90s`.
+///
+/// ```
+/// use mrtsnap::fmt::{duration, parse_duration};
+/// assert_eq!((duration(300), duration(86_400), duration(5400), duration(90)), ("5m".into(), "1d".into(), "90m".into(), "90s".into()));
+/// assert_eq!(parse_duration(&duration(7200)), Ok(7200));
+/// ```
+pub fn duration(secs: u64) -> String {
+    for (unit, n) in [('d', 86_400), ('h', 3600), ('m', 60)] {
+        if secs >= n && secs.is_multiple_of(n) {
+            return format!("{}{unit}", secs / n);
+        }
+    }
+    format!("{secs}s")
+}
+
 /// The one parser of times given on the command line (`--at`, `--from`,
 /// `--until`): RFC 3339 (`2014-12-22T16:20:00Z`, also with an offset such as
 /// `+09:00`, lower-case `t`/`z`, fractional seconds dropped, or a space for

@@ -219,24 +219,7 @@ fn stderr(o: &Output) -> String {
 
 /// Every file of a dataset (not the manifest), by relative path.
 fn dataset(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(base: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        let Ok(rd) = fs::read_dir(d) else { return };
-        for e in rd.flatten() {
-            let p = e.path();
-            let rel = p.strip_prefix(base).expect("prefix").to_string_lossy().into_owned();
-            if rel == "_manifest" {
-                continue;
-            }
-            if p.is_dir() {
-                walk(base, &p, out);
-            } else {
-                out.insert(rel, fs::read(&p).expect("read"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
+    common::dataset(dir)
 }
 
 /// What readers see of a dataset: files not hidden by a leading `.` or `_`.

@@ -1,9 +1,12 @@
 //! The table of derived outputs: one row per snapshot that `mrtsnap batch
-//! --every` replayed from several inputs, with those inputs.
+//! --every` replayed from several inputs, or per day's timeline that
+//! `mrtsnap batch --timeline` replayed ([`super::timeline`]), with those
+//! inputs.
 //!
 //! Kept as the input manifest is ([`super::manifest`]): journals
 //! `_manifest/derived-journal-PART.csv`, compacted into `derived.csv` and
-//! `derived.parquet`, the latest row per (collector, instant, format).
+//! `derived.parquet`, the latest row per (collector, instant, format,
+//! timeline bin).
 //! Columns: [`DERIVED_COLUMNS`]. `inputs` lists what the output was built
 //! from, in replay order (the base RIB first): in Parquet a list of
 //! `{path, size, mtime_ns, fingerprint}`; in CSV one line per input,
@@ -55,16 +58,19 @@ impl InputRef {
     }
 }
 
-/// One derived output: the replayed state of a collector at an instant.
+/// One derived output: the replayed state of a collector at an instant,
+/// or a collector's timeline of one UTC day.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Derived {
     /// The collector.
     pub collector: String,
     /// The instant (Unix seconds, UTC): every record timestamped at or
-    /// before it is applied.
+    /// before it is applied. A timeline's: the start of its day.
     pub instant: i64,
     /// Output format: `parquet` or `pfx2as`.
     pub format: String,
+    /// A timeline's bin width, seconds; `None` for a snapshot.
+    pub timeline_bin_s: Option<u32>,
     /// `ok`, `damaged` (inputs with damaged records, or cut short) or
     /// `failed` (no output; `reason` says why).
     pub status: Status,
@@ -77,11 +83,13 @@ pub struct Derived {
     pub output: String,
     /// Output size in bytes.
     pub output_size: Option<u64>,
-    /// Snapshot rows (prefix-origin pairs).
+    /// Snapshot rows (prefix-origin pairs); a timeline's rows.
     pub rows: Option<u64>,
-    /// Peers in the snapshot's peer table.
+    /// Peers in the snapshot's peer table; for a timeline, the peers met
+    /// by the day's replay.
     pub peers: Option<u64>,
-    /// Routes in the replayed state (one per peer, prefix and path id).
+    /// Routes in the replayed state (one per peer, prefix and path id);
+    /// for a timeline, at the end of the day.
     pub routes: Option<u64>,
     /// The RIB dump the state starts from (empty: none; the state starts
     /// empty at the first updates file).
@@ -89,7 +97,7 @@ pub struct Derived {
     /// The base's dump start (its first record's timestamp).
     pub base_time: Option<i64>,
     /// The inputs, in replay order: the base, then the updates files that
-    /// follow it up to the instant.
+    /// follow it up to the instant (a timeline's: and the RIB dumps).
     pub inputs: Vec<InputRef>,
     /// Seconds no input covers, between the base and the instant
     /// ([`crate::replay::Archive::gaps`]), as `FROM/UNTIL` (RFC 3339,
@@ -120,11 +128,12 @@ pub struct Derived {
 }
 
 /// The columns of the derived table, in order.
-pub const DERIVED_COLUMNS: [&str; 26] = [
+pub const DERIVED_COLUMNS: [&str; 27] = [
     "collector",
     "instant",
     "time",
     "format",
+    "timeline_bin_s",
     "status",
     "reason",
     "date",
@@ -152,14 +161,20 @@ pub const DERIVED_COLUMNS: [&str; 26] = [
 impl Row for Derived {
     const JOURNAL: &'static str = "derived-journal";
     const TABLE: &'static str = "derived";
-    type Key = (String, i64, String);
+    /// Collector, instant, format, and the timeline bin (0: a snapshot).
+    type Key = (String, i64, String, u32);
 
     fn columns() -> &'static [&'static str] {
         &DERIVED_COLUMNS
     }
 
-    fn key(&self) -> (String, i64, String) {
-        (self.collector.clone(), self.instant, self.format.clone())
+    fn key(&self) -> (String, i64, String, u32) {
+        (
+            self.collector.clone(),
+            self.instant,
+            self.format.clone(),
+            self.timeline_bin_s.unwrap_or(0),
+        )
     }
 
     fn written(&self) -> (i64, &str) {
@@ -172,6 +187,7 @@ impl Row for Derived {
             self.instant.to_string(),
             crate::fmt::utc_datetime(self.instant),
             self.format.clone(),
+            opt(self.timeline_bin_s),
             self.status.as_str().to_string(),
             self.reason.clone(),
             self.date.clone(),
@@ -213,6 +229,7 @@ impl Row for Derived {
             collector: map.get("collector").filter(|c| !c.is_empty())?.to_string(),
             instant: oi("instant")?,
             format: s("format"),
+            timeline_bin_s: map.get("timeline_bin_s").and_then(|v| v.parse().ok()),
             status: Status::parse(map.get("status")?)?,
             reason: s("reason"),
             date: s("date"),
@@ -249,6 +266,7 @@ impl Row for Derived {
                 Arc::new(arrow_array::StringArray::from(t))
             })
             .text("format", |r| &r.format)
+            .u64("timeline_bin_s", true, |r| r.timeline_bin_s.map(u64::from))
             .text("status", |r| r.status.as_str())
             .text_opt("reason", |r| &r.reason)
             .text("date", |r| &r.date)
@@ -326,6 +344,7 @@ mod tests {
             collector: "route-views.jinx".into(),
             instant: 1_401_490_800,
             format: "parquet".into(),
+            timeline_bin_s: None,
             status: Status::Ok,
             reason: "gap: no updates, \"quoted\"".into(),
             date: "2014-05-30".into(),
@@ -377,5 +396,27 @@ mod tests {
         assert!(parse_rows::<Derived>(broken.as_bytes()).is_empty());
         let pq = Derived::to_parquet(&[&r, &r]).unwrap();
         assert_eq!(&pq[..4], b"PAR1");
+    }
+
+    /// A timeline's row keeps its bin, and is another key than the
+    /// snapshot of its instant; a table written before the column existed
+    /// reads as snapshots.
+    #[test]
+    fn timeline_rows() {
+        let snap = sample();
+        let tl = Derived {
+            timeline_bin_s: Some(300),
+            ..sample()
+        };
+        let text = write_csv([&snap, &tl]);
+        assert_eq!(parse_rows::<Derived>(text.as_bytes()), vec![snap.clone(), tl.clone()]);
+        assert_ne!(snap.key(), tl.key());
+        assert_eq!(tl.key().3, 300);
+        let old = text
+            .replacen("format,timeline_bin_s,", "format,", 1)
+            .replace("parquet,300,", "parquet,")
+            .replace("parquet,,", "parquet,");
+        assert!(!old.contains("timeline_bin_s"));
+        assert_eq!(parse_rows::<Derived>(old.as_bytes()), vec![snap.clone(), snap]);
     }
 }

@@ -59,7 +59,7 @@ use super::{fingerprint, layout, partition_value, recognise_all, select_items, t
 use crate::replay::Archive;
 use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
@@ -85,6 +85,8 @@ pub struct Segment {
     /// Whether the first input is a RIB dump, the base; else the state
     /// starts empty.
     pub base: bool,
+    /// The base's dump start (its first record's timestamp).
+    pub base_time: Option<i64>,
     /// The inputs, in replay order: the base, then updates files by time.
     pub inputs: Vec<Item>,
     /// The outputs, by instant.
@@ -115,7 +117,7 @@ const GAPS_NAMED: usize = 3;
 
 /// The interval of a collector's updates files: the smallest step between
 /// two of their times, else the archive's.
-fn interval(collector: &str, times: &[i64]) -> i64 {
+pub(super) fn interval(collector: &str, times: &[i64]) -> i64 {
     let by_names = times.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 0).min();
     by_names.unwrap_or(if collector.starts_with("rrc") {
         RIS_INTERVAL
@@ -138,7 +140,7 @@ pub fn output_path(collector: &str, t: i64, format: super::OutputFormat) -> Stri
 }
 
 /// Why an item cannot be replayed, if it cannot.
-fn unusable(it: &Item) -> Option<String> {
+pub(super) fn unusable(it: &Item) -> Option<String> {
     if let Some(e) = &it.input.stat_error {
         return Some(format!("unreadable: {e}"));
     }
@@ -151,18 +153,29 @@ fn unusable(it: &Item) -> Option<String> {
     None
 }
 
-/// Find, recognise, select and shard (by collector) the inputs, lay out
-/// every collector's segments and instants, and check the derived table in
-/// `opts.out` for the outputs already complete.
+/// What [`gather`] finds: the inputs of this shard by collector, and the
+/// rows of earlier runs.
+pub(super) struct Gathered {
+    /// Inputs found.
+    pub(super) found: usize,
+    /// Inputs selected (all shards).
+    pub(super) selected: usize,
+    /// This shard's usable inputs, by collector: bases by start, updates
+    /// files by time.
+    pub(super) collectors: BTreeMap<String, Inputs>,
+    /// This shard's inputs left out, and why.
+    pub(super) left_out: Vec<(Item, String)>,
+    /// The derived table's rows, by key.
+    pub(super) records: BTreeMap<(String, i64, String, u32), Derived>,
+}
+
+/// Find, recognise, select (by collector) and shard (whole collectors)
+/// the inputs; read the dump start of each RIB dump (from the rows of
+/// earlier runs for unchanged ones); leave out what cannot be replayed.
 ///
 /// # Errors
-/// When an input does not exist, a list cannot be read, or `opts.every`
-/// is not a positive duration.
-pub fn plan(opts: &BatchOptions) -> Result<EveryPlan, String> {
-    let step = opts
-        .every
-        .filter(|&s| s > 0)
-        .ok_or_else(|| "--every needs a duration of at least 1 s".to_string())?;
+/// When an input does not exist or a list cannot be read.
+pub(super) fn gather(opts: &BatchOptions) -> Result<Gathered, String> {
     let (found, items) = recognise_all(opts)?;
     let by_collector = Selection {
         collectors: opts.selection.collectors.clone(),
@@ -222,25 +235,53 @@ pub fn plan(opts: &BatchOptions) -> Result<EveryPlan, String> {
         first.insert(key, it.input.display.clone());
         let inputs = collectors.entry(it.collector.clone()).or_default();
         match start {
-            Some(s) if it.kind == Kind::Rib => inputs.bases.push((s.max(it.time.unwrap_or(s)), it)),
+            Some(s) if it.kind == Kind::Rib => inputs.bases.push(Base {
+                start: s.max(it.time.unwrap_or(s)),
+                dump_start: s,
+                item: it,
+            }),
             _ => inputs.updates.push(it),
         }
     }
-    let mut fingerprints = Fingerprints::default();
-    let mut segments = Vec::new();
-    for (collector, mut inputs) in collectors {
+    for inputs in collectors.values_mut() {
         inputs
             .bases
-            .sort_by(|a, b| (a.0, &a.1.input.display).cmp(&(b.0, &b.1.input.display)));
+            .sort_by(|a, b| (a.start, &a.item.input.display).cmp(&(b.start, &b.item.input.display)));
         inputs
             .updates
             .sort_by(|a, b| (a.time, &a.input.display).cmp(&(b.time, &b.input.display)));
-        for (k, instants) in inputs.instants(&collector, step, opts) {
-            let mut seg = inputs.segment(&collector, k, &instants, opts.format);
+    }
+    Ok(Gathered {
+        found,
+        selected: n_selected,
+        collectors,
+        left_out,
+        records,
+    })
+}
+
+/// Find, recognise, select and shard (by collector) the inputs, lay out
+/// every collector's segments and instants, and check the derived table in
+/// `opts.out` for the outputs already complete.
+///
+/// # Errors
+/// When an input does not exist, a list cannot be read, or `opts.every`
+/// is not a positive duration.
+pub fn plan(opts: &BatchOptions) -> Result<EveryPlan, String> {
+    let step = opts
+        .every
+        .filter(|&s| s > 0)
+        .ok_or_else(|| "--every needs a duration of at least 1 s".to_string())?;
+    let g = gather(opts)?;
+    let mut fingerprints = Fingerprints::default();
+    let mut segments = Vec::new();
+    for (collector, inputs) in &g.collectors {
+        for (k, instants) in inputs.instants(collector, step, opts) {
+            let mut seg = inputs.segment(collector, k, &instants, opts.format);
             for t in &mut seg.targets {
-                let key = (collector.clone(), t.instant, opts.format.as_str().to_string());
+                let key = (collector.clone(), t.instant, opts.format.as_str().to_string(), 0);
                 t.complete = !opts.force
-                    && records.get(&key).is_some_and(|r| {
+                    && g.records.get(&key).is_some_and(|r| {
                         let inputs = seg.inputs.get(..t.inputs).unwrap_or(&[]);
                         is_complete(r, &t.output, inputs, opts, &mut fingerprints)
                     });
@@ -249,22 +290,33 @@ pub fn plan(opts: &BatchOptions) -> Result<EveryPlan, String> {
         }
     }
     Ok(EveryPlan {
-        found,
-        selected: n_selected,
+        found: g.found,
+        selected: g.selected,
         step,
         segments,
-        left_out,
+        left_out: g.left_out,
     })
+}
+
+/// A RIB dump of a collector, as a base.
+#[derive(Clone, Debug)]
+pub(super) struct Base {
+    /// When it counts from: the later of its dump start and its name's
+    /// time.
+    pub(super) start: i64,
+    /// Its dump start: its first record's timestamp.
+    pub(super) dump_start: i64,
+    /// The file.
+    pub(super) item: Item,
 }
 
 /// The usable inputs of one collector.
 #[derive(Default)]
-struct Inputs {
-    /// RIB dumps, each with its start (the later of its dump start and
-    /// its name's time), by start.
-    bases: Vec<(i64, Item)>,
+pub(super) struct Inputs {
+    /// RIB dumps, by start.
+    pub(super) bases: Vec<Base>,
     /// Updates files, by time.
-    updates: Vec<Item>,
+    pub(super) updates: Vec<Item>,
 }
 
 impl Inputs {
@@ -281,10 +333,10 @@ impl Inputs {
                 spans.push((None, first, end));
             }
         }
-        for (k, (start, base)) in self.bases.iter().enumerate() {
-            let next = self.bases.get(k + 1).map_or(i64::MAX, |b| b.0);
-            let end = end_of_updates(base.time.unwrap_or(*start), next).map_or(*start, |e| e.max(*start));
-            spans.push((Some(k), *start, end.min(next - 1)));
+        for (k, b) in self.bases.iter().enumerate() {
+            let next = self.bases.get(k + 1).map_or(i64::MAX, |b| b.start);
+            let end = end_of_updates(b.item.time.unwrap_or(b.start), next).map_or(b.start, |e| e.max(b.start));
+            spans.push((Some(k), b.start, end.min(next - 1)));
         }
         let mut by_base: BTreeMap<Option<usize>, Vec<i64>> = BTreeMap::new();
         for (k, lo, hi) in spans {
@@ -304,8 +356,8 @@ impl Inputs {
     /// (increasing): the base, then the updates files named from its time
     /// to the last instant; outputs in `format`, not yet known complete.
     fn segment(&self, collector: &str, k: Option<usize>, instants: &[i64], format: super::OutputFormat) -> Segment {
-        let base = k.and_then(|k| self.bases.get(k)).map(|b| &b.1);
-        let from = base.and_then(|b| b.time).unwrap_or(i64::MIN);
+        let base = k.and_then(|k| self.bases.get(k));
+        let from = base.and_then(|b| b.item.time).unwrap_or(i64::MIN);
         let last = instants.last().copied().unwrap_or(i64::MIN);
         let follow: Vec<&Item> = self
             .updates
@@ -325,7 +377,8 @@ impl Inputs {
         Segment {
             collector: collector.to_string(),
             base: base.is_some(),
-            inputs: base.into_iter().chain(follow).cloned().collect(),
+            base_time: base.map(|b| b.dump_start),
+            inputs: base.map(|b| &b.item).into_iter().chain(follow).cloned().collect(),
             targets,
         }
     }
@@ -333,7 +386,7 @@ impl Inputs {
 
 /// Fingerprints computed while planning, by path and mode.
 #[derive(Default)]
-struct Fingerprints(HashMap<(PathBuf, fingerprint::Mode), Option<String>>);
+pub(super) struct Fingerprints(HashMap<(PathBuf, fingerprint::Mode), Option<String>>);
 
 impl Fingerprints {
     fn of(&mut self, it: &Item, mode: fingerprint::Mode) -> Option<&str> {
@@ -346,7 +399,7 @@ impl Fingerprints {
 
 /// Whether `rec` says the output `output` built from `inputs` is done:
 /// same options, output still there, the same inputs, each unchanged.
-fn is_complete(rec: &Derived, output: &str, inputs: &[Item], opts: &BatchOptions, fps: &mut Fingerprints) -> bool {
+pub(super) fn is_complete(rec: &Derived, output: &str, inputs: &[Item], opts: &BatchOptions, fps: &mut Fingerprints) -> bool {
     if !rec.status.has_output() || rec.options != opts.options_tag() || rec.output != output || rec.inputs.len() != inputs.len() {
         return false;
     }
@@ -367,18 +420,19 @@ fn is_complete(rec: &Derived, output: &str, inputs: &[Item], opts: &BatchOptions
 
 /// What the driver threads of a `--every` run share besides their
 /// [`Work`].
-struct Ctx {
-    opts: BatchOptions,
-    part: String,
-    options_tag: String,
+pub(super) struct Ctx {
+    pub(super) opts: BatchOptions,
+    pub(super) part: String,
+    pub(super) options_tag: String,
 }
 
 /// The row of `target` before it is built.
-fn base_row(seg: &Segment, target: &Target, inputs: &[InputRef], ctx: &Ctx) -> Derived {
+pub(super) fn base_row(seg: &Segment, target: &Target, inputs: &[InputRef], ctx: &Ctx) -> Derived {
     Derived {
         collector: seg.collector.clone(),
         instant: target.instant,
         format: ctx.opts.format.as_str().to_string(),
+        timeline_bin_s: ctx.opts.timeline,
         status: Status::Failed,
         reason: String::new(),
         date: layout::utc_date(target.instant),
@@ -408,14 +462,14 @@ fn base_row(seg: &Segment, target: &Target, inputs: &[InputRef], ctx: &Ctx) -> D
     }
 }
 
-fn failed(mut row: Derived, why: &str) -> Derived {
+pub(super) fn failed(mut row: Derived, why: &str) -> Derived {
     row.status = Status::Failed;
     row.reason = manifest::clean(why);
     row
 }
 
 /// The replay of a segment's first inputs, and why it stopped if it did.
-struct Replay {
+pub(super) struct Replay {
     archive: Option<Archive>,
     /// The inputs it reads: the segment's first ones, up to the first
     /// unreadable one.
@@ -429,7 +483,7 @@ struct Replay {
 impl Replay {
     /// The replay of `inputs` (identified by `refs`, where an empty
     /// fingerprint marks an unreadable input, `broken` saying why).
-    fn new(inputs: &[Item], refs: &[InputRef], broken: String) -> Replay {
+    pub(super) fn new(inputs: &[Item], refs: &[InputRef], broken: String) -> Replay {
         let usable = refs.iter().position(|r| r.fingerprint.is_empty()).unwrap_or(refs.len());
         let paths: Vec<PathBuf> = inputs.iter().take(usable).map(|it| text_path(&it.input.display)).collect();
         let mut r = Replay {
@@ -454,6 +508,15 @@ impl Replay {
         r
     }
 
+    /// The archive of every input, or why there is none.
+    pub(super) fn into_archive(self) -> Result<Archive, String> {
+        match (self.failure, self.archive) {
+            (Some(f), _) => Err(f),
+            (None, Some(a)) if self.broken.is_empty() => Ok(a),
+            (None, _) => Err(self.broken),
+        }
+    }
+
     /// The state after the first `n` inputs at `instant`.
     fn state(&mut self, n: usize, instant: i64) -> Result<crate::snapshot::Snapshot, String> {
         if n > self.usable {
@@ -472,7 +535,7 @@ impl Replay {
 }
 
 /// Fill `row` with what the replay of `archive` says at its last instant.
-fn describe(row: &mut Derived, archive: &Archive, snap_rows: usize, snap_peers: usize, seg: &Segment) {
+pub(super) fn describe(row: &mut Derived, archive: &Archive, snap_rows: usize, snap_peers: usize, seg: &Segment) {
     let Some(c) = archive.collectors().first() else { return };
     let replay = c.replay();
     let rep = replay.report();
@@ -517,7 +580,14 @@ fn describe(row: &mut Derived, archive: &Archive, snap_rows: usize, snap_peers: 
     }
     if !seg.base {
         let first = seg.inputs.first().map_or("", |i| i.input.display.as_str());
-        reason.push(format!("no RIB dump: the state starts empty at the first updates file, {first}"));
+        // A timeline's day may have its first RIB dump after its first bin.
+        match seg.inputs.iter().find(|i| i.kind == Kind::Rib) {
+            None => reason.push(format!("no RIB dump: the state starts empty at the first updates file, {first}")),
+            Some(r) => reason.push(format!(
+                "no RIB dump before the first bin: the bins are null until the first, {}",
+                r.input.display
+            )),
+        }
     }
     for g in gaps.iter().take(GAPS_NAMED) {
         reason.push(format!("gap: {}", g));
@@ -529,20 +599,17 @@ fn describe(row: &mut Derived, archive: &Archive, snap_rows: usize, snap_peers: 
     row.status = if damaged { Status::Damaged } else { Status::Ok };
 }
 
-/// Replay one segment and write its outputs not complete, reporting a row
-/// each (on its driver thread).
-fn derive(seg: &Segment, ctx: &Ctx, work: &Work<Segment>, emit: &mut dyn FnMut(Derived) -> bool) {
-    let todo: Vec<&Target> = seg.targets.iter().filter(|t| !t.complete).collect();
-    let Some(last) = todo.last() else { return };
-    let mut clock = Instant::now();
-    let inputs = seg.inputs.get(..last.inputs).unwrap_or(&seg.inputs);
+/// The inputs as rows name them, fingerprinted; an unreadable one gets
+/// an empty fingerprint, and the first of them says why (`unreadable:
+/// PATH: ERROR`, empty when all are readable).
+pub(super) fn input_refs(inputs: &[Item], mode: fingerprint::Mode) -> (Vec<InputRef>, String) {
     let mut broken = None;
-    let refs: Vec<InputRef> = inputs
+    let refs = inputs
         .iter()
         .map(|it| {
             let fp = match &it.input.stat_error {
                 Some(e) => Err(e.clone()),
-                None => fingerprint::fingerprint(&it.input.path, ctx.opts.fingerprint).map_err(|e| e.to_string()),
+                None => fingerprint::fingerprint(&it.input.path, mode).map_err(|e| e.to_string()),
             };
             let fingerprint = fp.unwrap_or_else(|e| {
                 broken.get_or_insert_with(|| format!("unreadable: {}: {e}", it.input.display));
@@ -556,13 +623,61 @@ fn derive(seg: &Segment, ctx: &Ctx, work: &Work<Segment>, emit: &mut dyn FnMut(D
             }
         })
         .collect();
-    let mut replay = Replay::new(inputs, &refs, broken.unwrap_or_default());
-    let finish = |mut r: Derived, clock: &mut Instant| {
-        r.elapsed_s = clock.elapsed().as_secs_f64();
-        r.finished_ms = now_ms();
-        *clock = Instant::now();
-        r
-    };
+    (refs, broken.unwrap_or_default())
+}
+
+/// `r` with the seconds since `clock` and the time it is finished; the
+/// clock restarted.
+pub(super) fn finish(mut r: Derived, clock: &mut Instant) -> Derived {
+    r.elapsed_s = clock.elapsed().as_secs_f64();
+    r.finished_ms = now_ms();
+    *clock = Instant::now();
+    r
+}
+
+/// Report `row` for an output written to `tmp` ([`Work::write`]'s
+/// answer): renamed to `dest` and named in the row, or failed, saying
+/// why. Whether the run goes on (it is not stopping, and listens).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn deliver<J>(
+    work: &Work<J>,
+    written: Option<io::Result<u64>>,
+    (tmp, dest): (&Path, &Path),
+    output: &str,
+    row: Derived,
+    clock: &mut Instant,
+    emit: &mut dyn FnMut(Derived) -> bool,
+) -> bool {
+    match written {
+        None => false,
+        Some(Err(e)) => emit(finish(failed(row, &format!("cannot write output {output}: {e}")), clock)),
+        Some(Ok(n)) => {
+            let mut listening = true;
+            let committed = work.commit(tmp, dest, |renamed| {
+                let row = match renamed {
+                    Ok(()) => Derived {
+                        output: output.to_string(),
+                        output_size: Some(n),
+                        ..row
+                    },
+                    Err(e) => failed(row, &format!("cannot rename {} to {}: {e}", tmp.display(), dest.display())),
+                };
+                listening = emit(finish(row, clock));
+            });
+            committed && listening
+        }
+    }
+}
+
+/// Replay one segment and write its outputs not complete, reporting a row
+/// each (on its driver thread).
+fn derive(seg: &Segment, ctx: &Ctx, work: &Work<Segment>, emit: &mut dyn FnMut(Derived) -> bool) {
+    let todo: Vec<&Target> = seg.targets.iter().filter(|t| !t.complete).collect();
+    let Some(last) = todo.last() else { return };
+    let mut clock = Instant::now();
+    let inputs = seg.inputs.get(..last.inputs).unwrap_or(&seg.inputs);
+    let (refs, broken) = input_refs(inputs, ctx.opts.fingerprint);
+    let mut replay = Replay::new(inputs, &refs, broken);
     for target in todo {
         if work.halted() {
             return;
@@ -594,39 +709,17 @@ fn derive(seg: &Segment, ctx: &Ctx, work: &Work<Segment>, emit: &mut dyn FnMut(D
             super::OutputFormat::Pfx2as => snap.write_pfx2as(w),
         });
         drop(snap);
-        match written {
-            None => return,
-            Some(Err(e)) => {
-                let why = format!("cannot write output {}: {e}", target.output);
-                if !emit(finish(failed(row, &why), &mut clock)) {
-                    return;
-                }
-            }
-            Some(Ok(n)) => {
-                let mut listening = true;
-                let committed = work.commit(&tmp, &dest, |renamed| {
-                    let row = match renamed {
-                        Ok(()) => Derived {
-                            output: target.output.clone(),
-                            output_size: Some(n),
-                            ..row
-                        },
-                        Err(e) => failed(row, &format!("cannot rename {} to {}: {e}", tmp.display(), dest.display())),
-                    };
-                    listening = emit(finish(row, &mut clock));
-                });
-                if !committed || !listening {
-                    return;
-                }
-            }
+        if !deliver(work, written, (&tmp, &dest), &target.output, row, &mut clock, emit) {
+            return;
         }
     }
 }
 
 /// Run `plan` with `journal` (this part's derived-table journal, locked
-/// before planning): derive every output not complete, append their rows
-/// to the journal, and rebuild the derived table; stop as
-/// [`super::run()`] does. The [`Summary`] counts outputs, not inputs.
+/// before planning): derive every output not complete (with
+/// `opts.timeline`, the days' timelines of a [`super::timeline::plan`]),
+/// append their rows to the journal, and rebuild the derived table; stop
+/// as [`super::run()`] does. The [`Summary`] counts outputs, not inputs.
 ///
 /// # Errors
 /// When the output directory or the journal cannot be written.
@@ -672,20 +765,25 @@ pub fn run(
         options_tag: opts.options_tag(),
         part,
     };
-    // Input bytes already counted, by segment (collector and base).
-    let mut counted: HashMap<(String, String), usize> = HashMap::new();
+    // Input bytes already counted, by segment (collector and base; a
+    // timeline's day is a segment of its own).
+    let mut counted: HashMap<(String, String, i64), usize> = HashMap::new();
     let mut finished = 0usize;
     let (stopped, _) = execute(
         jobs,
         in_flight,
-        move |seg, work, emit| derive(seg, &ctx, work, emit),
+        move |seg, work, emit| match ctx.opts.timeline {
+            Some(bin) => super::timeline::derive(seg, &ctx, bin, work, emit),
+            None => derive(seg, &ctx, work, emit),
+        },
         &mut journal,
         out,
         stop,
         opts.fail_fast,
         &mut |r: &Derived| {
             finished += 1;
-            let seen = counted.entry((r.collector.clone(), r.base.clone())).or_insert(0);
+            let day = r.timeline_bin_s.map_or(0, |_| r.instant);
+            let seen = counted.entry((r.collector.clone(), r.base.clone(), day)).or_insert(0);
             let read: u64 = r.inputs.iter().skip(*seen).map(|i| i.size).sum();
             *seen = (*seen).max(r.inputs.len());
             sum.bytes += read;

@@ -24,6 +24,10 @@
 //!   the state at every multiple of D, from each RIB dump and the updates
 //!   that follow it (shards take whole collectors), on the same executor;
 //!   [`derived`]: the table of those outputs and the inputs of each.
+//! - [`timeline`]: `--timeline BIN`, per collector and UTC day the
+//!   visibility timeline of every origin ([`crate::timeline`]), replayed
+//!   like `--every`'s segments, one Parquet table per day, rows in the
+//!   derived table.
 //!
 //! Outputs are the snapshot module's ([`Snapshot::write_parquet`], same
 //! schema as `mrtsnap snapshot`; or [`Snapshot::write_pfx2as`]), one per
@@ -51,6 +55,7 @@ pub mod manifest;
 pub mod run;
 pub mod select;
 pub mod shard;
+pub mod timeline;
 
 use crate::snapshot::SnapshotOptions;
 use discover::Input;
@@ -116,6 +121,10 @@ pub struct BatchOptions {
     /// multiple of this many seconds ([`every`]); `selection.from` and
     /// `until` then bound the instants, not the inputs.
     pub every: Option<i64>,
+    /// `--timeline`: per collector and UTC day, the visibility timeline
+    /// of every origin in bins of this many seconds ([`timeline`]);
+    /// `selection.from` and `until` then bound the days.
+    pub timeline: Option<u32>,
 }
 
 impl BatchOptions {
@@ -124,15 +133,20 @@ impl BatchOptions {
         self.shard.filter(|s| s.count > 1).map_or_else(|| "all".to_string(), |s| s.tag())
     }
 
-    /// The options that shape outputs, as recorded in the manifest.
+    /// The options that shape outputs, as recorded in the manifest (and
+    /// with `--timeline`, its bin).
     pub fn options_tag(&self) -> String {
-        format!(
+        let mut tag = format!(
             "format={};full_feed={};multicast={};strict={}",
             self.format.as_str(),
             self.snapshot.full_feed,
             u8::from(self.snapshot.multicast),
             u8::from(self.snapshot.strict)
-        )
+        );
+        if let Some(bin) = self.timeline {
+            tag.push_str(&format!(";timeline_bin_s={bin}"));
+        }
+        tag
     }
 
     /// The number of files in flight.

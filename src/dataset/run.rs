@@ -152,6 +152,19 @@ impl<J> Work<J> {
         dest: &Path,
         write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()> + Send,
     ) -> Option<io::Result<u64>> {
+        // On a pool worker: the pool's threads bound the CPU work.
+        self.write_here(tmp, dest, |w| rayon::scope(|_| write(w)))
+    }
+
+    /// As [`Work::write`], but `write` runs on this thread (a driver
+    /// thread): for a writer that waits on the pool itself, such as a
+    /// replay that feeds its output as it goes.
+    pub(super) fn write_here(
+        &self,
+        tmp: &Path,
+        dest: &Path,
+        write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+    ) -> Option<io::Result<u64>> {
         {
             let mut reg = self.registry();
             if reg.closed {
@@ -165,8 +178,7 @@ impl<J> Work<J> {
             }
             let file = File::create(tmp)?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
-            // On a pool worker: the pool's threads bound the CPU work.
-            rayon::scope(|_| write(&mut w))?;
+            write(&mut w)?;
             let file = w.into_inner().map_err(|e| e.into_error())?;
             file.sync_data()?;
             Ok(file.metadata()?.len())

@@ -4,7 +4,10 @@
 //! [`Visibility`] follows the routing state of one or several collectors
 //! through the change stream of their replays ([`Replay::drain_changes`]),
 //! never reading an input twice; [`run`] drives an [`Archive`] bin by bin
-//! and hands each bin's values to the caller.
+//! and hands each bin's values to the caller. [`table`] writes the values
+//! as tables (CSV, JSON lines, Parquet), `stored` (feature `parquet`)
+//! reads Parquet tables back as series, and [`outage`] finds the outages
+//! in a series.
 //!
 //! # What a bin holds
 //!
@@ -53,6 +56,8 @@
 //! over the bitmaps.
 
 pub mod outage;
+#[cfg(feature = "parquet")]
+pub mod stored;
 pub mod table;
 
 use crate::bgp::{Origin, Prefix};

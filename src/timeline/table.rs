@@ -23,8 +23,10 @@
 //! the archive) every value cell is empty (JSON `null`, Parquet null).
 //! Parquet always has both space columns.
 
-use super::{Aggregate, Bin, OriginValue, THRESHOLD_NAMES};
+use super::outage::Point;
+use super::{Aggregate, Bin, OriginValue, HEADLINE, THRESHOLD_NAMES};
 use crate::bgp::Origin;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// Which rows a table takes.
@@ -206,6 +208,80 @@ impl Columns {
             w.write_all(line.as_bytes())?;
         }
         Ok(())
+    }
+}
+
+/// One origin's headline series, compact: per bin, its start, the address
+/// space visible at 50% ([`HEADLINE`]: /24s for IPv4, /64s for IPv6) and
+/// the peers seeing the origin, `None` in a null bin (and, for charts, the
+/// space seen by at least one full-feed peer ASN); 24 bytes a bin.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Series {
+    times: Vec<u32>,
+    /// The space, `u64::MAX` in a null bin.
+    values: Vec<u64>,
+    /// The space seen by at least one full-feed peer ASN, likewise.
+    any: Vec<u64>,
+    peers: Vec<u32>,
+}
+
+impl Series {
+    /// Add a bin: its start and its values (`None`: a null bin).
+    pub fn push(&mut self, time: u32, value: Option<&Aggregate>) {
+        self.times.push(time);
+        self.values.push(value.map_or(u64::MAX, |v| v.space[HEADLINE]));
+        self.any.push(value.map_or(u64::MAX, |v| v.space[0]));
+        self.peers.push(value.map_or(0, |v| v.peers));
+    }
+
+    /// The headline values, `None` in null bins.
+    pub fn values(&self) -> impl Iterator<Item = Option<f64>> + '_ {
+        self.values.iter().map(|&v| (v != u64::MAX).then_some(v as f64))
+    }
+
+    /// The space seen by at least one full-feed peer ASN, `None` in null
+    /// bins.
+    pub fn seen_by_one(&self) -> impl Iterator<Item = Option<f64>> + '_ {
+        self.any.iter().map(|&v| (v != u64::MAX).then_some(v as f64))
+    }
+
+    /// Bins held.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Whether it holds no bin.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// The bins' starts, in the order pushed.
+    pub fn times(&self) -> &[u32] {
+        &self.times
+    }
+
+    /// The series as the outage detector reads it.
+    pub fn points(&self) -> Vec<Point> {
+        (0..self.times.len()).map(|i| self.point(i)).collect()
+    }
+
+    /// Bin `i` as a point.
+    fn point(&self, i: usize) -> Point {
+        let null = self.values[i] == u64::MAX;
+        Point {
+            time: self.times[i],
+            value: (!null).then_some(self.values[i] as f64),
+            peers: (!null).then_some(self.peers[i]),
+        }
+    }
+
+    /// Add the headline series of `cols`' rows, per (origin, family), to
+    /// `series`.
+    pub fn collect(series: &mut BTreeMap<(Origin, bool), Series>, cols: &Columns) {
+        for i in 0..cols.len() {
+            let s = series.entry((cols.origin[i].clone(), cols.v6[i])).or_default();
+            s.push(cols.time[i], cols.value[i].as_ref());
+        }
     }
 }
 

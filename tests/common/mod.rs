@@ -574,3 +574,26 @@ pub fn first_difference(got: &[u8], want: &[u8]) -> String {
         wl.len()
     )
 }
+
+/// Every file of a `mrtsnap batch` dataset but its manifest, by path
+/// relative to `dir`, with its bytes.
+pub fn dataset(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(base).expect("prefix").to_string_lossy().into_owned();
+            if rel == "_manifest" {
+                continue;
+            }
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.insert(rel, std::fs::read(&p).expect("read"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}

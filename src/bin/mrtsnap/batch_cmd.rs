@@ -8,7 +8,7 @@ use mrtsnap::dataset::discover::shown;
 use mrtsnap::dataset::manifest::{self, Record, Status, MANIFEST_DIR};
 use mrtsnap::dataset::select::{parse_time, Daily, Selection};
 use mrtsnap::dataset::shard::Shard;
-use mrtsnap::dataset::{every, fingerprint, BatchOptions, Event, OutputFormat, Summary};
+use mrtsnap::dataset::{every, fingerprint, timeline, BatchOptions, Event, OutputFormat, Summary};
 use mrtsnap::layout::{utc_datetime, Kind};
 use mrtsnap::snapshot::{FullFeed, SnapshotOptions};
 use std::ffi::OsString;
@@ -53,11 +53,11 @@ pub struct BatchArgs {
     #[arg(long, value_delimiter = ',')]
     collector: Vec<String>,
     /// Only dumps at or after this time: RFC 3339 (2014-12-22T16:20:00Z), YYYY-MM-DD[THH:MM[:SS]] (UTC) or Unix seconds (@SECONDS).
-    /// With --every: the first instant.
+    /// With --every: the first instant; with --timeline: the first day.
     #[arg(long)]
     from: Option<String>,
     /// Only dumps at or before this time (a bare date: through the end of that day).
-    /// With --every: the last instant.
+    /// With --every: the last instant; with --timeline: the last day.
     #[arg(long)]
     until: Option<String>,
     /// Only this kind of dump.
@@ -76,12 +76,22 @@ pub struct BatchArgs {
     /// each in DIR/_manifest/derived.csv and derived.parquet).
     #[arg(long, value_name = "DURATION", conflicts_with_all = ["kind", "daily"])]
     every: Option<String>,
+    /// Visibility timelines: per collector and UTC day, the timeline of
+    /// every origin in bins of BIN (`5m`; a divisor of a day), both
+    /// families, replayed from the last RIB dump at or before the day's
+    /// first bin and the updates that follow
+    /// (DIR/timeline/bin=BIN/collector=C/date=D/C.YYYYMMDD.parquet, the
+    /// schema of `mrtsnap timeline --format parquet`; a row each in
+    /// DIR/_manifest/derived.csv and derived.parquet). `--from`/`--until`
+    /// bound the days. `mrtsnap outages DIR` reads them.
+    #[arg(long, value_name = "BIN", conflicts_with_all = ["kind", "daily", "every"])]
+    timeline: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "parquet")]
     format: BatchFormat,
     /// Process only shard K of N (1 <= K <= N), by a stable hash of each
-    /// input's path relative to its INPUT (with --every: of each
-    /// collector's name, whole collectors per shard).
+    /// input's path relative to its INPUT (with --every and --timeline: of
+    /// each collector's name, whole collectors per shard).
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
     /// Files processed at once (memory grows with it; default: half the
@@ -127,6 +137,25 @@ fn options(a: &BatchArgs, strict: bool) -> anyhow::Result<BatchOptions> {
             bail!("--every replays updates by the replay's rules: unicast routes, damaged records skipped and reported, the default full-feed rule; --multicast, --strict and --full-feed do not apply");
         }
     }
+    let timeline = a
+        .timeline
+        .as_deref()
+        .map(|d| -> anyhow::Result<u32> {
+            let bin = mrtsnap::fmt::parse_duration(d).map_err(|e| anyhow::anyhow!("--timeline: {e}"))?;
+            u32::try_from(bin)
+                .ok()
+                .filter(|&b| b > 0 && 86_400u32.is_multiple_of(b))
+                .ok_or_else(|| anyhow::anyhow!("--timeline: a bin that divides a day (1m, 5m, 15m, 1h, ...)"))
+        })
+        .transpose()?;
+    if timeline.is_some() {
+        if a.multicast || strict {
+            bail!("--timeline replays updates by the replay's rules: unicast routes, damaged records skipped and reported (and flagged in the rows); --multicast and --strict do not apply");
+        }
+        if !matches!(a.format, BatchFormat::Parquet) {
+            bail!("--timeline writes Parquet tables; --format pfx2as does not apply");
+        }
+    }
     Ok(BatchOptions {
         inputs: a.inputs.clone(),
         lists: a.files_from.clone(),
@@ -162,6 +191,7 @@ fn options(a: &BatchArgs, strict: bool) -> anyhow::Result<BatchOptions> {
             ..Default::default()
         },
         every,
+        timeline,
     })
 }
 
@@ -229,6 +259,9 @@ impl Line for Derived {
     fn line(&self) -> String {
         let r = self;
         let mut s = format!("{} {} {}", r.status.as_str(), r.collector, utc_datetime(r.instant));
+        if let Some(bin) = r.timeline_bin_s {
+            s.push_str(&format!(" timeline bin={}", mrtsnap::fmt::duration(u64::from(bin))));
+        }
         if let Some(rows) = r.rows {
             s.push_str(&format!(" rows={rows}"));
         }
@@ -426,7 +459,7 @@ pub fn batch(a: BatchArgs, strict: bool, quiet: bool) -> anyhow::Result<ExitCode
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if opts.every.is_some() {
+    if opts.every.is_some() || opts.timeline.is_some() {
         return batch_every(&a, &opts, quiet);
     }
     // The journal is locked before planning: a second run of the same part
@@ -467,14 +500,20 @@ pub fn batch(a: BatchArgs, strict: bool, quiet: bool) -> anyhow::Result<ExitCode
     Ok(finish(&summary, &progress, &stop, &opts.out, None))
 }
 
-/// `batch --every D`: replayed snapshots, a row each in the derived table.
+/// `batch --every D` (replayed snapshots) and `batch --timeline BIN`
+/// (a timeline per collector and day): a row each in the derived table.
 fn batch_every(a: &BatchArgs, opts: &BatchOptions, quiet: bool) -> anyhow::Result<ExitCode> {
     let journal = if a.dry_run {
         None
     } else {
         Some(mrtsnap::dataset::open_journal::<Derived>(opts).map_err(anyhow::Error::msg)?)
     };
-    let plan = every::plan(opts).map_err(anyhow::Error::msg)?;
+    let plan = if opts.timeline.is_some() {
+        timeline::plan(opts)
+    } else {
+        every::plan(opts)
+    }
+    .map_err(anyhow::Error::msg)?;
     for (it, why) in &plan.left_out {
         eprintln!("mrtsnap batch: left out: {}: {why}", shown(&it.input.display));
     }

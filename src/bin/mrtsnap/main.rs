@@ -109,15 +109,19 @@ enum Cmd {
     /// between two snapshots or RIB dumps (exit 0 either way; --exit-code
     /// for 1 when they differ).
     Diff(snapshot_cmd::DiffArgs),
-    /// Many archives into a hive-partitioned dataset of snapshots
-    /// (resumable, parallel, shardable), with a manifest.
+    /// Many archives into a hive-partitioned dataset of snapshots (or of
+    /// daily visibility timelines: --timeline), resumable, parallel,
+    /// shardable, with a manifest.
     Batch(batch_cmd::BatchArgs),
     /// Visibility of origins (or prefixes) bin by bin over RIB dumps and
     /// updates replayed: prefixes and /24s (/64s) visible to at least one,
     /// 25, 50, 75, 100% of the full-feed peer ASNs, peers seeing them.
     Timeline(timeline_cmd::TimelineArgs),
     /// Outages of origins: drops of their 50% visibility below a fraction
-    /// of a moving baseline (the median of the preceding 24 h).
+    /// of a moving baseline (the median of the preceding 24 h), over raw
+    /// archives (their collectors combined) or over the timelines of a
+    /// `batch --timeline` dataset (per collector: a leading `collector`
+    /// column).
     Outages(timeline_cmd::OutagesArgs),
 }
 

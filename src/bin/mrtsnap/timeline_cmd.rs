@@ -4,15 +4,17 @@ use crate::output::Output;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use mrtsnap::bgp::Origin;
+use mrtsnap::dataset::manifest::MANIFEST_DIR;
 use mrtsnap::replay::Archive;
 use mrtsnap::snapshot::FullFeed;
-use mrtsnap::timeline::outage::{Detector, Outage, Point};
-use mrtsnap::timeline::table::{Columns, Families, Select, TableWriter};
-use mrtsnap::timeline::{self, Bin, Options, HEADLINE};
+use mrtsnap::timeline::outage::{Detector, Outage};
+use mrtsnap::timeline::stored::Headlines;
+use mrtsnap::timeline::table::{Columns, Families, Select, Series, TableWriter};
+use mrtsnap::timeline::{self, Bin, Options};
 use mrtsnap::Prefix;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,7 +52,9 @@ impl From<FamilyArg> for Families {
 pub struct Binning {
     /// RIB dumps and updates files of one or several collectors, any order,
     /// or directories holding them (searched for rib.*, bview.* and
-    /// updates.* names).
+    /// updates.* names). For `outages`, instead: datasets of `mrtsnap batch
+    /// --timeline` (directories holding _manifest/; their tables of --bin)
+    /// or timeline Parquet files, read per collector.
     #[arg(required = true)]
     inputs: Vec<String>,
     /// Bin width (`5m`, `1m`, `1h`). A bin is labelled by its start; its
@@ -101,9 +105,11 @@ pub struct TimelineArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutageFormat {
-    /// CSV: `origin,start,end,duration_s,depth,severity,peers_withdrawn`.
+    /// CSV: `origin,start,end,duration_s,depth,severity,peers_withdrawn`
+    /// (over stored timelines, `collector,` first).
     Csv,
-    /// One JSON object per event.
+    /// One JSON object per event (over stored timelines, a `collector`
+    /// key first).
     Jsonl,
 }
 
@@ -193,6 +199,19 @@ struct Run {
 impl Binning {
     fn start(&self, watch: Vec<Prefix>, no_mmap: bool) -> anyhow::Result<Run> {
         let files = expand_inputs(&self.inputs)?;
+        let (opts, origins) = self.options(watch)?;
+        let archive = crate::snapshot_cmd::archive(&files, no_mmap)?;
+        Ok(Run {
+            archive,
+            files,
+            opts,
+            origins,
+            families: self.family.into(),
+        })
+    }
+
+    /// The bins asked for, and the origins (`None`: all).
+    fn options(&self, watch: Vec<Prefix>) -> anyhow::Result<(Options, Option<Vec<Origin>>)> {
         let bin = mrtsnap::fmt::parse_duration(&self.bin).map_err(|e| anyhow::anyhow!("--bin: {e}"))?;
         let bin = u32::try_from(bin)
             .ok()
@@ -215,14 +234,42 @@ impl Binning {
         } else {
             Some(self.origins.iter().map(|o| parse_origin(o)).collect::<anyhow::Result<Vec<_>>>()?)
         };
-        let archive = crate::snapshot_cmd::archive(&files, no_mmap)?;
-        Ok(Run {
-            archive,
-            files,
-            opts,
-            origins,
-            families: self.family.into(),
-        })
+        Ok((opts, origins))
+    }
+
+    /// The stored timeline tables the inputs name, when they are stored
+    /// timelines: batch datasets (a directory holding `_manifest/`: its
+    /// tables of `bin` seconds) and timeline Parquet files. `None` for
+    /// raw archives.
+    fn stored(&self, bin: u32) -> anyhow::Result<Option<Vec<PathBuf>>> {
+        let dataset = |i: &str| Path::new(i).join(MANIFEST_DIR).is_dir();
+        let table = |i: &str| Path::new(i).is_file() && i.to_ascii_lowercase().ends_with(".parquet");
+        let n = self.inputs.iter().filter(|i| dataset(i) || table(i)).count();
+        if n == 0 {
+            return Ok(None);
+        }
+        if n < self.inputs.len() {
+            bail!("give raw archives or stored timelines (batch datasets, timeline Parquet files), not both");
+        }
+        let mut files = Vec::new();
+        for i in &self.inputs {
+            if dataset(i) {
+                let tables = mrtsnap::dataset::timeline::tables(Path::new(i), bin).map_err(anyhow::Error::msg)?;
+                files.extend(tables.into_iter().map(|(_, p)| p));
+            } else {
+                files.push(PathBuf::from(i));
+            }
+        }
+        Ok(Some(files))
+    }
+}
+
+/// Say which origins asked for were never met.
+fn say_missing(asked: Option<&[Origin]>, met: &std::collections::HashSet<Origin>) {
+    for o in asked.into_iter().flatten() {
+        if !met.contains(o) {
+            eprintln!("mrtsnap: AS{o}: no route with this origin in the inputs: no rows");
+        }
     }
 }
 
@@ -268,48 +315,7 @@ impl Run {
 
     /// Say which origins asked for were never met.
     fn missing(&self, met: &std::collections::HashSet<Origin>) {
-        for o in self.origins.iter().flatten() {
-            if !met.contains(o) {
-                eprintln!("mrtsnap: AS{o}: no route with this origin in the inputs: no rows");
-            }
-        }
-    }
-}
-
-/// One origin's headline series, compact: the space at 50% (`u64::MAX`
-/// in a null bin) and the peers, per bin from its first.
-#[derive(Default)]
-struct Series {
-    times: Vec<u32>,
-    values: Vec<u64>,
-    /// The space seen by at least one full-feed peer ASN.
-    any: Vec<u64>,
-    peers: Vec<u32>,
-}
-
-impl Series {
-    fn points(&self) -> Vec<Point> {
-        (0..self.times.len())
-            .map(|i| {
-                let null = self.values[i] == u64::MAX;
-                Point {
-                    time: self.times[i],
-                    value: (!null).then_some(self.values[i] as f64),
-                    peers: (!null).then_some(self.peers[i]),
-                }
-            })
-            .collect()
-    }
-}
-
-/// The headline series of the rows of one bin, per (origin, family).
-fn collect_series(series: &mut BTreeMap<(Origin, bool), Series>, cols: &Columns) {
-    for i in 0..cols.len() {
-        let s = series.entry((cols.origin[i].clone(), cols.v6[i])).or_default();
-        s.times.push(cols.time[i]);
-        s.values.push(cols.value[i].map_or(u64::MAX, |v| v.space[HEADLINE]));
-        s.any.push(cols.value[i].map_or(u64::MAX, |v| v.space[0]));
-        s.peers.push(cols.value[i].map_or(0, |v| v.peers));
+        say_missing(self.origins.as_deref(), met);
     }
 }
 
@@ -369,7 +375,7 @@ pub fn timeline(a: TimelineArgs, quiet: bool, no_mmap: bool) -> anyhow::Result<E
         cols.push_bin(b, &select);
         met.extend(cols.origin.iter().cloned());
         if keep_series {
-            collect_series(&mut series, &cols);
+            Series::collect(&mut series, &cols);
         }
         match &mut sink {
             Sink::Parquet(w) => {
@@ -480,6 +486,10 @@ pub fn outages(a: OutagesArgs, quiet: bool, no_mmap: bool) -> anyhow::Result<Exi
         fraction: a.fraction,
         min_bins: a.min_bins.max(1),
     };
+    let bin = a.binning.options(Vec::new())?.0.bin;
+    if let Some(files) = a.binning.stored(bin)? {
+        return outages_stored(&a, &files, &detector, quiet);
+    }
     let mut run = a.binning.start(Vec::new(), no_mmap)?;
     let mut outputs = vec![a.output.as_str()];
     outputs.extend(a.plot.as_deref());
@@ -493,7 +503,7 @@ pub fn outages(a: OutagesArgs, quiet: bool, no_mmap: bool) -> anyhow::Result<Exi
     let mut series: BTreeMap<(Origin, bool), Series> = BTreeMap::new();
     let status = run.bins(quiet, |b| {
         cols.push_bin(b, &select);
-        collect_series(&mut series, &cols);
+        Series::collect(&mut series, &cols);
         cols.clear();
         Ok(())
     })?;
@@ -507,7 +517,7 @@ pub fn outages(a: OutagesArgs, quiet: bool, no_mmap: bool) -> anyhow::Result<Exi
     for ((origin, v6), s) in &series {
         for e in detector.detect(&s.points(), run.opts.bin) {
             events += 1;
-            write_event(&mut out, a.format, origin, *v6, &e)?;
+            write_event(&mut out, a.format, None, origin, *v6, &e)?;
         }
     }
     out.finish()?;
@@ -520,12 +530,84 @@ pub fn outages(a: OutagesArgs, quiet: bool, no_mmap: bool) -> anyhow::Result<Exi
     Ok(status)
 }
 
-fn write_event(out: &mut Output, format: OutageFormat, origin: &Origin, v6: bool, e: &Outage) -> anyhow::Result<()> {
+/// `outages` over stored timelines: per collector (the tables'
+/// `collectors`), origin and family, the headline series of the tables,
+/// concatenated in time order.
+fn outages_stored(a: &OutagesArgs, files: &[PathBuf], detector: &Detector, quiet: bool) -> anyhow::Result<ExitCode> {
+    if a.binning.full_feed != FullFeed::default() {
+        bail!("--full-feed does not apply to stored timelines: their tables were built by the rule of the run that wrote them");
+    }
+    if a.plot.is_some() {
+        bail!("--plot draws series replayed from raw archives; over stored timelines it does not apply (give the collector's files instead)");
+    }
+    let (opts, origins) = a.binning.options(Vec::new())?;
+    let names: Vec<String> = files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
+    crate::output::refuse_inputs_as_outputs(&names, &[a.output.as_str()])?;
+    let bin = opts.bin;
+    // The bins `timeline::run` would compute: from `--from` (rounded down
+    // to the bin), those that end by `--until`.
+    let lo = opts.from.map_or(0, |f| f / bin * bin);
+    let keep = match opts.until {
+        None => Some((lo, u32::MAX)),
+        Some(u) => Some(u.checked_sub(bin).map_or((1, 0), |hi| (lo, hi))),
+    };
+    let select = Select {
+        origins: origins.clone(),
+        families: a.binning.family.into(),
+    };
+    let mut heads = Headlines::new(select, keep);
+    for f in files {
+        heads
+            .read(f)
+            .with_context(|| format!("cannot read the timeline table {}", f.display()))?;
+    }
+    let met = heads.keys().map(|(_, o, _)| o).collect();
+    say_missing(origins.as_deref(), &met);
+    let mut out = Output::create(&a.output)?;
+    if a.format == OutageFormat::Csv {
+        out.write_all(b"collector,origin,start,end,duration_s,depth,severity,peers_withdrawn\n")?;
+    }
+    let (mut events, mut n) = (0usize, 0usize);
+    for ((collectors, origin, v6), points) in heads.series() {
+        n += 1;
+        for e in detector.detect(&points, bin) {
+            events += 1;
+            write_event(&mut out, a.format, Some(&collectors), &origin, v6, &e)?;
+        }
+    }
+    out.finish()?;
+    if !quiet {
+        eprintln!(
+            "mrtsnap: {events} event(s) over {n} collector and origin series, from {} stored table(s)",
+            files.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One event: as CSV, `collector,` first when `collector` is given (stored
+/// timelines); as JSON, a `collector` key first.
+fn write_event(
+    out: &mut Output,
+    format: OutageFormat,
+    collector: Option<&str>,
+    origin: &Origin,
+    v6: bool,
+    e: &Outage,
+) -> anyhow::Result<()> {
     use mrtsnap::fmt::utc_datetime;
     let end = e.end.map(|t| utc_datetime(i64::from(t)));
     let duration = e.duration();
     match format {
         OutageFormat::Csv => {
+            if let Some(c) = collector {
+                let c = if c.contains([',', '"', '\n']) {
+                    format!("\"{}\",", c.replace('"', "\"\""))
+                } else {
+                    format!("{c},")
+                };
+                out.write_all(c.as_bytes())?;
+            }
             let origin = match origin {
                 Origin::Set(v) if v.len() > 1 => format!("\"{origin}\""),
                 _ => origin.to_string(),
@@ -542,9 +624,14 @@ fn write_event(out: &mut Output, format: OutageFormat, origin: &Origin, v6: bool
             )?;
         }
         OutageFormat::Jsonl => {
+            if let Some(c) = collector {
+                write!(out, "{{\"collector\":\"{}\",", c.replace('\\', "\\\\").replace('"', "\\\""))?;
+            } else {
+                write!(out, "{{")?;
+            }
             writeln!(
                 out,
-                "{{\"origin\":\"{origin}\",\"family\":\"{}\",\"start\":\"{}\",\"end\":{},\"duration_s\":{},\"depth\":{:.3},\"severity\":{:.1},\"peers_withdrawn\":{},\"baseline\":{}}}",
+                "\"origin\":\"{origin}\",\"family\":\"{}\",\"start\":\"{}\",\"end\":{},\"duration_s\":{},\"depth\":{:.3},\"severity\":{:.1},\"peers_withdrawn\":{},\"baseline\":{}}}",
                 if v6 { "ipv6" } else { "ipv4" },
                 utc_datetime(i64::from(e.start)),
                 end.map_or_else(|| "null".to_string(), |t| format!("\"{t}\"")),
@@ -590,23 +677,22 @@ fn draw(path: &str, run: &Run, series: &BTreeMap<(Origin, bool), Series>, detect
             ""
         };
         names.push(format!("AS{origin}{family}"));
-        let value = |v: u64| (v != u64::MAX).then_some(v as f64);
         chart.series.push(plot::Series {
             label: format!("AS{origin}{family} ≥50%"),
-            points: s.times.iter().zip(&s.values).map(|(&t, &v)| (t, value(v))).collect(),
+            points: s.times().iter().copied().zip(s.values()).collect(),
         });
         if asked.len() == 1 && run.families != Families::Both {
             chart.series.push(plot::Series {
                 label: format!("AS{origin} ≥1 full-feed peer ASN"),
-                points: s.times.iter().zip(&s.any).map(|(&t, &v)| (t, value(v))).collect(),
+                points: s.times().iter().copied().zip(s.seen_by_one()).collect(),
             });
         }
         for e in detector.detect(&s.points(), bin) {
-            let end = e.end.unwrap_or_else(|| s.times.last().map_or(e.start, |&t| t + bin));
+            let end = e.end.unwrap_or_else(|| s.times().last().map_or(e.start, |&t| t + bin));
             chart.shaded.push((e.start, end));
         }
-        for (i, &t) in s.times.iter().enumerate() {
-            if s.values[i] != u64::MAX {
+        for (&t, v) in s.times().iter().zip(s.values()) {
+            if v.is_some() {
                 continue;
             }
             match chart.missing.last_mut() {
