@@ -321,6 +321,12 @@ struct Entry {
 struct Base {
     routes: Vec<[u32; 2]>,
     paths: Vec<[u32; 3]>,
+    /// Where each block of [`Base::BLOCK`] prefix ids starts in `routes`:
+    /// a search of the base (every announcement while changes are
+    /// recorded, every withdrawal) looks among a block's routes, not all
+    /// of a full-feed peer's 750k (the binary search was 5.2% of a day's
+    /// timeline, a cache miss a step).
+    index: Vec<u32>,
 }
 
 impl Base {
@@ -343,14 +349,32 @@ impl Base {
         last_of_each(&mut routes, |r| r[0]);
         paths.sort_by_key(|r| (r[0], r[1]));
         last_of_each(&mut paths, |r| (r[0], r[1]));
-        Base { routes, paths }
+        let blocks = routes.last().map_or(0, |r| (r[0] >> Base::SHIFT) as usize + 1);
+        let mut index = Vec::with_capacity(blocks + 1);
+        let mut at = 0;
+        for b in 0..=blocks {
+            while at < routes.len() && ((routes[at][0] >> Base::SHIFT) as usize) < b {
+                at += 1;
+            }
+            index.push(at as u32);
+        }
+        Base { routes, paths, index }
     }
+
+    /// Prefix ids per block of the index: 256.
+    const SHIFT: u32 = 8;
 
     fn get(&self, k: u64) -> Option<u32> {
         let (prefix, path) = ((k >> 32) as u32, k as u32);
         if path == 0 {
-            let i = self.routes.binary_search_by_key(&prefix, |r| r[0]).ok()?;
-            Some(self.routes[i][1])
+            let b = (prefix >> Base::SHIFT) as usize;
+            let (lo, hi) = match (self.index.get(b), self.index.get(b + 1)) {
+                (Some(&lo), Some(&hi)) => (lo as usize, hi as usize),
+                _ => return None,
+            };
+            let block = self.routes.get(lo..hi)?;
+            let i = block.binary_search_by_key(&prefix, |r| r[0]).ok()?;
+            Some(block[i][1])
         } else {
             let i = self.paths.binary_search_by_key(&(prefix, path), |r| (r[0], r[1])).ok()?;
             Some(self.paths[i][2])

@@ -630,17 +630,46 @@ impl Visibility {
     /// prefix order.
     pub fn compute(&mut self) {
         let full = [self.full_feed_set(false), self.full_feed_set(true)];
-        let all = full != self.full;
-        self.full = full;
-        let prefixes: Vec<u32> = if all {
-            for slot in &mut self.prefixes {
-                slot.dirty = false;
+        // The peers whose full-feed standing changed, with every peer of an
+        // AS one of them belongs to (its ASN counts once): only the
+        // prefixes and origins they see can change level or count.
+        // Measured on a day of an rrc00-like collector: recomputing every
+        // prefix whenever the set changed (each session reset changes it
+        // twice) was 14% of the timeline.
+        let changed: [Vec<u64>; 2] = [0, 1].map(|f| {
+            let (old, new) = (&self.full[f], &full[f]);
+            let words = self.words;
+            let mut m: Vec<u64> = (0..words)
+                .map(|w| old.mask.get(w).copied().unwrap_or(0) ^ new.mask.get(w).copied().unwrap_or(0))
+                .collect();
+            for g in old.shared_asns.iter().chain(&new.shared_asns) {
+                if g.iter().zip(&m).any(|(a, b)| a & b != 0) {
+                    for (x, y) in m.iter_mut().zip(g) {
+                        *x |= y;
+                    }
+                }
             }
-            self.dirty_prefixes.clear();
-            (0..self.prefixes.len() as u32).collect()
-        } else {
-            std::mem::take(&mut self.dirty_prefixes)
-        };
+            m
+        });
+        self.full = full;
+        let touches = |bits: &[u64], v6: bool| bits.iter().zip(&changed[usize::from(v6)]).any(|(a, b)| a & b != 0);
+        let any_change = changed.iter().flatten().any(|&w| w != 0);
+        for id in (0..self.prefixes.len()).filter(|_| any_change) {
+            let slot = &self.prefixes[id];
+            if !slot.dirty && touches(self.prefix_bits.slot(self.words, id as u32), slot.prefix.is_v6()) {
+                self.prefixes[id].dirty = true;
+                self.dirty_prefixes.push(id as u32);
+            }
+        }
+        for g in (0..self.groups.len()).filter(|_| any_change) {
+            let group = &self.groups[g];
+            let bits = &self.group_bits[g * self.words..(g + 1) * self.words];
+            if !group.dirty && touches(bits, group.v6) {
+                self.groups[g].dirty = true;
+                self.dirty_groups.push(g as u32);
+            }
+        }
+        let prefixes = std::mem::take(&mut self.dirty_prefixes);
         let words = self.words;
         for id in prefixes {
             let slot = &mut self.prefixes[id as usize];
@@ -668,12 +697,7 @@ impl Visibility {
                 r = row.next_in_prefix;
             }
         }
-        let groups: Vec<u32> = if all {
-            self.dirty_groups.clear();
-            (0..self.groups.len() as u32).collect()
-        } else {
-            std::mem::take(&mut self.dirty_groups)
-        };
+        let groups = std::mem::take(&mut self.dirty_groups);
         let mut spans = Vec::new();
         for g in groups {
             let (v6, space_dirty) = {
@@ -692,13 +716,19 @@ impl Visibility {
             value.peers = peers;
             value.full_feed_peer_asns = asns;
         }
-        if self.order.len() != self.groups.len() {
-            let (groups, origins) = (&self.groups, &self.origins);
+        // The groups new since the last bin, put in (origin, family) order
+        // one by one (sorting them all again whenever an origin appeared
+        // was 5.7% of a day's all-origins timeline).
+        let (groups, origins) = (&self.groups, &self.origins);
+        let key = |g: u32| (&origins[groups[g as usize].origin as usize], groups[g as usize].v6);
+        if self.order.is_empty() {
             self.order = (0..groups.len() as u32).collect();
-            self.order.sort_unstable_by(|&a, &b| {
-                let (a, b) = (&groups[a as usize], &groups[b as usize]);
-                (&origins[a.origin as usize], a.v6).cmp(&(&origins[b.origin as usize], b.v6))
-            });
+            self.order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)));
+        } else {
+            for g in self.order.len() as u32..groups.len() as u32 {
+                let at = self.order.partition_point(|&o| key(o) < key(g));
+                self.order.insert(at, g);
+            }
         }
     }
 
