@@ -23,10 +23,13 @@
 # A fourth task, `day` (not run unless asked), generates a day of an
 # rrc00-like collector (`mrtsnap synth archive --preset rrc00-day`: 3 RIBs,
 # 288 five-minute updates files; 2 GB, about 2.5 minutes; kept in
-# COMPARE_DAY_DIR when set) and times the state every hour from its RIBs
+# COMPARE_DAY_DIR when set) and times the replay of the day to its end
+# (the reference of the row), its all-origins 5-minute visibility timeline
+# (`timeline --all-origins`, Parquet), the state every hour from its RIBs
 # and updates (`snapshot --every 1h`), the state at its end from the
 # updates alone, and `bgpkit-parser -e` over the updates files alone, one
-# process per core (xargs -P), once each.
+# process per core (xargs -P), once each. A fifth, `nk`, runs the
+# outage detector on the nk-2014 scenario (below).
 #
 # Environment (defaults in brackets):
 #   COMPARE_TASKS       tasks to run ["dump pairs replay"]; `replay` alone
