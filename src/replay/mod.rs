@@ -157,7 +157,7 @@ const WITHDRAWN: u32 = u32::MAX;
 /// low half is its path id, mostly 0), so `finish` rotates the well-mixed
 /// high bits down to where the table takes its bucket index.
 #[derive(Default, Clone, Copy)]
-struct IdHasher(u64);
+pub(crate) struct IdHasher(u64);
 
 impl IdHasher {
     #[inline]
@@ -201,7 +201,7 @@ impl Hasher for IdHasher {
     }
 }
 
-type Fast = BuildHasherDefault<IdHasher>;
+pub(crate) type Fast = BuildHasherDefault<IdHasher>;
 
 /// A `Vec` of values and the map from value to index.
 #[derive(Debug)]
@@ -1168,6 +1168,11 @@ impl Replay {
     /// The peer (address, AS) of a peer id.
     pub fn peer_of(&self, id: u32) -> Option<(IpAddr, u32)> {
         self.peers.get(id as usize).map(|p| (p.addr, p.asn))
+    }
+
+    /// How many prefixes the replay has met (prefix ids are below it).
+    pub fn prefixes_met(&self) -> usize {
+        self.prefixes.values.len()
     }
 
     /// The prefix of a prefix id.

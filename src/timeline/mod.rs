@@ -62,7 +62,7 @@ pub mod table;
 
 use crate::bgp::{Origin, Prefix};
 use crate::layout::Kind;
-use crate::replay::{Archive, Change, ChangeIds, InputError, Replay};
+use crate::replay::{Archive, Change, ChangeIds, Fast, InputError, Replay};
 use crate::snapshot::FullFeed;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -256,16 +256,16 @@ pub struct Visibility {
     words: usize,
     collectors: Vec<String>,
     peers: Vec<PeerSlot>,
-    peer_ids: HashMap<(u16, IpAddr, u32), u32>,
+    peer_ids: HashMap<(u16, IpAddr, u32), u32, Fast>,
     prefixes: Vec<PrefixSlot>,
-    prefix_ids: HashMap<Prefix, u32>,
+    prefix_ids: HashMap<Prefix, u32, Fast>,
     prefix_bits: Counted,
     rows: Vec<Row>,
     row_bits: Counted,
     origins: Vec<Origin>,
-    origin_ids: HashMap<Origin, u32>,
+    origin_ids: HashMap<Origin, u32, Fast>,
     groups: Vec<Group>,
-    group_ids: HashMap<(u32, bool), u32>,
+    group_ids: HashMap<(u32, bool), u32, Fast>,
     /// Per group and peer, the group's rows the peer sees (a row of the
     /// peer's capacity, `words * 64`, per group), and per group the
     /// bitmap of the peers with a count.
@@ -327,16 +327,16 @@ impl Visibility {
             words: 1,
             collectors: Vec::new(),
             peers: Vec::new(),
-            peer_ids: HashMap::new(),
+            peer_ids: HashMap::default(),
             prefixes: Vec::new(),
-            prefix_ids: HashMap::new(),
+            prefix_ids: HashMap::default(),
             prefix_bits: Counted::default(),
             rows: Vec::new(),
             row_bits: Counted::default(),
             origins: Vec::new(),
-            origin_ids: HashMap::new(),
+            origin_ids: HashMap::default(),
             groups: Vec::new(),
-            group_ids: HashMap::new(),
+            group_ids: HashMap::default(),
             group_peers: Vec::new(),
             group_bits: Vec::new(),
             order: Vec::new(),
@@ -387,6 +387,12 @@ impl Visibility {
     /// Add every route of `replay`'s state, for collector `collector`: the
     /// state its changes then apply to ([`Visibility::follow`]).
     pub fn load(&mut self, collector: u16, replay: &Replay) {
+        // Room for every prefix of the table at once (growing the map a
+        // doubling at a time was a third of loading the jinx RIB).
+        let more = replay.prefixes_met().saturating_sub(self.prefixes.len());
+        self.prefix_ids.reserve(more);
+        self.prefixes.reserve(more);
+        self.prefix_bits.bits.reserve(more * self.words);
         for [p, prefix, _, o] in replay.state_route_ids() {
             let (p, prefix, o) = self.map_ids(collector, replay, p, prefix, o);
             self.change(p, prefix, None, Some(o));
