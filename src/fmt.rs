@@ -412,9 +412,22 @@ pub(crate) fn json_str(out: &mut Vec<u8>, s: &[u8]) {
     json_escaped(s, |p| out.extend_from_slice(p.as_bytes()));
 }
 
-/// Append a string as a JSON string (see [`json_escaped`]).
-pub(crate) fn json_string(out: &mut String, s: &str) {
+/// Append a string as a JSON string, quotes included: control
+/// characters, quotes and backslashes escaped, invalid UTF-8 as U+FFFD.
+pub fn json_string(out: &mut String, s: &str) {
     json_escaped(s.as_bytes(), |p| out.push_str(p));
+}
+
+/// Append a CSV field: in double quotes (inner ones doubled) when it holds
+/// a comma, a quote or a line break.
+pub fn csv_field(out: &mut String, f: &str) {
+    if f.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&f.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(f);
+    }
 }
 
 #[cfg(test)]

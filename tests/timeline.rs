@@ -15,6 +15,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 mod common;
+use common::{nk_at as at, utc_seconds as time};
 
 fn p(s: &str) -> Prefix {
     s.parse().expect("prefix")
@@ -177,15 +178,6 @@ fn ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-/// 2014-12-DD HH:MM:SS UTC.
-fn at(day: u32, h: u32, m: u32) -> u32 {
-    Nk2014::START + (day - 22) * 86_400 + h * 3600 + m * 60
-}
-
-fn time(s: &str) -> u32 {
-    mrtsnap::fmt::parse_time(s, false).expect("time") as u32
-}
-
 /// (origin, start, end) of an outages CSV.
 fn events(csv: &str) -> Vec<(String, u32, Option<u32>)> {
     let mut lines = csv.lines();
@@ -249,12 +241,7 @@ fn nk_outages_found_exactly() {
 fn nk_no_false_positives_over_all_origins() {
     let dir = scenario().to_str().expect("path");
     let got = events(&ok(&["-q", "outages", "--all-origins", dir]));
-    let stable: BTreeSet<String> = std::fs::read_to_string(scenario().join("truth/stable.csv"))
-        .expect("stable")
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().unwrap_or_default().to_string())
-        .collect();
+    let stable = common::stable_origins(&scenario().join("truth"));
     assert!(stable.len() > 100, "{}", stable.len());
     let false_positives: Vec<_> = got.iter().filter(|e| stable.contains(&e.0)).collect();
     assert_eq!(false_positives, Vec::<&(String, u32, Option<u32>)>::new());

@@ -9,6 +9,7 @@
 //! within a bin of the truth.
 
 mod common;
+use common::{nk_at as at, utc_seconds as time};
 
 use common::dataset;
 use mrtsnap::dataset::derived::Derived;
@@ -47,15 +48,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&d);
     fs::create_dir_all(&d).expect("mkdir");
     d
-}
-
-/// 2014-12-DD HH:MM UTC.
-fn at(day: u32, h: u32, m: u32) -> u32 {
-    Nk2014::START + (day - 22) * 86_400 + h * 3600 + m * 60
-}
-
-fn time(s: &str) -> u32 {
-    mrtsnap::fmt::parse_time(s, false).expect("time") as u32
 }
 
 /// The two collectors, and where their files are in the scenario.
@@ -479,12 +471,7 @@ fn outages_per_collector() {
 fn no_false_positives_over_all_origins() {
     let f = fixture();
     let got = events(&ok(&["-q", "outages", "--all-origins", f.reference.to_str().expect("path")]));
-    let stable: BTreeSet<String> = fs::read_to_string(f.arch.join("truth/stable.csv"))
-        .expect("stable")
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().unwrap_or_default().to_string())
-        .collect();
+    let stable = common::stable_origins(&f.arch.join("truth"));
     assert!(stable.len() > 100, "{}", stable.len());
     assert!(got.iter().all(|e| !stable.contains(&e.1)), "{got:?}");
     assert!(got.iter().all(|e| e.1 == "131279"), "{got:?}");

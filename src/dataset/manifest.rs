@@ -215,7 +215,7 @@ pub trait Row: Clone + Sized {
             if i > 0 {
                 s.push(',');
             }
-            push_csv_field(&mut s, f);
+            crate::fmt::csv_field(&mut s, f);
         }
         s.push('\n');
         s
@@ -314,16 +314,6 @@ impl Row for Record {
 /// Text for a CSV field: newlines and other control characters become spaces.
 pub fn clean(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
-}
-
-fn push_csv_field(out: &mut String, f: &str) {
-    if f.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&f.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(f);
-    }
 }
 
 /// The CSV records of `data` (RFC 4180: a quoted field may hold commas,

@@ -687,21 +687,6 @@ pub struct Change {
     pub cause: Cause,
 }
 
-/// One route of a replay's state ([`Replay::state_routes`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StateRoute<'a> {
-    /// The peer's address.
-    pub peer_addr: IpAddr,
-    /// The peer's AS.
-    pub peer_asn: u32,
-    /// The prefix.
-    pub prefix: Prefix,
-    /// The ADD-PATH path id (`None` for 0 and sessions without).
-    pub path_id: Option<u32>,
-    /// The route's origin.
-    pub origin: &'a Origin,
-}
-
 /// A [`Change`] by the replay's ids ([`Replay::drain_change_ids`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChangeIds {
@@ -1185,8 +1170,10 @@ impl Replay {
         self.origins.values.get(id as usize)
     }
 
-    /// [`Replay::state_routes`] by ids: (peer id, prefix id, path id (0:
-    /// none), origin id).
+    /// Every route of the state by ids, peer by peer (in the order first
+    /// seen), each peer's in prefix-id order: (peer id, prefix id, path id
+    /// (0: none), origin id). The state a consumer of
+    /// [`Replay::drain_change_ids`] starts from (ADD-PATH paths one by one).
     pub fn state_route_ids(&self) -> impl Iterator<Item = [u32; 4]> + '_ {
         self.peers
             .iter()
@@ -1526,21 +1513,6 @@ impl Replay {
         }
         self.base = Some(start);
         self.report.bases.push(info);
-    }
-
-    /// Every route of the state, peer by peer (in the order first seen),
-    /// each peer's in prefix-id order: the state a consumer of
-    /// [`Replay::drain_changes`] starts from (ADD-PATH paths one by one).
-    pub fn state_routes(&self) -> impl Iterator<Item = StateRoute<'_>> + '_ {
-        self.peers.iter().flat_map(move |st| {
-            st.live().map(move |(k, o)| StateRoute {
-                peer_addr: st.addr,
-                peer_asn: st.asn,
-                prefix: self.prefixes.values[(k >> 32) as usize],
-                path_id: (k as u32 != 0).then_some(k as u32),
-                origin: &self.origins.values[o as usize],
-            })
-        })
     }
 
     /// The state as a snapshot: one row per (prefix, origin) with the peers

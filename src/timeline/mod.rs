@@ -62,7 +62,7 @@ pub mod table;
 
 use crate::bgp::{Origin, Prefix};
 use crate::layout::Kind;
-use crate::replay::{Archive, Change, ChangeIds, Fast, InputError, Replay};
+use crate::replay::{Archive, ChangeIds, Fast, InputError, Replay};
 use crate::snapshot::FullFeed;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -393,28 +393,27 @@ impl Visibility {
         self.prefix_ids.reserve(more);
         self.prefixes.reserve(more);
         self.prefix_bits.bits.reserve(more * self.words);
+        let mut f = self.take_follow(collector);
         for [p, prefix, _, o] in replay.state_route_ids() {
-            let (p, prefix, o) = self.map_ids(collector, replay, p, prefix, o);
+            let (p, prefix) = self.map_route(&mut f, collector, replay, p, prefix);
+            let o = self.map_origin(&mut f, replay, o);
             self.change(p, prefix, None, Some(o));
         }
+        self.follows[usize::from(collector)] = f;
     }
 
     /// Apply the changes `replay` recorded since the last call (for
     /// collector `collector`, loaded first with [`Visibility::load`]).
     pub fn follow(&mut self, collector: u16, replay: &mut Replay) {
+        let mut f = self.take_follow(collector);
         let changes: Vec<ChangeIds> = replay.drain_change_ids().collect();
         for c in changes {
-            let o = c.old.or(c.new).unwrap_or(0);
-            let (p, prefix, _) = self.map_ids(collector, replay, c.peer, c.prefix, o);
-            let old = c.old.map(|o| self.map_origin(collector, replay, o));
-            let new = c.new.map(|o| self.map_origin(collector, replay, o));
+            let (p, prefix) = self.map_route(&mut f, collector, replay, c.peer, c.prefix);
+            let old = c.old.map(|o| self.map_origin(&mut f, replay, o));
+            let new = c.new.map(|o| self.map_origin(&mut f, replay, o));
             self.change(p, prefix, old, new);
         }
-    }
-
-    /// Apply one change of collector `collector`'s state.
-    pub fn apply(&mut self, collector: u16, c: &Change) {
-        self.route(collector, (c.peer_addr, c.peer_asn), c.prefix, c.old.as_ref(), c.new.as_ref());
+        self.follows[usize::from(collector)] = f;
     }
 
     /// A route of a peer for a prefix changed from origin `old` to `new`
@@ -430,36 +429,33 @@ impl Visibility {
         self.change(p, id, old, new);
     }
 
-    /// The ids here of a replay's peer, prefix and origin.
-    fn map_ids(&mut self, collector: u16, replay: &Replay, peer: u32, prefix: u32, origin: u32) -> (u32, u32, u32) {
+    /// The id maps of `collector`'s replay, taken out for a batch of its
+    /// routes (put back by the caller).
+    fn take_follow(&mut self, collector: u16) -> Follow {
         let c = usize::from(collector);
         if self.follows.len() <= c {
             self.follows.resize_with(c + 1, Follow::default);
         }
-        let mut follow = std::mem::take(&mut self.follows[c]);
-        let p = mapped(&mut follow.peers, peer, || {
+        std::mem::take(&mut self.follows[c])
+    }
+
+    /// The ids here of a replay's peer and prefix.
+    fn map_route(&mut self, f: &mut Follow, collector: u16, replay: &Replay, peer: u32, prefix: u32) -> (u32, u32) {
+        let p = mapped(&mut f.peers, peer, || {
             let key = replay.peer_of(peer).unwrap_or((IpAddr::from([0, 0, 0, 0]), 0));
             self.peer(collector, key)
         });
-        let prefix = mapped(&mut follow.prefixes, prefix, || {
-            let value = replay.prefix_of(prefix).unwrap_or_default();
-            self.prefix_id(value)
+        let prefix = mapped(&mut f.prefixes, prefix, || {
+            self.prefix_id(replay.prefix_of(prefix).unwrap_or_default())
         });
-        self.follows[c] = follow;
-        (p, prefix, self.map_origin(collector, replay, origin))
+        (p, prefix)
     }
 
-    fn map_origin(&mut self, collector: u16, replay: &Replay, origin: u32) -> u32 {
-        let c = usize::from(collector);
-        if self.follows.len() <= c {
-            self.follows.resize_with(c + 1, Follow::default);
-        }
-        let mut map = std::mem::take(&mut self.follows[c].origins);
-        let o = mapped(&mut map, origin, || {
+    /// The id here of a replay's origin.
+    fn map_origin(&mut self, f: &mut Follow, replay: &Replay, origin: u32) -> u32 {
+        mapped(&mut f.origins, origin, || {
             self.origin_id(replay.origin_of(origin).unwrap_or(&Origin::None))
-        });
-        self.follows[c].origins = map;
-        o
+        })
     }
 
     /// The route of peer `p` for prefix `id` changed from origin `old` to
@@ -819,15 +815,10 @@ impl Visibility {
     }
 }
 
-/// Whether `outer` covers `inner` (same family, shorter or equal, same
-/// leading bits).
+/// Whether `outer` covers `inner`: same family, no longer, and holding
+/// its address.
 fn covers(outer: &Prefix, inner: &Prefix) -> bool {
-    outer.is_v6() == inner.is_v6() && outer.len() <= inner.len() && {
-        let width = if outer.is_v6() { 128 } else { 32 };
-        let shift = width - u32::from(outer.len());
-        let (a, b) = (outer.bits(), inner.bits());
-        shift >= 128 || (a >> shift) == (b >> shift)
-    }
+    outer.is_v6() == inner.is_v6() && outer.len() <= inner.len() && outer.contains(inner.addr())
 }
 
 /// The address space of a prefix in /24 (IPv4) or /64 (IPv6) units, as a

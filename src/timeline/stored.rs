@@ -61,7 +61,7 @@ fn parse_origin(s: &str) -> Option<Origin> {
 ///
 /// # Errors
 /// When the file cannot be read, is not Parquet, or its schema is not a
-/// timeline table's ([`arrow_schema`]); or what `each` returns.
+/// timeline table's ([`arrow_schema()`]); or what `each` returns.
 pub fn read_batches(path: &Path, mut each: impl FnMut(&str, &Columns) -> Result<()>) -> Result<()> {
     let file = File::open(path).map_err(Error::io)?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| invalid(format!("{}: {e}", path.display())))?;

@@ -146,9 +146,9 @@ impl Columns {
             line.clear();
             line.push_str(&crate::fmt::utc_datetime(i64::from(self.time[i])));
             line.push(',');
-            line.push_str(collectors);
+            crate::fmt::csv_field(&mut line, collectors);
             line.push(',');
-            line.push_str(&csv_origin(&self.origin[i]));
+            crate::fmt::csv_field(&mut line, &self.origin[i].to_string());
             line.push_str(if self.v6[i] { ",ipv6" } else { ",ipv4" });
             let v = self.value[i];
             let cell = |line: &mut String, x: Option<u64>| {
@@ -183,9 +183,12 @@ impl Columns {
         for i in 0..self.len() {
             line.clear();
             line.push_str(&format!(
-                "{{\"time\":\"{}\",\"collectors\":\"{}\",\"origin\":\"{}\",\"family\":\"{}\"",
-                crate::fmt::utc_datetime(i64::from(self.time[i])),
-                collectors.replace('\\', "\\\\").replace('"', "\\\""),
+                "{{\"time\":\"{}\",\"collectors\":",
+                crate::fmt::utc_datetime(i64::from(self.time[i]))
+            ));
+            crate::fmt::json_string(&mut line, collectors);
+            line.push_str(&format!(
+                ",\"origin\":\"{}\",\"family\":\"{}\"",
                 self.origin[i],
                 if self.v6[i] { "ipv6" } else { "ipv4" }
             ));
@@ -282,14 +285,6 @@ impl Series {
             let s = series.entry((cols.origin[i].clone(), cols.v6[i])).or_default();
             s.push(cols.time[i], cols.value[i].as_ref());
         }
-    }
-}
-
-/// An origin in a CSV cell: an AS_SET's commas put it in quotes.
-fn csv_origin(o: &Origin) -> String {
-    match o {
-        Origin::Set(v) if v.len() > 1 => format!("\"{o}\""),
-        _ => o.to_string(),
     }
 }
 

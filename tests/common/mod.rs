@@ -597,3 +597,23 @@ pub fn dataset(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walk(dir, dir, &mut out);
     out
 }
+
+/// The `nk-2014` scenario's clock: 2014-12-DD HH:MM UTC.
+pub fn nk_at(day: u32, h: u32, m: u32) -> u32 {
+    mrtsnap::synth::scenario::Nk2014::START + (day - 22) * 86_400 + h * 3600 + m * 60
+}
+
+/// An RFC 3339 time of the outputs, as Unix seconds.
+pub fn utc_seconds(s: &str) -> u32 {
+    mrtsnap::fmt::parse_time(s, false).expect("time") as u32
+}
+
+/// The origins a generated scenario's `truth/stable.csv` keeps visible.
+pub fn stable_origins(truth: &Path) -> std::collections::BTreeSet<String> {
+    std::fs::read_to_string(truth.join("stable.csv"))
+        .expect("truth/stable.csv")
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or_default().to_string())
+        .collect()
+}

@@ -5,6 +5,7 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use mrtsnap::bgp::Origin;
 use mrtsnap::dataset::manifest::MANIFEST_DIR;
+use mrtsnap::fmt::{csv_field, json_string};
 use mrtsnap::replay::Archive;
 use mrtsnap::snapshot::FullFeed;
 use mrtsnap::timeline::outage::{Detector, Outage};
@@ -461,6 +462,9 @@ fn write_prefix_rows(
     out: &mut Output,
 ) -> anyhow::Result<()> {
     let time = mrtsnap::fmt::utc_datetime(i64::from(b.start));
+    let (mut csv_collectors, mut json_collectors) = (String::new(), String::new());
+    csv_field(&mut csv_collectors, collectors);
+    json_string(&mut json_collectors, collectors);
     for p in b.state.watched() {
         let Some(view) = b.state.prefix(&p) else { continue };
         let mut rows: Vec<(String, Option<(u32, u32)>)> = view
@@ -481,7 +485,7 @@ fn write_prefix_rows(
                     let num = |x: Option<u32>| x.map_or_else(|| "null".to_string(), |x| x.to_string());
                     writeln!(
                         out,
-                        "{{\"time\":\"{time}\",\"collectors\":\"{collectors}\",\"prefix\":\"{p}\",\"origin\":\"{origin}\",\"peers\":{},\"full_feed_peer_asns\":{},\"prefix_peers\":{},\"prefix_full_feed_peer_asns\":{},\"uncertain\":{}}}",
+                        "{{\"time\":\"{time}\",\"collectors\":{json_collectors},\"prefix\":\"{p}\",\"origin\":\"{origin}\",\"peers\":{},\"full_feed_peer_asns\":{},\"prefix_peers\":{},\"prefix_full_feed_peer_asns\":{},\"uncertain\":{}}}",
                         num(v.map(|v| v.0)),
                         num(v.map(|v| v.1)),
                         num(pv.map(|v| v.0)),
@@ -490,10 +494,11 @@ fn write_prefix_rows(
                     )?;
                 }
                 _ => {
-                    let origin = if origin.contains(',') { format!("\"{origin}\"") } else { origin };
+                    let mut origin_cell = String::new();
+                    csv_field(&mut origin_cell, &origin);
                     writeln!(
                         out,
-                        "{time},{collectors},{p},{origin},{},{},{},{},{}",
+                        "{time},{csv_collectors},{p},{origin_cell},{},{},{},{},{}",
                         cell(v.map(|v| v.0)),
                         cell(v.map(|v| v.1)),
                         cell(pv.map(|v| v.0)),
@@ -640,21 +645,15 @@ fn write_event(
     let duration = e.duration();
     match format {
         OutageFormat::Csv => {
+            let mut head = String::new();
             if let Some(c) = collector {
-                let c = if c.contains([',', '"', '\n']) {
-                    format!("\"{}\",", c.replace('"', "\"\""))
-                } else {
-                    format!("{c},")
-                };
-                out.write_all(c.as_bytes())?;
+                csv_field(&mut head, c);
+                head.push(',');
             }
-            let origin = match origin {
-                Origin::Set(v) if v.len() > 1 => format!("\"{origin}\""),
-                _ => origin.to_string(),
-            };
+            csv_field(&mut head, &origin.to_string());
             writeln!(
                 out,
-                "{origin},{},{},{},{:.3},{:.1},{}",
+                "{head},{},{},{},{:.3},{:.1},{}",
                 utc_datetime(i64::from(e.start)),
                 end.unwrap_or_default(),
                 duration.map_or_else(String::new, |d| d.to_string()),
@@ -664,11 +663,13 @@ fn write_event(
             )?;
         }
         OutageFormat::Jsonl => {
+            let mut head = String::from("{");
             if let Some(c) = collector {
-                write!(out, "{{\"collector\":\"{}\",", c.replace('\\', "\\\\").replace('"', "\\\""))?;
-            } else {
-                write!(out, "{{")?;
+                head.push_str("\"collector\":");
+                json_string(&mut head, c);
+                head.push(',');
             }
+            out.write_all(head.as_bytes())?;
             writeln!(
                 out,
                 "\"origin\":\"{origin}\",\"family\":\"{}\",\"start\":\"{}\",\"end\":{},\"duration_s\":{},\"depth\":{:.3},\"severity\":{:.1},\"peers_withdrawn\":{},\"baseline\":{}}}",
