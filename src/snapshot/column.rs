@@ -31,6 +31,12 @@ impl<T: Copy> ListColumn<T> {
         }
     }
 
+    /// Remove every list, keeping the buffers.
+    pub(crate) fn clear(&mut self) {
+        self.offsets.truncate(1);
+        self.values.clear();
+    }
+
     /// Number of lists.
     #[inline]
     pub(crate) fn len(&self) -> usize {
