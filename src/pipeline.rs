@@ -50,9 +50,12 @@ where
         if !raw.slack.is_empty() {
             report.warn("record-slack-bytes", raw.slack.len() as u64);
         }
-        match Record::decode(&raw) {
+        // Matched by reference: moving the decoded record out copied it
+        // whole (see `Record::decode`).
+        let decoded = Record::decode(&raw);
+        match &decoded {
             Ok(Record::PeerIndexTable(t)) => {
-                let t = Arc::new(t);
+                let t = Arc::new(t.clone());
                 f(&raw, &Record::PeerIndexTable(PeerTable::clone(&t)), Some(&t));
                 peers = Some(t);
             }
@@ -67,9 +70,9 @@ where
                 if matches!(rec, Record::Skipped) {
                     report.warn("skipped-record-type", 1);
                 }
-                f(&raw, &rec, peers.as_deref());
+                f(&raw, rec, peers.as_deref());
             }
-            Err(e) => fail(report, e, Some(&raw))?,
+            Err(e) => fail(report, e.clone(), Some(&raw))?,
         }
     }
     if let Some(e) = &batch.error {
@@ -303,11 +306,10 @@ type Slot<'s> = Arc<Mutex<Option<Box<dyn FnOnce() + Send + 's>>>>;
 /// Spawn `work` on `scope` as a job that [`claim`] can take over.
 ///
 /// # Performance
-/// The calling thread of the CLI is not a pool worker. Batches cut in
-/// order keep it cutting while the pool decodes, so `--threads 1` keeps two
-/// cores busy; with speculative cutting it has little to do but wait, and
-/// taking over jobs keeps it as busy (`--threads N` runs on N + 1
-/// threads).
+/// A caller off the pool (a library user's thread; the CLI runs its
+/// commands on a pool worker, so that `--threads N` is N busy threads) has
+/// little to do but wait while the pool cuts and decodes; taking over jobs
+/// keeps it busy.
 fn spawn_claimable<'s>(scope: &rayon::Scope<'s>, work: Box<dyn FnOnce() + Send + 's>) -> Slot<'s> {
     let slot: Slot<'s> = Arc::new(Mutex::new(Some(work)));
     let mine = Arc::clone(&slot);

@@ -636,6 +636,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().ok();
     }
     signals::install(!matches!(cli.cmd, Cmd::Batch(_)));
+    if matches!(cli.cmd, Cmd::Batch(_)) {
+        // Its drivers are threads of their own that block on the pool.
+        return command(cli);
+    }
+    // Every other command runs on a worker of the pool, so that --threads N
+    // is N busy threads in all: off the pool, the thread that takes the
+    // batches' results in (the snapshot's merge of rows) ran beside the N
+    // workers, and `--threads 1` kept two cores busy.
+    let (done, ()) = rayon::join(|| command(cli), || ());
+    done
+}
+
+/// Run the command of `cli` (the process set up).
+fn command(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.cmd {
         Cmd::Synth { what } => synth(what),
         Cmd::Snapshot(a) => snapshot_cmd::snapshot(a, cli.strict, cli.quiet, cli.no_mmap),
