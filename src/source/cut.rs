@@ -10,9 +10,21 @@ use crate::mrt::PeerTable;
 use bytes::Bytes;
 use std::sync::Arc;
 
-/// The framing state, next record index and PEER_INDEX_TABLE in effect
-/// after a batch.
-pub(super) type After = (FrameState, u64, Option<Arc<PeerTable>>);
+/// Where a batch ends and what holds after it.
+#[derive(Clone, Debug)]
+pub(super) struct After {
+    /// The batch's length: where it was cut.
+    pub(super) cut: usize,
+    /// The framing state, next record index and PEER_INDEX_TABLE in effect
+    /// after the batch.
+    pub(super) state: FrameState,
+    pub(super) index: u64,
+    pub(super) peers: Option<Arc<PeerTable>>,
+    /// Every record of the batch was framed by its declared length alone:
+    /// no damage, no slack, the framing state's length rule the same
+    /// throughout (see [`Batch::records`]).
+    pub(super) clean: bool,
+}
 
 /// Sequential batch-cutting state shared by the map and stream paths.
 pub(super) struct Cutter {
@@ -43,36 +55,50 @@ impl Cutter {
     /// updates the peer table seen. With `at_end`, the whole buffer is taken
     /// (it ends the input, or with `at_break` a part of the decompressed
     /// stream that a damaged region ends).
-    pub(super) fn cut(&mut self, buf: &[u8], at_end: bool, at_break: bool) -> (usize, FrameState, u64, Option<Arc<PeerTable>>) {
+    pub(super) fn cut(&mut self, buf: &[u8], at_end: bool, at_break: bool) -> After {
         let mut f = Framer::new(buf, self.offset, self.index, self.state, at_end).ending_at_break(at_break);
-        let mut peers = self.peers.clone();
-        let (mut cut, mut state, mut index) = (0, self.state, self.index);
+        let mut after = After {
+            cut: 0,
+            state: self.state,
+            index: self.index,
+            peers: self.peers.clone(),
+            clean: !self.state.after_break,
+        };
         loop {
             match f.step() {
                 Step::Record(r) => {
+                    after.clean &= r.slack.is_empty();
                     if r.header.is_peer_index_table() {
                         if let Ok(t) = PeerTable::parse(r.body, r.body_offset) {
-                            peers = Some(Arc::new(t));
+                            after.peers = Some(Arc::new(t));
                         }
                     }
                 }
-                Step::Damage(_) => {}
+                Step::Damage(_) => after.clean = false,
                 Step::NeedMore | Step::End => break,
             }
-            cut = f.position();
-            state = f.state();
-            index = f.next_index();
-            if cut >= self.target {
+            after.cut = f.position();
+            after.state = f.state();
+            after.index = f.next_index();
+            if after.cut >= self.target {
                 break;
             }
         }
-        (cut, state, index, peers)
+        after.clean &= after.state.et_short == self.state.et_short;
+        after
     }
 
     /// The batch of the first `len` bytes of `window`, the buffer just cut
     /// (`at_end`: it runs to the end of the input), and the cutter moved
     /// past it.
-    pub(super) fn make(&mut self, window: Bytes, len: usize, at_end: bool, (state, index, peers): After) -> Batch {
+    pub(super) fn make(&mut self, window: Bytes, len: usize, at_end: bool, after: After) -> Batch {
+        let After {
+            state,
+            index,
+            peers,
+            clean,
+            ..
+        } = after;
         let b = Batch {
             offset: self.offset,
             first_record: self.index,
@@ -84,6 +110,7 @@ impl Cutter {
             window,
             window_ends_input: at_end,
             window_ends_at_break: false,
+            clean: clean && len > 0,
         };
         self.offset += b.data.len() as u64;
         self.index = index;
@@ -110,11 +137,12 @@ impl MemoryCutter {
         if rest.is_empty() {
             return None;
         }
-        let (cut, state, index, peers) = self.cutter.cut(rest, true, false);
-        let cut = cut.max(1).min(rest.len());
+        let after = self.cutter.cut(rest, true, false);
+        let cut = after.cut.max(1).min(rest.len());
+        let clean = after.clean && cut == after.cut;
         let window = self.data.slice(self.pos..);
         self.pos += cut;
-        let mut b = self.cutter.make(window, cut, true, (state, index, peers));
+        let mut b = self.cutter.make(window, cut, true, After { clean, ..after });
         b.last = self.pos >= self.data.len();
         Some(b)
     }

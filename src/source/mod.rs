@@ -208,6 +208,9 @@ pub struct Batch {
     window_ends_input: bool,
     /// `window` ends where a damaged compressed region was skipped.
     window_ends_at_break: bool,
+    /// The cutter framed every record of `data` by its declared length
+    /// alone (no damage, no slack): [`Batch::records`] reads them so.
+    clean: bool,
 }
 
 impl Batch {
@@ -227,6 +230,7 @@ impl Batch {
             self.state,
         )
         .ending_at_break(self.window_ends_at_break)
+        .framed_clean(self.clean)
     }
 }
 

@@ -2,7 +2,7 @@
 //! decoded bytes into batches and hands them over a bounded channel, its
 //! batch buffers reused through a small pool.
 
-use super::cut::Cutter;
+use super::cut::{After, Cutter};
 use super::open::PageRelease;
 use super::{Batch, Batches, BatchesInner};
 use crate::decompress::{Decode, DecodeError};
@@ -85,7 +85,13 @@ impl Batches {
                 let ends = eof || brk;
                 if buf.is_empty() {
                     if let Some(e) = error.take() {
-                        let after = (cutter.state, cutter.index, cutter.peers.clone());
+                        let after = After {
+                            cut: 0,
+                            state: cutter.state,
+                            index: cutter.index,
+                            peers: cutter.peers.clone(),
+                            clean: false,
+                        };
                         let mut b = cutter.make(Bytes::new(), 0, true, after);
                         b.error = Some(e);
                         b.last = eof;
@@ -102,7 +108,8 @@ impl Batches {
                     }
                     continue;
                 }
-                let (mut cut, state, index, peers) = cutter.cut(&buf, ends, brk);
+                let mut after = cutter.cut(&buf, ends, brk);
+                let mut cut = after.cut;
                 if cut == 0 {
                     if ends {
                         cut = buf.len();
@@ -118,7 +125,8 @@ impl Batches {
                 let window = pool.share(std::mem::take(&mut buf));
                 buf = pool.take(batch_size + 2 * CUT_SLACK);
                 buf.extend_from_slice(&window[cut..]);
-                let mut b = cutter.make(window, cut, ends, (state, index, peers));
+                after.clean &= cut == after.cut;
+                let mut b = cutter.make(window, cut, ends, after);
                 b.window_ends_at_break = brk;
                 if ends && buf.is_empty() {
                     b.error = error.take();

@@ -26,6 +26,8 @@ pub struct Cut {
     records: u64,
     /// The last PEER_INDEX_TABLE the batch holds, if any.
     peer_table: Option<Arc<PeerTable>>,
+    /// Every record framed by its length alone (see `After::clean`).
+    clean: bool,
 }
 
 /// Cut `data` from `start` in framing state `state` to the first record
@@ -35,15 +37,16 @@ fn cut_at(data: &[u8], start: usize, state: FrameState, to: usize) -> Cut {
     let mut c = Cutter::new(to.saturating_sub(start));
     c.offset = start as u64;
     c.state = state;
-    let (cut, end_state, records, peer_table) = c.cut(rest, true, false);
-    let cut = cut.max(1).min(rest.len());
+    let after = c.cut(rest, true, false);
+    let cut = after.cut.max(1).min(rest.len());
     Cut {
         start,
         state,
         end: start + cut,
-        end_state,
-        records,
-        peer_table,
+        end_state: after.state,
+        records: after.index,
+        peer_table: after.peers,
+        clean: after.clean && cut == after.cut,
     }
 }
 
@@ -193,6 +196,9 @@ impl Speculation {
             peers: self.peers.clone(),
             last: cut.end >= self.data.len(),
             error: None,
+            // Framed from the job's state, which frames as the verified one
+            // does; the length rule must be the verified state's as well.
+            clean: cut.clean && cut.state.et_short == self.state.et_short && !self.state.after_break,
         };
         self.pos = cut.end;
         self.state = cut.end_state;
