@@ -24,18 +24,18 @@
 # Tasks (COMPARE_TASKS) and their rows; every ratio is against mrtsnap in
 # the same run, on the same file and task:
 #   pairs   RIB inputs: prefix-origin pairs with peer counts (`mrtsnap
-#           snapshot --format pairs -o /dev/null`) on 2 threads (the row's
+#           snapshot --format pairs -o /dev/null`) on all cores (the
 #           reference), on one pinned core (`taskset -c 0 mrtsnap --threads
 #           1`) and two (`taskset -c 0,1 --threads 2`); `parsebgp -q`
 #           (libparsebgp decoding every message, printing nothing, one
 #           pinned core; plain files only); `bgpkit-parser -e` (counts
 #           elements, the fastest thing it does); slow: `bgpkit-parser | awk`
 #           and `bgpdump -m | awk` to the same pairs
-#   dump    every route as text to /dev/null: `mrtsnap dump` (2 threads, one
+#   dump    every route as text to /dev/null: `mrtsnap dump` (all cores, one
 #           pinned core), bgpgrep, bgpscanner (given one file per copy on
 #           concatenated inputs: it stops at a second PEER_INDEX_TABLE);
 #           slow: `bgpdump -m`, `bgpkit-parser`
-#   stats   updates inputs: `mrtsnap stats` (2 threads, one pinned core),
+#   stats   updates inputs: `mrtsnap stats` (all cores, one pinned core),
 #           `parsebgp -q` (one pinned core; `-q -ss`, which skips path
 #           attributes it does not implement, where `-q` stops), and
 #           `bgpkit-parser -e`
@@ -65,7 +65,7 @@
 # Prints one Markdown table: median wall time (hyperfine), MB/s of
 # uncompressed input, entries per second (RIB entries, announced and
 # withdrawn prefixes), peak RSS (the largest process of the command, from
-# /usr/bin/time), the time as a multiple of mrtsnap's on 2 threads and of
+# /usr/bin/time), the time as a multiple of mrtsnap's on all cores and of
 # mrtsnap's on one pinned core; then the speed-up of two pinned cores over
 # one.
 #
