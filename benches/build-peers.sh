@@ -103,6 +103,7 @@ build_parsebgp() {
 
 build_bgpgrep() {
     local dir log="$SCRATCH/bgpgrep.log"
+    rm -rf "$SCRATCH/bgpgrep.build"
     needs bgpgrep cc meson ninja || return 1
     dir=$(source_tree bgpgrep UBGPSUITE_SRC https://github.com/doublefourteen/ubgpsuite.git) || return 1
     # Its `build-doc` option is a boolean used as a feature
@@ -111,15 +112,16 @@ build_bgpgrep() {
     sed -i "s/option('build-doc', type : 'boolean'/option('build-doc', type : 'feature', value : 'disabled'/" "$dir/meson_options.txt"
     (
         cd "$dir" || exit 1
-        run bgpgrep "$log" meson setup build --prefix="$PREFIX" --buildtype=release \
+        run bgpgrep "$log" meson setup "$SCRATCH/bgpgrep.build" --prefix="$PREFIX" --buildtype=release \
             -Dbuild-bgpgrep=true -Dbuild-peerindex=false -Dbuild-doc=disabled &&
-            run bgpgrep "$log" ninja -C build &&
-            run bgpgrep "$log" meson install -C build
+            run bgpgrep "$log" ninja -C "$SCRATCH/bgpgrep.build" &&
+            run bgpgrep "$log" meson install -C "$SCRATCH/bgpgrep.build"
     )
 }
 
 build_bgpscanner() {
     local dir iso log="$SCRATCH/bgpscanner.log"
+    rm -rf "$SCRATCH/bgpscanner.build"
     needs bgpscanner cc meson ninja || return 1
     dir=$(source_tree bgpscanner BGPSCANNER_SRC https://github.com/rfperuch/bgpscanner.git) || return 1
     # isocore, its library, as a meson subproject already in place (the
@@ -139,11 +141,11 @@ build_bgpscanner() {
     sed -i 's/^isocore = both_libraries(/isocore = static_library(/' "$dir/subprojects/isocore/meson.build"
     (
         cd "$dir" || exit 1
-        run bgpscanner "$log" meson setup build --prefix="$PREFIX" --buildtype=release \
+        run bgpscanner "$log" meson setup "$SCRATCH/bgpscanner.build" --prefix="$PREFIX" --buildtype=release \
             --wrap-mode=nodownload &&
-            run bgpscanner "$log" ninja -C build bgpscanner &&
+            run bgpscanner "$log" ninja -C "$SCRATCH/bgpscanner.build" bgpscanner &&
             mkdir -p "$PREFIX/bin" &&
-            install -m 755 build/bgpscanner "$PREFIX/bin/bgpscanner"
+            install -m 755 "$SCRATCH/bgpscanner.build/bgpscanner" "$PREFIX/bin/bgpscanner"
     )
 }
 
