@@ -83,36 +83,48 @@ pub fn write_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(b.format(v).as_bytes());
 }
 
+/// The decimal text of every byte value followed by a dot, padded to four
+/// bytes, and its length (dot included).
+const OCTETS: [([u8; 4], u8); 256] = {
+    let mut t = [([0u8; 4], 0u8); 256];
+    let mut v = 0;
+    while v < 256 {
+        let (h, d, u) = ((v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8);
+        t[v] = if v >= 100 {
+            ([b'0' + h, b'0' + d, b'0' + u, b'.'], 4)
+        } else if v >= 10 {
+            ([b'0' + d, b'0' + u, b'.', 0], 3)
+        } else {
+            ([b'0' + u, b'.', 0, 0], 2)
+        };
+        v += 1;
+    }
+    t
+};
+
 /// Append dotted-quad IPv4.
 ///
 /// # Performance
-/// Digits go into a 16-byte block (an address has at most 15 characters)
-/// appended whole and then truncated: one store instead of seven small
-/// appends.
+/// Each byte's text comes whole from a table of 256 and goes into a
+/// 16-byte block (an address has at most 15 characters) appended whole and
+/// then truncated. Digit by digit it was 130 instructions an address, 65M
+/// of the 1,171M of `snapshot --threads 1 --format pairs` on the
+/// route-views.jinx RIB (callgrind); from the table, `Prefix::write_to`
+/// (address, slash, length) takes 60M where it took 93M.
 #[inline]
 pub fn write_ipv4(out: &mut Vec<u8>, a: u32) {
     let mut buf = [0u8; 16];
     let mut n = 0usize;
-    for (i, b) in a.to_be_bytes().into_iter().enumerate() {
-        // `& 15` keeps every index provably in bounds; n never exceeds 15.
-        if i > 0 {
-            buf[n & 15] = b'.';
-            n += 1;
+    for b in a.to_be_bytes() {
+        let (text, len) = OCTETS[usize::from(b)];
+        // n is at most 12 before the last byte: always in bounds.
+        if let Some(d) = buf.get_mut(n..n + 4) {
+            d.copy_from_slice(&text);
         }
-        if b >= 100 {
-            buf[n & 15] = b'0' + b / 100;
-            n += 1;
-        }
-        if b >= 10 {
-            buf[n & 15] = b'0' + (b / 10) % 10;
-            n += 1;
-        }
-        buf[n & 15] = b'0' + b % 10;
-        n += 1;
+        n += usize::from(len);
     }
-    let len = out.len();
-    out.extend_from_slice(&buf);
-    out.truncate(len + n);
+    // Without the last dot.
+    out.extend_from_slice(buf.get(..n - 1).unwrap_or(&buf));
 }
 
 /// Append IPv6 text as bgpdump writes it: lower-case hex, the longest run
@@ -485,6 +497,19 @@ mod tests {
         let mut o = Vec::new();
         write_ipv4(&mut o, 0x0a00ff01);
         assert_eq!(o, b"10.0.255.1");
+    }
+
+    /// Every byte value at every position of an address, and a spread of
+    /// addresses, as the standard library writes them.
+    #[test]
+    fn ipv4_as_std() {
+        let mut addrs: Vec<u32> = (0..256u32).flat_map(|b| [b, b << 8, b << 16, b << 24, b * 0x0101_0101]).collect();
+        addrs.extend((0..10_000u32).map(|i| i.wrapping_mul(2_654_435_761)));
+        for a in addrs {
+            let mut o = b"x".to_vec();
+            write_ipv4(&mut o, a);
+            assert_eq!(o, format!("x{}", std::net::Ipv4Addr::from(a)).as_bytes());
+        }
     }
 
     /// Both sinks write the same bytes; quote, backslash and controls

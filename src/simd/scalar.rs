@@ -47,6 +47,7 @@ pub(super) fn attr_origins(buf: &[u8], starts: &[u32], ends: &[u32], asns: &mut 
     }
 }
 
+#[inline]
 pub(super) fn all_equal_u64(x: &[u64]) -> bool {
     match x.split_first() {
         Some((first, rest)) => rest.iter().all(|v| v == first),
@@ -54,6 +55,7 @@ pub(super) fn all_equal_u64(x: &[u64]) -> bool {
     }
 }
 
+#[inline]
 pub(super) fn strictly_increasing_u32(x: &[u32]) -> bool {
     x.windows(2).all(|w| w[0] < w[1])
 }
@@ -63,6 +65,7 @@ pub(super) fn in_bitmap(id: u32, bits: &[u64]) -> bool {
     bits.get((id >> 6) as usize).is_some_and(|w| (w >> (id & 63)) & 1 != 0)
 }
 
+#[inline]
 pub(super) fn count_in_bitmap(ids: &[u32], bits: &[u64]) -> usize {
     ids.iter().filter(|&&id| in_bitmap(id, bits)).count()
 }
