@@ -163,7 +163,8 @@ pub(crate) struct RowsBuilder {
     /// The most rows held at once, merged and pending.
     peak_rows: usize,
     /// Where the last row below the last one was looked up: the next one
-    /// is searched for from there (see [`RowsBuilder::lower_bound`]).
+    /// is looked for there first, and searched for from there (see
+    /// [`RowsBuilder::lower_bound`]).
     hint: usize,
 }
 
@@ -336,16 +337,16 @@ impl RowsBuilder {
         self.scratch.clear();
         self.scratch.extend(list);
         if self.lists_sorted {
-            let lo = self.lower_bound(prefix);
-            let hi = lo
-                + self
-                    .prefixes
-                    .get(lo..)
-                    .map_or(0, |r| r.iter().take_while(|p| **p == prefix).count());
-            let sets = &self.sets.sets;
-            if let Some(same) = self.origins.get(lo..hi) {
-                let at = lo + same.partition_point(|&o| cmp_origin(o, origin, sets) == Ordering::Less);
-                if self.origins.get(at) == Some(&origin) && at < hi && is_subset(&self.scratch, self.lists.get(at)) {
+            // In a run of rows below the last one, the next row held is
+            // usually the one sought; else search.
+            let next = self.hint;
+            let at = match (self.prefixes.get(next), self.origins.get(next)) {
+                (Some(&p), Some(&o)) if p == prefix && o == origin => Some(next),
+                _ => self.find(prefix, origin),
+            };
+            if let Some(at) = at {
+                self.hint = at + 1;
+                if is_subset(&self.scratch, self.lists.get(at)) {
                     return;
                 }
             }
@@ -361,6 +362,20 @@ impl RowsBuilder {
         }
     }
 
+    /// The row held for (`prefix`, `origin`), if there is one.
+    fn find(&mut self, prefix: Prefix, origin: u64) -> Option<usize> {
+        let lo = self.lower_bound(prefix);
+        let hi = lo
+            + self
+                .prefixes
+                .get(lo..)
+                .map_or(0, |r| r.iter().take_while(|p| **p == prefix).count());
+        let sets = &self.sets.sets;
+        let same = self.origins.get(lo..hi)?;
+        let at = lo + same.partition_point(|&o| cmp_origin(o, origin, sets) == Ordering::Less);
+        (at < hi && self.origins.get(at) == Some(&origin)).then_some(at)
+    }
+
     /// The first row held whose prefix is not below `prefix`.
     ///
     /// Rows below the last one come in sorted runs (a batch's rows, a table
@@ -371,6 +386,9 @@ impl RowsBuilder {
     /// A binary search over all rows per row was 31% of `snapshot
     /// --threads 1` on the route-views.jinx RIB concatenated 10 times
     /// (4.5M rows below the 497k held, each a dozen cache misses; perf).
+    /// Galloping, `push_below` took 1,632M of the 10,408M instructions
+    /// (callgrind), all of it in the in-order merge; looking at the row
+    /// after the last one found first, 580M (9,303M in all, same bytes).
     fn lower_bound(&mut self, prefix: Prefix) -> usize {
         let ps = &self.prefixes;
         let from = self.hint.min(ps.len());
