@@ -61,7 +61,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-pub use rib::{rib_truth, write_rib, RibOptions, RibSummary, MAX_PEERS, MAX_PREFIXES_PER_FAMILY};
+pub use rib::{rib_truth, write_rib, EntryOrder, RibOptions, RibSummary, MAX_COMMUNITIES, MAX_PEERS, MAX_PREFIXES_PER_FAMILY};
 pub use truth::{write_truth, Origin, TruthRow};
 pub use updates::{write_updates, UpdatesOptions, UpdatesSummary, MAX_UPDATE_PEERS};
 
