@@ -12,13 +12,46 @@ use rayon::prelude::*;
 
 use super::prefix::{unique_v4, unique_v6};
 use super::rng::{hash2, Rng, SplitMix64, Threshold, Weighted, Xoshiro256};
-use super::topology::Topology;
+use super::topology::{RouteMix, Topology};
 use super::truth::{Origin, TruthRow};
 use super::wire::*;
 use super::{Compression, SynthError};
 
 /// Largest accepted prefix count per address family.
 pub const MAX_PREFIXES_PER_FAMILY: usize = 8_000_000;
+/// Largest accepted number of COMMUNITIES on one route
+/// ([`RibOptions::communities`]).
+pub const MAX_COMMUNITIES: u8 = 64;
+
+/// Communities per route of [`RibOptions::default`]: 0 on 30 % of the
+/// routes of peers that keep them, a tail up to 40.
+const DEFAULT_COMMUNITIES: &[(u8, u32)] = &[
+    (0, 300),
+    (1, 100),
+    (2, 100),
+    (3, 100),
+    (4, 90),
+    (5, 70),
+    (6, 60),
+    (7, 40),
+    (8, 30),
+    (9, 20),
+    (10, 18),
+    (11, 12),
+    (12, 10),
+    (13, 8),
+    (14, 7),
+    (15, 6),
+    (16, 6),
+    (18, 5),
+    (20, 5),
+    (22, 4),
+    (24, 3),
+    (28, 2),
+    (32, 2),
+    (40, 1),
+];
+
 /// Largest accepted total peer count (two add-path entries per peer must fit
 /// the 16-bit entry count of a RIB record).
 pub const MAX_PEERS: usize = 30_000;
@@ -64,6 +97,46 @@ pub struct RibOptions {
     /// Fraction of prefixes where one peer has an empty AS_PATH (an iBGP-like
     /// route with no origin).
     pub empty_path_fraction: f64,
+    /// Fraction of routes through the origin's tier-1 with an extra transit
+    /// hop between the peer and it (path `peer transit tier-1 upstreams…
+    /// origin`).
+    pub transit_hop_fraction: f64,
+    /// Fraction of routes from the peer straight to the origin's upstreams,
+    /// skipping its tier-1.
+    pub skip_tier1_fraction: f64,
+    /// Fraction of routes where the peer is the origin's upstream (path
+    /// `peer origin`). The rest of the routes (one minus the three
+    /// fractions) go `peer tier-1 upstreams… origin`.
+    pub direct_fraction: f64,
+    /// Fraction of peers that send MULTI_EXIT_DISC on their routes.
+    pub med_peers: f64,
+    /// Fraction of peers that strip COMMUNITIES from their routes.
+    pub strip_communities_peers: f64,
+    /// Weights of the number of COMMUNITIES on a route of a peer that keeps
+    /// them, as `(count, weight)` (counts at most [`MAX_COMMUNITIES`]).
+    pub communities: Vec<(u8, u32)>,
+    /// Fraction of routes with a LARGE_COMMUNITY attribute (1 to 3 values).
+    pub large_communities_fraction: f64,
+    /// Fraction of prefixes announced with an AGGREGATOR attribute, half of
+    /// them with ATOMIC_AGGREGATE too (prefixes ending in an AS_SET always
+    /// carry AGGREGATOR).
+    pub aggregator_fraction: f64,
+    /// Fraction of peers whose IPv6 next hop is followed by a link-local
+    /// one (32 bytes instead of 16).
+    pub link_local_peers: f64,
+    /// Write AS_PATH with the extended-length flag whatever its length, as
+    /// Quagga-based collectors (RouteViews') do.
+    pub extended_as_path: bool,
+    /// Write IPv6 entries' MP_REACH_NLRI in full (AFI, SAFI, next hop, a
+    /// reserved byte, the entry's prefix), as RouteViews' collectors do,
+    /// instead of the abbreviated form of RFC 6396 §4.3.4 (next hop only).
+    pub full_mp_reach: bool,
+    /// Order of a prefix's entries in its RIB record.
+    pub entry_order: EntryOrder,
+    /// Fraction of peers that are a further session of an earlier peer's
+    /// AS (real collectors peer with some ASes twice: two routers, or an
+    /// IPv4 and an IPv6 session).
+    pub shared_asn_peers: f64,
     /// Write RFC 8050 add-path RIB subtypes (8 and 10) with path identifiers;
     /// about a third of the peers then send a second path for ~25 % of prefixes.
     pub add_path: bool,
@@ -92,6 +165,19 @@ impl Default for RibOptions {
             as_set_fraction: 0.001,
             confed_fraction: 0.0005,
             empty_path_fraction: 0.000_02,
+            transit_hop_fraction: RouteMix::DEFAULT.transit_hop,
+            skip_tier1_fraction: RouteMix::DEFAULT.skip_tier1,
+            direct_fraction: RouteMix::DEFAULT.direct,
+            med_peers: 0.30,
+            strip_communities_peers: 0.20,
+            communities: DEFAULT_COMMUNITIES.to_vec(),
+            large_communities_fraction: 0.04,
+            aggregator_fraction: 0.02,
+            link_local_peers: 0.40,
+            extended_as_path: false,
+            full_mp_reach: false,
+            entry_order: EntryOrder::PeerIndex,
+            shared_asn_peers: 0.0,
             add_path: false,
             timestamp: 1_700_000_000,
             collector_bgp_id: Ipv4Addr::new(128, 223, 51, 102),
@@ -101,15 +187,164 @@ impl Default for RibOptions {
 }
 
 impl RibOptions {
-    /// Shaped like a RouteViews route-views2 RIB: 15 full and 10 partial
-    /// peers (about 17 full-feed equivalents), about 21 million RIB entries
-    /// at full size.
+    /// Shaped like a RouteViews route-views2 RIB: IPv4 only, 1,000,000
+    /// prefixes (a 2026 table) seen by 31 full-feed peers (92.5 % of the
+    /// table each) and 16 partial ones (up to 13.5 %), about 29.7 entries
+    /// per prefix (29.7 million at full size, ~1.7 GB).
+    ///
+    /// Peers, coverage and the attribute mix (MED, communities, AGGREGATOR,
+    /// AS path lengths, extended-length AS_PATH) follow the route-views2
+    /// RIB of 2014-05-23 06:00 in the shared corpus
+    /// (`rib.20140523.0600_firstMB.bz2`); its decode cost per byte is
+    /// held within 20 % of that file's by `benches/calibrate.sh`.
     pub fn route_views2_like() -> Self {
         RibOptions {
-            full_peers: 15,
-            partial_peers: 10,
-            partial_fraction: 0.05..=0.45,
+            ipv4_prefixes: 1_000_000,
+            ipv6_prefixes: 0,
+            full_peers: 31,
+            partial_peers: 16,
+            full_coverage: 0.925,
+            partial_fraction: 0.0..=0.135,
             collector_bgp_id: Ipv4Addr::new(128, 223, 51, 102),
+            timestamp: 1_400_824_800,
+            prepend_fraction: 0.16,
+            as_set_fraction: 0.0003,
+            confed_fraction: 0.0,
+            empty_path_fraction: 0.0,
+            transit_hop_fraction: 0.10,
+            skip_tier1_fraction: 0.35,
+            direct_fraction: 0.04,
+            med_peers: 0.38,
+            communities: vec![
+                (0, 3889),
+                (1, 1420),
+                (2, 939),
+                (3, 345),
+                (4, 558),
+                (5, 1252),
+                (6, 520),
+                (7, 314),
+                (8, 129),
+                (9, 132),
+                (10, 220),
+                (11, 81),
+                (12, 46),
+                (13, 50),
+                (14, 32),
+                (15, 16),
+                (16, 21),
+                (17, 5),
+                (18, 6),
+                (19, 3),
+                (24, 23),
+            ],
+            large_communities_fraction: 0.0,
+            aggregator_fraction: 0.057,
+            extended_as_path: true,
+            full_mp_reach: true,
+            entry_order: EntryOrder::NewestFirst,
+            shared_asn_peers: 0.13,
+            ..Self::default()
+        }
+    }
+
+    /// Shaped like a RouteViews route-views6 RIB: IPv6 only, 230,000
+    /// prefixes (a 2026 table) seen by 25 full-feed peers (85 % of the
+    /// table each) and 4 partial ones (up to 27 %), about 21.8 entries per
+    /// prefix (5 million at full size, ~400 MB).
+    ///
+    /// Peers, coverage and the attribute mix (MED, communities, AGGREGATOR,
+    /// link-local next hops, full MP_REACH_NLRI, AS path lengths) follow
+    /// the route-views6 RIB of 2015-11-01 06:00 in the shared corpus
+    /// (`rib6.20151101.0600_firstMB.bz2`); its decode cost per byte is
+    /// held within 20 % of that file's by `benches/calibrate.sh`.
+    pub fn route_views6_like() -> Self {
+        RibOptions {
+            seed: 0x6d72_7473_6e61_7003,
+            ipv4_prefixes: 0,
+            ipv6_prefixes: 230_000,
+            full_peers: 25,
+            partial_peers: 4,
+            full_coverage: 0.85,
+            partial_fraction: 0.0..=0.27,
+            collector_bgp_id: Ipv4Addr::new(128, 223, 51, 108),
+            timestamp: 1_446_357_600,
+            prepend_fraction: 0.11,
+            as_set_fraction: 0.0012,
+            confed_fraction: 0.0,
+            empty_path_fraction: 0.0,
+            transit_hop_fraction: 0.03,
+            skip_tier1_fraction: 0.47,
+            direct_fraction: 0.09,
+            med_peers: 0.38,
+            communities: vec![
+                (0, 1549),
+                (1, 3724),
+                (2, 1366),
+                (3, 313),
+                (4, 1666),
+                (5, 573),
+                (6, 567),
+                (7, 36),
+                (8, 127),
+                (9, 18),
+                (10, 16),
+                (11, 12),
+                (12, 8),
+                (13, 3),
+                (14, 1),
+                (15, 1),
+                (16, 2),
+                (17, 3),
+                (24, 15),
+            ],
+            large_communities_fraction: 0.0,
+            aggregator_fraction: 0.092,
+            link_local_peers: 0.16,
+            extended_as_path: true,
+            full_mp_reach: true,
+            entry_order: EntryOrder::NewestFirst,
+            shared_asn_peers: 0.2,
+            ..Self::default()
+        }
+    }
+
+    /// Shaped like the RouteViews route-views.jinx RIB of 2014-05-30
+    /// 22:00 in the shared corpus (`routeviews.route-views.jinx.ribs.
+    /// 1401487200.bz2`, a small IXP collector): its 497,323 IPv4 and 84
+    /// IPv6 prefixes, 14 peers of which one carries the whole table and
+    /// 13 a few prefixes each (about 1.01 entries per prefix), next to
+    /// no communities, no MED, extended-length AS_PATH and full
+    /// MP_REACH_NLRI. About 32 MB at full size, like the real file; its
+    /// decode cost per byte is held within 20 % of that file's by
+    /// `benches/calibrate.sh`.
+    pub fn jinx_like() -> Self {
+        RibOptions {
+            seed: 0x6d72_7473_6e61_7004,
+            ipv4_prefixes: 497_323,
+            ipv6_prefixes: 84,
+            full_peers: 1,
+            partial_peers: 13,
+            full_coverage: 1.0,
+            partial_fraction: 0.0..=0.002,
+            collector_bgp_id: Ipv4Addr::new(196, 223, 14, 1),
+            timestamp: 1_401_487_200,
+            prepend_fraction: 0.12,
+            as_set_fraction: 0.000_25,
+            confed_fraction: 0.0,
+            empty_path_fraction: 0.0,
+            transit_hop_fraction: 0.05,
+            skip_tier1_fraction: 0.40,
+            direct_fraction: 0.05,
+            med_peers: 0.0,
+            strip_communities_peers: 0.0,
+            communities: vec![(0, 9913), (1, 5), (2, 17), (3, 24), (4, 8), (5, 18), (6, 10), (8, 4), (10, 1)],
+            large_communities_fraction: 0.0,
+            aggregator_fraction: 0.088,
+            extended_as_path: true,
+            full_mp_reach: true,
+            entry_order: EntryOrder::NewestFirst,
+            shared_asn_peers: 0.43,
             ..Self::default()
         }
     }
@@ -210,10 +445,34 @@ impl RibOptions {
             ("as_set_fraction", self.as_set_fraction),
             ("confed_fraction", self.confed_fraction),
             ("empty_path_fraction", self.empty_path_fraction),
+            ("transit_hop_fraction", self.transit_hop_fraction),
+            ("skip_tier1_fraction", self.skip_tier1_fraction),
+            ("direct_fraction", self.direct_fraction),
+            ("med_peers", self.med_peers),
+            ("strip_communities_peers", self.strip_communities_peers),
+            ("large_communities_fraction", self.large_communities_fraction),
+            ("aggregator_fraction", self.aggregator_fraction),
+            ("link_local_peers", self.link_local_peers),
+            ("shared_asn_peers", self.shared_asn_peers),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(SynthError::invalid(name, "must be within [0, 1]"));
             }
+        }
+        if self.transit_hop_fraction + self.skip_tier1_fraction + self.direct_fraction > 1.0 {
+            return Err(SynthError::invalid(
+                "transit_hop_fraction + skip_tier1_fraction + direct_fraction",
+                "at most 1",
+            ));
+        }
+        if self.communities.iter().all(|&(_, w)| w == 0) {
+            return Err(SynthError::invalid("communities", "needs a count of positive weight"));
+        }
+        if let Some(&(n, _)) = self.communities.iter().find(|&&(n, _)| n > MAX_COMMUNITIES) {
+            return Err(SynthError::invalid(
+                "communities",
+                format!("{n} communities on a route: at most {MAX_COMMUNITIES}"),
+            ));
         }
         if self.view_name.len() > usize::from(u16::MAX) {
             return Err(SynthError::invalid("view_name", "at most 65535 bytes"));
@@ -226,6 +485,17 @@ impl RibOptions {
     pub fn write_to(&self, path: &Path, compression: Compression) -> Result<RibSummary, SynthError> {
         super::write_to(path, compression, |w| write_rib(self, w))
     }
+}
+
+/// Order of the entries of a RIB record ([`RibOptions::entry_order`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryOrder {
+    /// Ascending peer index.
+    PeerIndex,
+    /// The most recently originated route first (equal times in peer
+    /// order), as Quagga-based collectors (RouteViews') list a prefix's
+    /// routes; the peer indexes then come in no order.
+    NewestFirst,
 }
 
 /// What [`write_rib`] wrote.
@@ -267,6 +537,9 @@ struct Peer {
 /// Shared, read-only generation state.
 struct Ctx {
     opts_add_path: bool,
+    entry_order: EntryOrder,
+    extended_as_path: bool,
+    full_mp_reach: bool,
     timestamp: u32,
     seed: u64,
     topo: Topology,
@@ -303,6 +576,19 @@ enum OKey {
     None,
 }
 
+/// Buffers reused from one RIB record to the next.
+struct Scratch {
+    path: AsPath,
+    /// `(origin, peers, last peer)` of the record's prefix.
+    counters: Vec<(OKey, u32, u32)>,
+    set_members: Vec<u32>,
+    /// `(originated time, start, end)` of each entry written, for
+    /// [`EntryOrder::NewestFirst`].
+    entries: Vec<(u32, u32, u32)>,
+    /// The entries in peer order while they are put in another.
+    bytes: Vec<u8>,
+}
+
 /// Output of one chunk of prefixes.
 struct ChunkOut {
     bytes: Vec<u8>,
@@ -312,6 +598,8 @@ struct ChunkOut {
 }
 
 const PRIVATE_ASN_BASE: u32 = 64_512;
+/// SAFI of unicast routes (RFC 4760).
+const SAFI_UNICAST: u8 = 1;
 
 fn build_peers(opts: &RibOptions, rng: &mut Xoshiro256, topo: &mut Topology) -> Vec<Peer> {
     let n = opts.full_peers + opts.partial_peers;
@@ -333,30 +621,50 @@ fn build_peers(opts: &RibOptions, rng: &mut Xoshiro256, topo: &mut Topology) -> 
     ];
     // Session uptimes: mostly weeks, some months, a few years.
     let age_bucket = Weighted::new(&[(30 * 86_400u32, 60), (365 * 86_400, 35), (4 * 365 * 86_400, 5)]);
+    let (med, strips) = (Threshold::new(opts.med_peers), Threshold::new(opts.strip_communities_peers));
+    let link_local = Threshold::new(opts.link_local_peers);
+    let shared = Threshold::new(opts.shared_asn_peers);
     let mut peers = Vec::with_capacity(n);
     for &is_full in full.iter() {
         let v6 = rng.below(100) < 35;
+        // A further session of an earlier peer's AS (drawn only when asked
+        // for, so that other options keep their bytes).
+        let again = if opts.shared_asn_peers > 0.0 && !peers.is_empty() && rng.chance(shared) {
+            let p: &Peer = &peers[rng.below_usize(peers.len())];
+            Some((p.asn, p.as4))
+        } else {
+            None
+        };
         let r = rng.below(100);
-        let mut asn = 0;
-        for _ in 0..8 {
-            let cand = if r < 25 {
-                topo.tier1[rng.below_usize(topo.tier1.len())]
-            } else if r < 70 {
-                topo.transit[rng.below_usize(topo.transit.len())]
-            } else {
-                0
-            };
-            if cand != 0 && !used_asn.contains(&cand) {
-                asn = cand;
-                break;
+        let asn = match again {
+            Some((a, _)) => a,
+            None => {
+                let mut asn = 0;
+                for _ in 0..8 {
+                    let cand = if r < 25 {
+                        topo.tier1[rng.below_usize(topo.tier1.len())]
+                    } else if r < 70 {
+                        topo.transit[rng.below_usize(topo.transit.len())]
+                    } else {
+                        0
+                    };
+                    if cand != 0 && !used_asn.contains(&cand) {
+                        asn = cand;
+                        break;
+                    }
+                }
+                if asn == 0 {
+                    let four = rng.below(100) < 35;
+                    asn = topo.fresh_asn(rng, four);
+                }
+                asn
             }
-        }
-        if asn == 0 {
-            let four = rng.below(100) < 35;
-            asn = topo.fresh_asn(rng, four);
-        }
+        };
         used_asn.insert(asn);
-        let as4 = asn > 0xFFFF || rng.below(2) == 0;
+        let as4 = match again {
+            Some((_, as4)) => as4,
+            None => asn > 0xFFFF || rng.below(2) == 0,
+        };
         let addr = loop {
             let a = if v6 {
                 // 2001:7f8:XXXX::/48 style IXP LAN, small host part.
@@ -389,7 +697,7 @@ fn build_peers(opts: &RibOptions, rng: &mut Xoshiro256, topo: &mut Topology) -> 
             }
         };
         nh6[..16].copy_from_slice(&global);
-        let nh6_len = if rng.below(100) < 40 {
+        let nh6_len = if rng.chance(link_local) {
             let ll = (0xfe80u128 << 112) | u128::from(rng.next_u64());
             nh6[16..].copy_from_slice(&ll.to_be_bytes());
             32
@@ -410,8 +718,8 @@ fn build_peers(opts: &RibOptions, rng: &mut Xoshiro256, topo: &mut Topology) -> 
             nh6,
             nh6_len,
             carry,
-            med: rng.below(100) < 30,
-            strips_communities: rng.below(100) < 20,
+            med: rng.chance(med),
+            strips_communities: rng.chance(strips),
             add_path: opts.add_path && rng.below(3) == 0,
             up_since: {
                 let max_uptime = age_bucket.sample(rng);
@@ -443,7 +751,7 @@ fn build_peers(opts: &RibOptions, rng: &mut Xoshiro256, topo: &mut Topology) -> 
             peers[j].as4 = false;
         }
     }
-    if n >= 2 && !peers.iter().any(|p| p.med) {
+    if n >= 2 && opts.med_peers > 0.0 && !peers.iter().any(|p| p.med) {
         peers[n / 2].med = true;
     }
     if opts.add_path && n > 0 && !peers.iter().any(|p| p.add_path) {
@@ -490,6 +798,11 @@ impl Ctx {
         let mut rng = Xoshiro256::new(opts.seed);
         let total = opts.ipv4_prefixes + opts.ipv6_prefixes;
         let mut topo = Topology::new(&mut rng, (total / 16).clamp(16, 120_000), &[]);
+        topo.set_route_mix(RouteMix {
+            transit_hop: opts.transit_hop_fraction,
+            skip_tier1: opts.skip_tier1_fraction,
+            direct: opts.direct_fraction,
+        });
         let peers = build_peers(opts, &mut rng, &mut topo);
         let v4 = unique_v4(&mut Xoshiro256::new(hash2(opts.seed, 4)), opts.ipv4_prefixes)?;
         let v6 = unique_v6(&mut Xoshiro256::new(hash2(opts.seed, 6)), opts.ipv6_prefixes)?;
@@ -512,6 +825,9 @@ impl Ctx {
         let v6_origin = assign(v6.len(), &mut Xoshiro256::new(hash2(opts.seed, 60)));
         Ok(Ctx {
             opts_add_path: opts.add_path,
+            entry_order: opts.entry_order,
+            extended_as_path: opts.extended_as_path,
+            full_mp_reach: opts.full_mp_reach,
             timestamp: opts.timestamp,
             seed: rng.next_u64(),
             topo,
@@ -526,34 +842,9 @@ impl Ctx {
             confed: Threshold::new(opts.confed_fraction),
             empty_path: Threshold::new(opts.empty_path_fraction),
             second_path: Threshold::new(0.25),
-            large_comm: Threshold::new(0.04),
-            aggregator: Threshold::new(0.02),
-            comm_count: Weighted::new(&[
-                (0, 300),
-                (1, 100),
-                (2, 100),
-                (3, 100),
-                (4, 90),
-                (5, 70),
-                (6, 60),
-                (7, 40),
-                (8, 30),
-                (9, 20),
-                (10, 18),
-                (11, 12),
-                (12, 10),
-                (13, 8),
-                (14, 7),
-                (15, 6),
-                (16, 6),
-                (18, 5),
-                (20, 5),
-                (22, 4),
-                (24, 3),
-                (28, 2),
-                (32, 2),
-                (40, 1),
-            ]),
+            large_comm: Threshold::new(opts.large_communities_fraction),
+            aggregator: Threshold::new(opts.aggregator_fraction),
+            comm_count: Weighted::new(&opts.communities),
             prepend_count: Weighted::new(&[(1, 40), (2, 25), (3, 15), (4, 10), (5, 10)]),
             origin_attr: Weighted::new(&[(0, 880), (2, 100), (1, 20)]),
         })
@@ -568,27 +859,28 @@ impl Ctx {
             records: (end - start) as u64,
             entries: 0,
         };
-        let mut path = AsPath::new();
-        let mut counters: Vec<(OKey, u32, u32)> = Vec::with_capacity(8);
-        let mut set_members: Vec<u32> = Vec::new();
+        let mut scratch = Scratch {
+            path: AsPath::new(),
+            counters: Vec::with_capacity(8),
+            set_members: Vec::new(),
+            entries: Vec::with_capacity(self.peers.len() * 2),
+            bytes: Vec::new(),
+        };
         for i in start..end {
-            out.entries += self.prefix(fam, i, &mut out.bytes, &mut out.truth, &mut path, &mut counters, &mut set_members);
+            out.entries += self.prefix(fam, i, &mut out.bytes, &mut out.truth, &mut scratch);
         }
         out
     }
 
     /// Encodes one RIB record; returns the number of entries.
-    #[allow(clippy::too_many_arguments)]
-    fn prefix(
-        &self,
-        fam: Family,
-        i: usize,
-        buf: &mut Vec<u8>,
-        truth: &mut Vec<TruthRow>,
-        path: &mut AsPath,
-        counters: &mut Vec<(OKey, u32, u32)>,
-        set_members: &mut Vec<u32>,
-    ) -> u64 {
+    fn prefix(&self, fam: Family, i: usize, buf: &mut Vec<u8>, truth: &mut Vec<TruthRow>, scratch: &mut Scratch) -> u64 {
+        let Scratch {
+            path,
+            counters,
+            set_members,
+            entries,
+            bytes,
+        } = scratch;
         let add_path = self.opts_add_path;
         let (seq, subtype, ip, plen, primary, fam_tag) = match fam {
             Family::V4 => {
@@ -668,15 +960,21 @@ impl Ctx {
 
         let hdr = start_mrt(buf, self.timestamp, mrt::code::TABLE_DUMP_V2, subtype);
         put_u32(buf, seq as u32);
+        let prefix_at = buf.len();
         match ip {
             IpAddr::V4(a) => put_prefix_v4(buf, u32::from(a), plen),
             IpAddr::V6(a) => put_prefix_v6(buf, u128::from(a), plen),
         }
+        // The prefix as NLRI, for a full MP_REACH_NLRI.
+        let mut nlri = [0u8; 17];
+        let nlri_len = buf.len() - prefix_at;
+        nlri[..nlri_len].copy_from_slice(&buf[prefix_at..]);
         let count_pos = buf.len();
         put_u16(buf, 0);
         let mut n_entries = 0u16;
         counters.clear();
-        let mut comms = [0u32; 40];
+        entries.clear();
+        let mut comms = [0u32; MAX_COMMUNITIES as usize];
         let mut large = [[0u32; 3]; 3];
 
         for (pi, peer) in self.peers.iter().enumerate() {
@@ -753,6 +1051,7 @@ impl Ctx {
                 let mut ar = SplitMix64::new(ar_seed);
 
                 // Entry header: most routes date from the session start.
+                let entry_at = buf.len();
                 put_u16(buf, pi as u16);
                 let otime = if er.below(4) != 0 {
                     peer.up_since
@@ -768,7 +1067,11 @@ impl Ctx {
                 let attrs_start = buf.len();
 
                 attr_origin(buf, origin_attr);
-                attr_as_path(buf, path, true);
+                if self.extended_as_path {
+                    attr_as_path_extended(buf, path);
+                } else {
+                    attr_as_path(buf, path, true);
+                }
                 if fam == Family::V4 {
                     attr_next_hop(buf, peer.nh4);
                 }
@@ -807,7 +1110,12 @@ impl Ctx {
                     attr_communities(buf, &comms[..n_comm]);
                 }
                 if fam == Family::V6 {
-                    attr_mp_reach_abbrev(buf, &peer.nh6[..usize::from(peer.nh6_len)]);
+                    let nh = &peer.nh6[..usize::from(peer.nh6_len)];
+                    if self.full_mp_reach {
+                        attr_mp_reach(buf, crate::bgp::nlri::AFI_IPV6, SAFI_UNICAST, nh, &nlri[..nlri_len]);
+                    } else {
+                        attr_mp_reach_abbrev(buf, nh);
+                    }
                 }
                 if ar.chance(self.large_comm) {
                     let n = ar.range(1, 3) as usize;
@@ -820,6 +1128,7 @@ impl Ctx {
                 let alen = buf.len() - attrs_start;
                 patch_u16(buf, alen_pos, alen as u16);
                 n_entries += 1;
+                entries.push((otime, entry_at as u32, buf.len() as u32));
 
                 // Truth bookkeeping.
                 let key = match path.origin_class() {
@@ -840,6 +1149,17 @@ impl Ctx {
             }
         }
         patch_u16(buf, count_pos, n_entries);
+        if self.entry_order == EntryOrder::NewestFirst {
+            // Stable: equal times stay in peer order.
+            entries.sort_by_key(|e| std::cmp::Reverse(e.0));
+            let from = count_pos + 2;
+            bytes.clear();
+            bytes.extend_from_slice(&buf[from..]);
+            buf.truncate(from);
+            for &(_, start, end) in entries.iter() {
+                buf.extend_from_slice(&bytes[start as usize - from..end as usize - from]);
+            }
+        }
         finish_mrt(buf, hdr);
 
         let first = truth.len();

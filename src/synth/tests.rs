@@ -121,7 +121,12 @@ fn attributes(mut a: &[u8]) -> Vec<(u8, u8, &[u8])> {
         } else {
             (usize::from(a[2]), 3)
         };
-        assert_eq!(flags & 0x10 != 0, len > 255, "extended-length flag iff length > 255 (type {typ})");
+        if flags & 0x10 != 0 && typ != 2 {
+            assert!(len > 255, "extended-length flag on a short attribute (type {typ})");
+        }
+        if len > 255 {
+            assert_ne!(flags & 0x10, 0, "long attribute without the extended-length flag (type {typ})");
+        }
         out.push((typ, flags, &a[hdr..hdr + len]));
         a = &a[hdr + len..];
     }
@@ -171,9 +176,15 @@ struct DecodedRib {
     path_lengths: Vec<usize>,
     community_counts: Vec<usize>,
     attr_seen: BTreeMap<u8, u64>,
+    /// RIB records whose entries come in strictly ascending peer order.
+    records_in_peer_order: u64,
 }
 
-fn decode_rib(data: &[u8], add_path: bool) -> DecodedRib {
+/// Decodes a RIB written with `opts`, checking it has the forms `opts`
+/// asks for (add-path subtypes, AS_PATH header, MP_REACH_NLRI form, entry
+/// order).
+fn decode_rib(data: &[u8], opts: &RibOptions) -> DecodedRib {
+    let add_path = opts.add_path;
     let recs = records(data);
     assert!(!recs.is_empty());
     assert_eq!((recs[0].typ, recs[0].sub), (13, 1), "first record must be the PEER_INDEX_TABLE");
@@ -188,6 +199,7 @@ fn decode_rib(data: &[u8], add_path: bool) -> DecodedRib {
         path_lengths: Vec::new(),
         community_counts: Vec::new(),
         attr_seen: BTreeMap::new(),
+        records_in_peer_order: 0,
     };
     let (sub4, sub6) = if add_path { (8, 10) } else { (2, 4) };
     for (i, r) in recs[1..].iter().enumerate() {
@@ -216,20 +228,13 @@ fn decode_rib(data: &[u8], add_path: bool) -> DecodedRib {
         d.prefixes.push((prefix, plen));
         let count = be16(&b[pos..]);
         pos += 2;
-        let mut last_peer: Option<u16> = None;
+        let mut order: Vec<(u32, u16)> = Vec::with_capacity(usize::from(count));
         for _ in 0..count {
             let peer = be16(&b[pos..]);
             assert!(usize::from(peer) < d.peers.len());
-            if let Some(lp) = last_peer {
-                assert!(peer >= lp, "entries sorted by peer index");
-                if peer == lp {
-                    assert!(add_path, "duplicate peer without add-path");
-                    d.double_paths += 1;
-                }
-            }
-            last_peer = Some(peer);
             let otime = be32(&b[pos + 2..]);
             assert!(otime <= r.ts);
+            order.push((otime, peer));
             pos += 6;
             if add_path {
                 pos += 4;
@@ -247,6 +252,7 @@ fn decode_rib(data: &[u8], add_path: bool) -> DecodedRib {
                 match t {
                     1 => assert!(v.len() == 1 && v[0] <= 2 && flags & 0xC0 == 0x40),
                     2 => {
+                        assert_eq!(flags & 0x10 != 0, opts.extended_as_path || v.len() > 255, "AS_PATH header");
                         let o = origin_of(v, 4);
                         // Count path length of the AS_SEQUENCE parts.
                         let mut p = 0;
@@ -276,9 +282,17 @@ fn decode_rib(data: &[u8], add_path: bool) -> DecodedRib {
                     }
                     14 => {
                         assert!(prefix.is_ipv6());
-                        let nh = usize::from(v[0]);
-                        assert!(nh == 16 || nh == 32);
-                        assert_eq!(v.len(), 1 + nh, "abbreviated MP_REACH_NLRI");
+                        if opts.full_mp_reach {
+                            assert_eq!((be16(v), v[2]), (2, 1), "AFI IPv6, SAFI unicast");
+                            let nh = usize::from(v[3]);
+                            assert!(nh == 16 || nh == 32);
+                            assert_eq!(v[4 + nh], 0, "reserved byte");
+                            assert_eq!(&v[5 + nh..], &b[4..5 + nb], "the NLRI is the record's prefix");
+                        } else {
+                            let nh = usize::from(v[0]);
+                            assert!(nh == 16 || nh == 32);
+                            assert_eq!(v.len(), 1 + nh, "abbreviated MP_REACH_NLRI");
+                        }
                     }
                     32 => assert_eq!(v.len() % 12, 0),
                     other => panic!("unexpected attribute {other}"),
@@ -294,6 +308,23 @@ fn decode_rib(data: &[u8], add_path: bool) -> DecodedRib {
             pairs.entry((prefix, plen, origin.unwrap())).or_default().insert(peer);
         }
         assert_eq!(pos, b.len(), "record {i} has trailing bytes");
+        match opts.entry_order {
+            EntryOrder::PeerIndex => assert!(order.is_sorted_by_key(|e| e.1), "entries in peer order"),
+            EntryOrder::NewestFirst => assert!(
+                order.is_sorted_by(|a, b| a.0 > b.0 || (a.0 == b.0 && a.1 <= b.1)),
+                "entries newest first, then in peer order: {order:?}"
+            ),
+        }
+        let mut peers: Vec<u16> = order.iter().map(|e| e.1).collect();
+        peers.sort_unstable();
+        let distinct = {
+            let mut p = peers.clone();
+            p.dedup();
+            p.len()
+        };
+        assert!(add_path || distinct == peers.len(), "duplicate peer without add-path");
+        d.double_paths += (peers.len() - distinct) as u64;
+        d.records_in_peer_order += u64::from(order.is_sorted_by(|a, b| a.1 < b.1));
     }
     d.truth = pairs
         .into_iter()
@@ -388,7 +419,7 @@ fn rib_framing_and_peer_table() {
 fn rib_truth_matches_decoded_file() {
     let opts = RibOptions::small();
     let (data, s) = gen_rib(&opts);
-    let d = decode_rib(&data, false);
+    let d = decode_rib(&data, &opts);
     assert_eq!(d.entries, s.entries);
     assert_eq!(d.truth, s.truth, "truth differs from what the file contains");
     assert!(s.truth.is_sorted());
@@ -438,7 +469,7 @@ fn add_path_rib() {
         ..RibOptions::small()
     };
     let (data, s) = gen_rib(&opts);
-    let d = decode_rib(&data, true);
+    let d = decode_rib(&data, &opts);
     assert_eq!(d.truth, s.truth);
     assert!(d.double_paths > 0, "some peers should send two paths");
     let plain = gen_rib(&RibOptions::small()).1;
@@ -455,7 +486,7 @@ fn prefix_length_histogram() {
         ..RibOptions::default()
     };
     let (data, _) = gen_rib(&opts);
-    let d = decode_rib(&data, false);
+    let d = decode_rib(&data, &opts);
     let mut h4 = [0usize; 33];
     let mut h6 = [0usize; 129];
     for &(p, l) in &d.prefixes {
@@ -493,7 +524,7 @@ fn rib_scale_and_empty() {
         ..tiny()
     };
     let (data, s) = gen_rib(&o);
-    let d = decode_rib(&data, false);
+    let d = decode_rib(&data, &o);
     assert_eq!(d.prefixes.len(), o.ipv4_prefixes + o.ipv6_prefixes);
     assert_eq!(d.truth, s.truth);
 }
@@ -538,6 +569,25 @@ fn invalid_options_are_errors() {
         },
         RibOptions {
             view_name: "x".repeat(70_000),
+            ..tiny()
+        },
+        RibOptions { med_peers: 1.5, ..tiny() },
+        RibOptions {
+            transit_hop_fraction: 0.5,
+            skip_tier1_fraction: 0.4,
+            direct_fraction: 0.2,
+            ..tiny()
+        },
+        RibOptions {
+            communities: vec![(0, 0), (3, 0)],
+            ..tiny()
+        },
+        RibOptions {
+            communities: vec![(1, 5), (MAX_COMMUNITIES + 1, 1)],
+            ..tiny()
+        },
+        RibOptions {
+            shared_asn_peers: -0.1,
             ..tiny()
         },
     ];
@@ -882,7 +932,9 @@ fn compression_round_trip() {
 #[test]
 fn preset_entry_counts() {
     for (opts, lo, hi) in [
-        (RibOptions::route_views2_like(), 19.5e6, 23.0e6),
+        (RibOptions::route_views2_like(), 28.5e6, 31.0e6),
+        (RibOptions::route_views6_like(), 4.7e6, 5.3e6),
+        (RibOptions::jinx_like(), 0.50e6, 0.51e6),
         (RibOptions::rrc00_like(), 50.0e6, 56.0e6),
         (RibOptions::default(), 25.0e6, 30.0e6),
     ] {
@@ -890,5 +942,84 @@ fn preset_entry_counts() {
         let s = write_rib(&opts.clone().scale(f), std::io::sink()).unwrap();
         let est = s.entries as f64 / f;
         assert!((lo..hi).contains(&est), "estimated {est} entries for {opts:?}");
+    }
+}
+
+/// What one calibrated preset must look like at a small scale.
+struct Calibrated {
+    opts: RibOptions,
+    /// (records, entries, bytes, FNV-1a of the bytes), pinned.
+    pinned: (u64, u64, u64, u64),
+    /// RIB entries per prefix of the real file.
+    entries_per_prefix: f64,
+    /// Share of the real file's entries with MULTI_EXIT_DISC.
+    med: f64,
+    /// Mean COMMUNITIES per entry of the real file.
+    communities: f64,
+    /// Peers of the real file's peer table, and distinct ASes among them.
+    peers: (usize, usize),
+}
+
+/// The presets calibrated on real RIBs (`benches/calibrate.sh` compares
+/// their decode cost): exact output at a small scale, and the shape of the
+/// real file each stands for (its figures from the corpus file, see the
+/// presets' docs) within a few percent.
+#[test]
+fn calibrated_presets() {
+    let cases = [
+        Calibrated {
+            opts: RibOptions::jinx_like().scale(0.02),
+            pinned: (9949, 10_150, 655_938, 6_046_475_980_757_050_881),
+            entries_per_prefix: 1.0124,
+            med: 0.0,
+            communities: 0.033,
+            peers: (14, 8),
+        },
+        Calibrated {
+            opts: RibOptions::route_views2_like().scale(0.001),
+            pinned: (1001, 29_850, 1_671_578, 3_868_666_810_176_505_935),
+            entries_per_prefix: 29.76,
+            med: 0.384,
+            communities: 2.11,
+            peers: (47, 41),
+        },
+        Calibrated {
+            opts: RibOptions::route_views6_like().scale(0.005),
+            pinned: (1151, 25_001, 2_076_289, 2_877_819_390_888_801_381),
+            entries_per_prefix: 21.77,
+            med: 0.385,
+            communities: 1.81,
+            peers: (29, 23),
+        },
+    ];
+    for c in &cases {
+        let o = &c.opts;
+        let (data, s) = gen_rib(o);
+        assert_eq!(gen_rib(o).0, data, "deterministic");
+        let got = (s.records, s.entries, s.bytes, fnv1a(&data));
+        assert_eq!(got, c.pinned, "output of {o:?} changed");
+        let d = decode_rib(&data, o);
+        assert_eq!(d.truth, s.truth);
+        let prefixes = (o.ipv4_prefixes + o.ipv6_prefixes) as f64;
+        let n = d.entries as f64;
+        let per_prefix = n / prefixes;
+        assert!(
+            (per_prefix / c.entries_per_prefix - 1.0).abs() < 0.03,
+            "{per_prefix} entries per prefix"
+        );
+        let med = d.attr_seen.get(&4).copied().unwrap_or(0) as f64 / n;
+        assert!((med - c.med).abs() < 0.15, "MED on {med} of the entries");
+        let comm = d.community_counts.iter().sum::<usize>() as f64 / n;
+        assert!(
+            (comm - c.communities).abs() < 0.1 + 0.2 * c.communities,
+            "{comm} communities per entry"
+        );
+        assert_eq!(d.attr_seen.get(&32), None, "no large communities before 2016");
+        let asns: BTreeSet<u32> = d.peers.iter().map(|p| p.asn).collect();
+        assert_eq!(d.peers.len(), c.peers.0);
+        assert!(asns.len().abs_diff(c.peers.1) <= 3, "{} distinct peer ASes", asns.len());
+        // Real collectors list a prefix's routes newest first, not by peer.
+        let multi = (s.records - 1 - d.records_in_peer_order) as f64;
+        assert!(multi >= 0.005 * prefixes, "{multi} records out of peer order");
     }
 }

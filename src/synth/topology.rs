@@ -4,7 +4,7 @@
 use crate::bgp::as_path;
 use std::collections::HashSet;
 
-use super::rng::{hash2, Rng, SplitMix64, Weighted, Xoshiro256};
+use super::rng::{hash2, Rng, SplitMix64, Threshold, Weighted, Xoshiro256};
 use super::wire::AsPath;
 
 /// Well-known large transit networks used as the tier-1 layer.
@@ -39,8 +39,55 @@ pub(crate) struct Topology {
     pub(crate) chains: Vec<Chain>,
     /// Seed for path-variant hashing.
     seed: u64,
+    /// How routes reach their origin ([`Topology::set_route_mix`]).
+    mix: Mix,
     /// Every ASN handed out so far (peers get fresh ones from here too).
     used: HashSet<u32>,
+}
+
+/// Shares of the route shapes [`Topology::push_route`] writes; the rest
+/// of the routes go from the peer through the origin's tier-1 and its
+/// upstream chain.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RouteMix {
+    /// Through the tier-1 with an extra transit hop between the peer and it.
+    pub(crate) transit_hop: f64,
+    /// Straight to the origin's upstream chain, skipping the tier-1 (routes
+    /// of origins with no upstream go through the tier-1 instead).
+    pub(crate) skip_tier1: f64,
+    /// Straight to the origin: the peer is its upstream (`peer origin`).
+    pub(crate) direct: f64,
+}
+
+impl RouteMix {
+    /// The mix every generator used before it could be chosen: 30 % with
+    /// a transit hop, 20 % skipping the tier-1, none direct.
+    pub(crate) const DEFAULT: RouteMix = RouteMix {
+        transit_hop: 0.30,
+        skip_tier1: 0.20,
+        direct: 0.0,
+    };
+}
+
+/// [`RouteMix`] as cumulative thresholds on one draw, in the order plain,
+/// transit hop, skip, direct.
+#[derive(Clone, Copy, Debug)]
+struct Mix {
+    plain: Threshold,
+    transit_hop: Threshold,
+    skip_tier1: Threshold,
+}
+
+impl Mix {
+    fn new(m: RouteMix) -> Self {
+        let skip_end = 1.0 - m.direct;
+        let hop_end = skip_end - m.skip_tier1;
+        Mix {
+            plain: Threshold::new(hop_end - m.transit_hop),
+            transit_hop: Threshold::new(hop_end),
+            skip_tier1: Threshold::new(skip_end),
+        }
+    }
 }
 
 /// Draws a public ASN: 2-byte in 1..=64495 (not as_path::AS_TRANS) or 4-byte in the
@@ -99,8 +146,15 @@ impl Topology {
             origins,
             chains,
             seed,
+            mix: Mix::new(RouteMix::DEFAULT),
             used,
         }
+    }
+
+    /// Sets the shares of the route shapes (the shares must lie in
+    /// `[0, 1]` and sum to at most 1; see [`RouteMix`]).
+    pub(crate) fn set_route_mix(&mut self, mix: RouteMix) {
+        self.mix = Mix::new(mix);
     }
 
     /// A fresh ASN not used anywhere in the topology.
@@ -152,22 +206,24 @@ impl Topology {
         path.push(peer_asn);
         let h = hash2(hash2(self.seed ^ peer_seed, u64::from(origin)), variant);
         let mut r = SplitMix64::new(h);
-        let kind = r.below(100);
+        let kind = r.next_u64();
         let n_ups = usize::from(chain.n_ups);
-        if kind < 80 || n_ups == 0 {
-            if kind >= 50 {
+        if self.mix.skip_tier1.hit(kind) && !self.mix.transit_hop.hit(kind) && n_ups > 0 {
+            // Peer reaches the origin's upstreams directly, skipping the tier-1.
+            let skip = r.below_usize(n_ups);
+            for &u in &chain.ups[skip..n_ups] {
+                path.push_unique(u);
+            }
+        } else if !self.mix.skip_tier1.hit(kind) {
+            // The peer is the origin's upstream: nothing between them.
+        } else {
+            if !self.mix.plain.hit(kind) {
                 // Extra transit hop between the peer and the tier-1.
                 let mid = self.transit[r.below_usize(self.transit.len())];
                 path.push_unique(mid);
             }
             path.push_unique(chain.tier1);
             for &u in &chain.ups[..n_ups] {
-                path.push_unique(u);
-            }
-        } else {
-            // Peer reaches the origin's upstreams directly, skipping the tier-1.
-            let skip = r.below_usize(n_ups);
-            for &u in &chain.ups[skip..n_ups] {
                 path.push_unique(u);
             }
         }

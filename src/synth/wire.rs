@@ -3,7 +3,7 @@
 //! builder of [`crate::testkit`] and the codes `mrt` and `bgp` define.
 
 use crate::bgp::as_path::{AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET, AS_TRANS};
-use crate::bgp::attr::{code, FLAG_OPTIONAL, FLAG_TRANSITIVE};
+use crate::bgp::attr::{code, FLAG_EXTENDED, FLAG_OPTIONAL, FLAG_TRANSITIVE};
 pub(crate) use crate::testkit::{attr_hdr, finish_mrt, patch_u16, put_u16, put_u32, start_mrt};
 
 /// Well-known mandatory / discretionary attributes.
@@ -192,8 +192,18 @@ pub(crate) enum OriginClass {
 /// AS_PATH attribute with 4-byte (`four_byte`) or 2-byte ASNs; 2-byte
 /// encoding maps ASNs above 65535 to AS_TRANS.
 pub(crate) fn attr_as_path(buf: &mut Vec<u8>, path: &AsPath, four_byte: bool) {
+    attr_as_path_flags(buf, path, four_byte, WELL_KNOWN);
+}
+
+/// [`attr_as_path`] with the extended-length flag set whatever the length
+/// (as Quagga-based collectors, RouteViews' among them, write it).
+pub(crate) fn attr_as_path_extended(buf: &mut Vec<u8>, path: &AsPath) {
+    attr_as_path_flags(buf, path, true, WELL_KNOWN | FLAG_EXTENDED);
+}
+
+fn attr_as_path_flags(buf: &mut Vec<u8>, path: &AsPath, four_byte: bool, flags: u8) {
     let size = if four_byte { 4 } else { 2 };
-    attr_hdr(buf, WELL_KNOWN, code::AS_PATH, path.encoded_len(size));
+    attr_hdr(buf, flags, code::AS_PATH, path.encoded_len(size));
     put_segments(buf, path, four_byte, true);
 }
 

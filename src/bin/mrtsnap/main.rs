@@ -131,8 +131,17 @@ enum Preset {
     Small,
     /// About 1.0M IPv4 and 230k IPv6 prefixes, 20 full and 10 partial peers.
     Default,
-    /// Shaped like a 2026 route-views2 RIB (~21M RIB entries).
+    /// Shaped like a 2026 route-views2 RIB: 1M IPv4 prefixes, ~29.7M RIB
+    /// entries; decode cost calibrated on the real route-views2 RIB of
+    /// 2014-05-23.
     RouteViews2,
+    /// Shaped like a 2026 route-views6 RIB: 230k IPv6 prefixes, ~5M RIB
+    /// entries; decode cost calibrated on the real route-views6 RIB of
+    /// 2015-11-01.
+    RouteViews6,
+    /// Like the real route-views.jinx RIB of 2014-05-30: 497k prefixes, 14
+    /// peers, ~1 RIB entry per prefix; decode cost calibrated on it.
+    Jinx,
     /// Shaped like a 2026 RIS rrc00 RIB (~53M RIB entries).
     Rrc00,
 }
@@ -258,6 +267,8 @@ fn synth(what: SynthCmd) -> anyhow::Result<ExitCode> {
                 Preset::Small => RibOptions::small(),
                 Preset::Default => RibOptions::default(),
                 Preset::RouteViews2 => RibOptions::route_views2_like(),
+                Preset::RouteViews6 => RibOptions::route_views6_like(),
+                Preset::Jinx => RibOptions::jinx_like(),
                 Preset::Rrc00 => RibOptions::rrc00_like(),
             };
             let mut opts = if scale == 1.0 { base } else { base.scale(scale) };
