@@ -17,9 +17,11 @@
 #                      40 times (97 MB)
 #   pch-updates×10     the PCH 2015 BGP4MP_ET updates file of the corpus
 #                      concatenated 10 times (135 MB)
-#   route-views2.F, rrc00.F  generated route-views2-like and rrc00-like
-#                      tables (`mrtsnap synth rib`) in each of
-#                      COMPARE_FORMATS
+#   jinx.F, route-views2.F, route-views6.F, rrc00.F  generated tables
+#                      (`mrtsnap synth rib --preset P`) in each of
+#                      COMPARE_FORMATS; the first three calibrated by
+#                      decode cost against the real files
+#                      (benches/calibrate.sh), jinx at full size
 #
 # Tasks (COMPARE_TASKS) and their rows; every ratio is against mrtsnap in
 # the same run, on the same file and task:
@@ -81,7 +83,8 @@
 #   COMPARE_NK_DIR      where the `nk` scenario is written or found [$WORK/nk]
 #   COMPARE_NK_SCALE    its scale [1]
 #   COMPARE_SCALE       scale of the generated tables [0.05]; 1.0 is full
-#                       size: route-views2-like ~21M RIB entries (~1.3 GB),
+#                       size: route-views2-like ~29.7M RIB entries
+#                       (~1.7 GB), route-views6-like ~5M (~400 MB),
 #                       rrc00-like ~53M (~3.2 GB)
 #   COMPARE_FORMATS     compressions of the generated tables ["plain gz bz2"]
 #   COMPARE_RUNS        runs per fast command [5]
@@ -289,14 +292,18 @@ if wants real && { has_task pairs || has_task dump || has_task stats; }; then
     fi
 fi
 if wants generated && { has_task pairs || has_task dump; }; then
-    for preset in route-views2 rrc00; do
+    # The jinx preset at full size (32 MB, calibrated against the real jinx
+    # RIB by benches/calibrate.sh), the others at COMPARE_SCALE.
+    for spec in jinx:1 route-views2:"$SCALE" route-views6:"$SCALE" rrc00:"$SCALE"; do
+        preset=${spec%%:*}
+        scale=${spec#*:}
         for f in $FORMATS; do
             ext=""
             [ "$f" != plain ] && ext=".$f"
-            out="$WORK/$preset-$SCALE.mrt$ext"
+            out="$WORK/$preset-$scale.mrt$ext"
             if [ ! -s "$out" ]; then
-                say "generating $preset-like table, scale $SCALE, $f"
-                "$MRTSNAP" synth rib --preset "$preset" --scale "$SCALE" -o "$out" 2>&1 | sed 's/^/compare: /' >&2
+                say "generating $preset-like table, scale $scale, $f"
+                "$MRTSNAP" synth rib --preset "$preset" --scale "$scale" -o "$out" 2>&1 | sed 's/^/compare: /' >&2
             fi
             add_input "$preset.$f" rib "$out"
         done
