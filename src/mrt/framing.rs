@@ -552,6 +552,56 @@ impl<'a> Framer<'a> {
         Step::Record(self.record(pos, h, end, slack, known))
     }
 
+    /// Move past the records from the current position that frame with
+    /// nothing to decide, exactly as [`Framer::step`] would frame them: a
+    /// known type stamped near the last good record, whole in the buffer,
+    /// followed by the end of the input or by a header of the same kind.
+    /// Stops at `until`, before a PEER_INDEX_TABLE (its reader needs the
+    /// record) and before anything else; returns how many it passed.
+    ///
+    /// # Performance
+    /// The batch cutter frames every record only to find where a batch
+    /// ends; through `step` that was 146M of the 1,104M instructions of
+    /// `snapshot --threads 1` on the route-views.jinx RIB (callgrind), and
+    /// 52M this way (1,012M in all, same bytes).
+    pub(crate) fn skip_plain(&mut self, until: usize) -> u64 {
+        if self.state.after_break {
+            return 0;
+        }
+        let len = self.buf.len();
+        let mut passed = 0;
+        while self.pos < until {
+            let pos = self.pos;
+            let Some(h) = self.header_at(pos) else { break };
+            if h.is_peer_index_table() || !is_known(h.mrt_type, h.subtype) || !self.time_ok(h.timestamp) {
+                break;
+            }
+            let Ok(end) = usize::try_from(pos as u64 + self.frame_len(&h)) else {
+                break;
+            };
+            if end > len {
+                break;
+            }
+            if end == len {
+                if !self.at_end {
+                    break;
+                }
+            } else {
+                // `next_ok`: the header after it shaped and in time (the
+                // last good timestamp is still the one before this record).
+                match self.header_at(end) {
+                    Some(next) if Self::shaped(&next) && self.time_ok(next.timestamp) => {}
+                    _ => break,
+                }
+            }
+            self.pos = end;
+            self.index += 1;
+            self.state.last_ts = Some(h.timestamp);
+            passed += 1;
+        }
+        passed
+    }
+
     /// Frame the record at the current position by its declared length
     /// alone, when it ends by `stop` (see [`Records::framed_clean`]);
     /// `None` otherwise.

@@ -65,6 +65,14 @@ impl Cutter {
             clean: !self.state.after_break,
         };
         loop {
+            if f.skip_plain(self.target) > 0 {
+                after.cut = f.position();
+                after.state = f.state();
+                after.index = f.next_index();
+                if after.cut >= self.target {
+                    break;
+                }
+            }
             match f.step() {
                 Step::Record(r) => {
                     after.clean &= r.slack.is_empty();
