@@ -179,18 +179,27 @@ pub fn read_prefix(r: &mut Reader<'_>, afi: u16) -> Result<Prefix> {
     }
     let n = usize::from(bits).div_ceil(8);
     let b = r.take(n, "NLRI prefix")?;
-    let mut full = [0u8; 16];
-    if let Some(dst) = full.get_mut(..n) {
-        dst.copy_from_slice(b);
-    }
     Ok(if afi == AFI_IPV6 {
+        let mut full = [0u8; 16];
+        if let Some(dst) = full.get_mut(..n) {
+            dst.copy_from_slice(b);
+        }
         Prefix {
             v6: true,
             addr: u128::from_be_bytes(full) & mask128(bits),
             len: bits,
         }
     } else {
-        let a = u32::from_be_bytes([full[0], full[1], full[2], full[3]]);
+        // By the slice's shape: copying a length known only at run time
+        // into a buffer is a call to memcpy (8M of the 1,104M instructions
+        // of a snapshot of the route-views.jinx RIB, callgrind).
+        let a = match *b {
+            [a, b, c, d, ..] => u32::from_be_bytes([a, b, c, d]),
+            [a, b, c] => u32::from_be_bytes([a, b, c, 0]),
+            [a, b] => u32::from_be_bytes([a, b, 0, 0]),
+            [a] => u32::from_be_bytes([a, 0, 0, 0]),
+            [] => 0,
+        };
         Prefix {
             v6: false,
             addr: u128::from(a & mask32(bits)),
