@@ -52,6 +52,20 @@ conversion of eight digits at once (slower than the two-digits-per-step
 scalar writer in `crate::fmt` on ASN-sized numbers); 512-bit forms of the
 kernels above (the calls are 20 to 30 elements long).
 
+On real tables (issue 15) the kernels earn little end to end: calls on a
+route-views.jinx-like RIB have one element per prefix (below [`SHORT`]
+elements the scalar twin runs inline; before that cut-off `--simd auto`
+was 5% slower than `--simd scalar` there), and on RouteViews full feeds
+(about 25 routes per prefix) the peers are out of table order in 96-99% of
+multi-route prefixes, so `strictly_increasing_u32` mostly answers "no" and
+a bitmap sorts them. One pinned core, `snapshot --format pairs`, hyperfine
+means of 10 alternated runs: the jinx RIB ×10 (326 MB) 520 ms auto against
+515 ms scalar, the route-views2 2014 and route-views6 2015 firstMB tables
+×10 (274 MB) 173.5 against 175.6 ms: within the noise either way. Their
+hot spots are sequential: the attribute walk to the origin (26% of the
+full-feed profile; the gather form measured slower, above), the entry
+walk and framing, each a chain of length-prefixed fields.
+
 Not kernels, by their share of the profile: the visibility timeline's
 per-bin counting (full-feed peer ASNs as popcounts of one or two 64-bit
 words of peer bitmaps under a mask, levels, /24 unions over an origin's
