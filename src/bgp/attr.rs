@@ -372,7 +372,7 @@ const fn length_rule(code: u8) -> Option<(usize, usize)> {
 ///
 /// # Performance
 /// Called for every attribute of every RIB entry by the snapshot's origin
-/// walk. Through [`length_rule`] the multiple was a run-time divisor, a
+/// walk. Through `length_rule` the multiple was a run-time divisor, a
 /// division per attribute; matched here each is a constant (the same
 /// answers: `withdraw_rules_agree` below).
 #[inline]
