@@ -70,7 +70,7 @@ use crate::bgp::attr::{next_hop_ip, AttrContext, Attrs};
 use crate::bgp::message::{Message, Update};
 use crate::bgp::nlri::{Nlri, Prefix, Prefixes};
 use crate::error::{Error, ErrorKind, Result};
-use crate::mrt::{Bgp4mp, Bgp4mpBody, PeerTable, RawRecord, Record, RibEntries, TableDump};
+use crate::mrt::{Bgp4mp, Bgp4mpBody, LegacyBgp, PeerTable, RawRecord, Record, RibEntries, TableDump};
 use crate::pipeline::{for_each_record, RecordDamage};
 use crate::report::Report;
 use crate::source::{Batch, Source, DEFAULT_BATCH_SIZE};
@@ -837,15 +837,9 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
                     stage,
                     cur,
                 } => {
-                    // Treat-as-withdraw (RFC 7606): the announced prefixes
-                    // are withdrawn.
-                    let kind = if *stage <= Stage::MpUnreach || update.attrs.withdraw.is_some() {
-                        RouteKind::Withdraw
-                    } else {
-                        RouteKind::Announce
-                    };
                     match cur.as_mut().and_then(Iterator::next) {
                         Some(Ok((id, p))) => {
+                            let kind = block_kind(*stage, update);
                             // A withdrawal carries no attributes.
                             let attrs = if kind == RouteKind::Announce { update.attrs } else { Attrs::EMPTY };
                             return Some(route(kind, *peer, p, id, None, attrs));
@@ -855,27 +849,7 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
                             *cur = None;
                         }
                         None => {
-                            // Move to the next block.
-                            let (next, block): (Stage, Option<Nlri<'a>>) = match *stage {
-                                Stage::Withdrawn => match update.attrs.mp_unreach {
-                                    Some(mp) if mp.is_ip() => (Stage::MpUnreach, Some(mp.prefixes(*add_path))),
-                                    Some(_) => {
-                                        self.damage.other_families += 1;
-                                        (Stage::MpUnreach, None)
-                                    }
-                                    None => (Stage::MpUnreach, None),
-                                },
-                                Stage::MpUnreach => (Stage::Nlri, Some(update.nlri)),
-                                Stage::Nlri => match update.attrs.mp_reach {
-                                    Some(mp) if mp.is_ip() => (Stage::MpReach, Some(mp.prefixes(*add_path))),
-                                    Some(_) => {
-                                        self.damage.other_families += 1;
-                                        (Stage::MpReach, None)
-                                    }
-                                    None => (Stage::MpReach, None),
-                                },
-                                Stage::MpReach | Stage::Done => (Stage::Done, None),
-                            };
+                            let (next, block) = next_block(*stage, update, *add_path, &mut self.damage);
                             *stage = next;
                             *cur = block.map(|b| b.iter());
                             if next == Stage::Done {
@@ -887,6 +861,126 @@ impl<'a> Iterator for RecordRoutes<'a, '_> {
             }
         }
     }
+}
+
+/// The kind of the routes of the block of `update` at `stage`: withdrawals
+/// in the withdrawn blocks, and everywhere when the attributes are
+/// treat-as-withdraw (RFC 7606); announcements otherwise.
+#[inline]
+fn block_kind(stage: Stage, update: &Update<'_>) -> RouteKind {
+    if stage <= Stage::MpUnreach || update.attrs.withdraw.is_some() {
+        RouteKind::Withdraw
+    } else {
+        RouteKind::Announce
+    }
+}
+
+/// The block of `update` after the one at `stage`, and its stage: classic
+/// withdrawals, MP_UNREACH_NLRI, classic NLRI, MP_REACH_NLRI. An MP block
+/// of another family gives no prefixes and is counted in `damage`.
+fn next_block<'a>(stage: Stage, update: &Update<'a>, add_path: bool, damage: &mut Damage) -> (Stage, Option<Nlri<'a>>) {
+    match stage {
+        Stage::Withdrawn => match update.attrs.mp_unreach {
+            Some(mp) if mp.is_ip() => (Stage::MpUnreach, Some(mp.prefixes(add_path))),
+            Some(_) => {
+                damage.other_families += 1;
+                (Stage::MpUnreach, None)
+            }
+            None => (Stage::MpUnreach, None),
+        },
+        Stage::MpUnreach => (Stage::Nlri, Some(update.nlri)),
+        Stage::Nlri => match update.attrs.mp_reach {
+            Some(mp) if mp.is_ip() => (Stage::MpReach, Some(mp.prefixes(add_path))),
+            Some(_) => {
+                damage.other_families += 1;
+                (Stage::MpReach, None)
+            }
+            None => (Stage::MpReach, None),
+        },
+        Stage::MpReach | Stage::Done => (Stage::Done, None),
+    }
+}
+
+/// The UPDATE a record carries, and whether its MRT subtype announces
+/// ADD-PATH.
+#[inline]
+fn update_of<'r, 'a>(rec: &'r Record<'a>) -> Option<(&'r Update<'a>, bool)> {
+    match rec {
+        Record::Bgp4mp(Bgp4mp {
+            subtype,
+            body: Bgp4mpBody::Message {
+                message: Message::Update(u),
+                ..
+            },
+            ..
+        }) => Some((u, Bgp4mp::is_add_path(*subtype))),
+        Record::LegacyBgp(LegacyBgp {
+            body: Bgp4mpBody::Message {
+                message: Message::Update(u),
+                ..
+            },
+            ..
+        }) => Some((u, false)),
+        _ => None,
+    }
+}
+
+/// The routes of an UPDATE, counted: what [`RecordRoutes`] would yield,
+/// by kind and family, and the damage it would report.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UpdateTally {
+    /// Withdrawals (treat-as-withdraw announcements included), IPv4 then IPv6.
+    pub withdrawn: [u64; 2],
+    /// Announcements, IPv4 then IPv6.
+    pub announced: [u64; 2],
+    /// MP blocks of other families left out.
+    pub other_families: u32,
+    /// The first damage, with its record index.
+    pub error: Option<Error>,
+}
+
+impl UpdateTally {
+    /// Routes of every kind.
+    pub fn total(&self) -> u64 {
+        self.withdrawn.iter().chain(&self.announced).sum()
+    }
+}
+
+/// Count the routes of a record carrying an UPDATE without yielding them
+/// (`None` for every other record): the same counts and damage as walking
+/// [`routes_of`].
+///
+/// # Performance
+/// A route of an UPDATE is 512 bytes (its [`Attrs`] by value), built and
+/// copied per prefix; `stats`, which only counts, spent 94M of its 329M
+/// instructions in `routes_of` and the routes it yields on the RIS 2016
+/// updates file ×4 (callgrind, `--threads 1`). Counting walks each NLRI
+/// block by its length octets alone ([`Prefixes::tally`]).
+pub(crate) fn tally_update(raw: &RawRecord<'_>, rec: &Record<'_>) -> Option<UpdateTally> {
+    let (update, add_path) = update_of(rec)?;
+    let mut damage = Damage::default();
+    let mut t = UpdateTally::default();
+    if let Some(err) = update.attrs.withdraw_error() {
+        damage.note(err, raw.index);
+    }
+    let (mut stage, mut block) = (Stage::Withdrawn, Some(update.withdrawn));
+    while stage != Stage::Done {
+        if let Some(b) = block {
+            let (n, err) = b.iter().tally();
+            let v6 = usize::from(b.afi() == crate::bgp::nlri::AFI_IPV6);
+            match block_kind(stage, update) {
+                RouteKind::Announce => t.announced[v6] += n,
+                _ => t.withdrawn[v6] += n,
+            }
+            if let Some(e) = err {
+                damage.note(e, raw.index);
+            }
+        }
+        (stage, block) = next_block(stage, update, add_path, &mut damage);
+    }
+    t.other_families = damage.other_families;
+    t.error = damage.first;
+    Some(t)
 }
 
 /// How [`for_each_route`] reads its source.
