@@ -102,7 +102,40 @@ impl<'a> RawAttrs<'a> {
         }
     }
 
+    /// The next attribute.
+    ///
+    /// # Performance
+    /// Read from one look at its header and one bounds check; the field by
+    /// field path, whose error names the field, runs only when the block is
+    /// broken. The field-by-field reads took 66 instructions an attribute
+    /// (19M on the RIS 2016 updates file ×4, callgrind); with them
+    /// [`Attrs::parse`] took 50.4M there, this way 27.0M.
+    #[inline]
     fn read(&mut self) -> Result<RawAttr<'a>> {
+        let b = self.r.peek_rest();
+        let (flags, code, head, len) = match *b {
+            [f, c, l, ..] if f & FLAG_EXTENDED == 0 => (f, c, 3, usize::from(l)),
+            [f, c, h, l, ..] => (f, c, 4, usize::from(u16::from_be_bytes([h, l]))),
+            _ => return self.read_fields(),
+        };
+        match b.get(head..head + len) {
+            Some(value) => {
+                let offset = self.r.offset() + head as u64;
+                self.r.take(head + len, "path attribute")?;
+                Ok(RawAttr {
+                    flags,
+                    code,
+                    value,
+                    offset,
+                })
+            }
+            None => self.read_fields(),
+        }
+    }
+
+    /// [`RawAttrs::read`] field by field: the error names the field.
+    #[cold]
+    fn read_fields(&mut self) -> Result<RawAttr<'a>> {
         let flags = self.r.u8("path attribute flags")?;
         let code = self.r.u8("path attribute type")?;
         let len = if flags & FLAG_EXTENDED != 0 {
@@ -453,12 +486,25 @@ impl<'a> Attrs<'a> {
     /// # Errors
     /// When the block's framing is broken (an attribute runs past its end).
     pub fn parse(data: &'a [u8], offset: u64, ctx: AttrContext) -> Result<Attrs<'a>> {
-        let mut a = Attrs {
-            raw: data,
-            offset,
-            context: ctx,
-            ..Attrs::default()
-        };
+        let mut a = Attrs::EMPTY;
+        a.read(data, offset, ctx)?;
+        Ok(a)
+    }
+
+    /// [`Attrs::parse`] into `self`, which must be [`Attrs::EMPTY`]: a
+    /// caller that holds the attributes inside a larger value decodes them
+    /// in place.
+    ///
+    /// # Performance
+    /// `Attrs` is 392 bytes; returned through `Result` and moved into its
+    /// UPDATE, it was copied twice per message: `stats --threads 1` on the
+    /// RIS 2016 updates file ×4 took 204M instructions, 199M with the
+    /// attributes read in place (callgrind).
+    pub(crate) fn read(&mut self, data: &'a [u8], offset: u64, ctx: AttrContext) -> Result<()> {
+        let a = self;
+        a.raw = data;
+        a.offset = offset;
+        a.context = ctx;
         for attr in RawAttrs::new(data, offset) {
             let attr = attr?;
             let v = attr.value;
@@ -533,7 +579,7 @@ impl<'a> Attrs<'a> {
                 }
             }
         }
-        Ok(a)
+        Ok(())
     }
 
     /// The error for a route whose attributes are treat-as-withdraw

@@ -94,6 +94,7 @@ pub struct MessageContext {
 impl<'a> Message<'a> {
     /// Decode one message (header included) from `r`, consuming exactly its
     /// length. Messages longer than 4096 bytes (RFC 8654) are accepted.
+    #[inline(always)]
     pub fn read(r: &mut Reader<'a>, ctx: MessageContext) -> Result<Message<'a>> {
         let at = r.offset();
         let h: &RawBgpHeader = r.wire("BGP header")?;
@@ -107,6 +108,7 @@ impl<'a> Message<'a> {
 
     /// Decode a message body of type `msg_type` (the legacy BGP MRT type
     /// stores bodies without the BGP header).
+    #[inline(always)]
     pub fn parse_body(msg_type: u8, body: &mut Reader<'a>, ctx: MessageContext) -> Result<Message<'a>> {
         Ok(match msg_type {
             OPEN => Message::Open(Open::parse(body)?),
@@ -145,6 +147,7 @@ pub struct Update<'a> {
 
 impl<'a> Update<'a> {
     /// Decode an UPDATE body.
+    #[inline(always)]
     pub fn parse(r: &mut Reader<'a>, ctx: MessageContext) -> Result<Update<'a>> {
         let wl = r.u16("withdrawn routes length")?;
         let wo = r.offset();
@@ -154,7 +157,15 @@ impl<'a> Update<'a> {
         let a = r.take(usize::from(al), "path attributes")?;
         let no = r.offset();
         let n = r.rest();
-        let attrs = Attrs::parse(
+        let withdrawn = Nlri::detect(w, wo, AFI_IPV4, ctx.add_path);
+        let nlri = Nlri::detect(n, no, AFI_IPV4, ctx.add_path);
+        let mut u = Update {
+            withdrawn,
+            attrs: Attrs::EMPTY,
+            nlri,
+            add_path: ctx.add_path || withdrawn.is_add_path() || nlri.is_add_path(),
+        };
+        u.attrs.read(
             a,
             ao,
             AttrContext {
@@ -162,14 +173,7 @@ impl<'a> Update<'a> {
                 rib_afi: None,
             },
         )?;
-        let withdrawn = Nlri::detect(w, wo, AFI_IPV4, ctx.add_path);
-        let nlri = Nlri::detect(n, no, AFI_IPV4, ctx.add_path);
-        Ok(Update {
-            withdrawn,
-            attrs,
-            nlri,
-            add_path: ctx.add_path || withdrawn.is_add_path() || nlri.is_add_path(),
-        })
+        Ok(u)
     }
 }
 

