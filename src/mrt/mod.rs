@@ -63,10 +63,7 @@ impl<'a> Record<'a> {
                 Ok(t) => return Ok(Record::TableDump(t)),
                 Err(e) => e,
             },
-            (16 | 17, 0..=11) => match Bgp4mp::parse(h.subtype, body, off) {
-                Ok(m) => return Ok(Record::Bgp4mp(m)),
-                Err(e) => e,
-            },
+            (16 | 17, 0..=11) => return Bgp4mp::decode_record(h.subtype, body, off, raw.index),
             (5, 1 | 3 | 5 | 6 | 7) => match LegacyBgp::parse(h.subtype, body, off) {
                 Ok(m) => return Ok(Record::LegacyBgp(m)),
                 Err(e) => e,
