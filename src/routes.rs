@@ -958,28 +958,40 @@ impl UpdateTally {
 /// block by its length octets alone ([`Prefixes::tally`]).
 pub(crate) fn tally_update(raw: &RawRecord<'_>, rec: &Record<'_>) -> Option<UpdateTally> {
     let (update, add_path) = update_of(rec)?;
-    let mut damage = Damage::default();
-    let mut t = UpdateTally::default();
-    if let Some(err) = update.attrs.withdraw_error() {
-        damage.note(err, raw.index);
-    }
-    let (mut stage, mut block) = (Stage::Withdrawn, Some(update.withdrawn));
-    while stage != Stage::Done {
-        if let Some(b) = block {
-            let (n, err) = b.iter().tally();
-            let v6 = usize::from(b.afi() == crate::bgp::nlri::AFI_IPV6);
-            match block_kind(stage, update) {
-                RouteKind::Announce => t.announced[v6] += n,
-                _ => t.withdrawn[v6] += n,
+    let mut t = UpdateTally {
+        error: update.attrs.withdraw_error(),
+        ..UpdateTally::default()
+    };
+    // The blocks in the order `next_block` takes them, each with the kind
+    // `block_kind` gives its routes.
+    let announce = update.attrs.withdraw.is_none();
+    let mp_unreach = update.attrs.mp_unreach.map(|m| (m.is_ip(), m.prefixes(add_path)));
+    let mp_reach = update.attrs.mp_reach.map(|m| (m.is_ip(), m.prefixes(add_path)));
+    let blocks = [
+        (Some((true, update.withdrawn)), false),
+        (mp_unreach, false),
+        (Some((true, update.nlri)), announce),
+        (mp_reach, announce),
+    ];
+    for (block, announce) in blocks {
+        match block {
+            Some((true, b)) => {
+                let (n, err) = b.tally();
+                let v6 = usize::from(b.afi() == crate::bgp::nlri::AFI_IPV6);
+                if announce {
+                    t.announced[v6] += n;
+                } else {
+                    t.withdrawn[v6] += n;
+                }
+                if t.error.is_none() {
+                    t.error = err;
+                }
             }
-            if let Some(e) = err {
-                damage.note(e, raw.index);
-            }
+            Some((false, _)) => t.other_families += 1,
+            None => {}
         }
-        (stage, block) = next_block(stage, update, add_path, &mut damage);
     }
-    t.other_families = damage.other_families;
-    t.error = damage.first;
+    t.error = t.error.map(|e| e.in_record(raw.index));
     Some(t)
 }
 
@@ -1203,6 +1215,147 @@ mod tests {
         }
         let (routes, errors) = collect(&mrt(1000, 13, 2, &rib));
         assert_eq!((routes.len(), errors), (2, 1));
+    }
+
+    /// What walking `routes_of` gives for a record, as `tally_update`
+    /// counts it.
+    fn walked(raw: &RawRecord<'_>, rec: &Record<'_>) -> UpdateTally {
+        let mut t = UpdateTally::default();
+        let mut routes = routes_of(raw, rec, None);
+        for r in routes.by_ref() {
+            let v6 = usize::from(r.prefix.is_v6());
+            match r.kind {
+                RouteKind::Announce => t.announced[v6] += 1,
+                _ => t.withdrawn[v6] += 1,
+            }
+        }
+        t.other_families = routes.other_families();
+        t.error = routes.take_error();
+        t
+    }
+
+    fn same(a: &UpdateTally, b: &UpdateTally) -> bool {
+        let e = |t: &UpdateTally| t.error.as_ref().map(|e| (e.to_string(), e.offset(), e.record()));
+        (a.withdrawn, a.announced, a.other_families, e(a)) == (b.withdrawn, b.announced, b.other_families, e(b))
+    }
+
+    /// `tally_update` counts what `routes_of` yields, with the same damage:
+    /// classic and MP blocks of both families, another family, ADD-PATH
+    /// announced and detected, treat-as-withdraw, prefixes running past
+    /// their block, the legacy BGP type; and every UPDATE of the corpus.
+    #[test]
+    fn tally_matches_routes() {
+        let v6 = [&[0, 2, 1, 16][..], &[0x20, 1, 0xd, 0xb8], &[0; 11], &[1, 0]].concat();
+        let reach = |nlri: &[u8]| [&v6[..], nlri].concat();
+        let evpn = [0, 25, 70, 4, 10, 0, 0, 1, 0, 2, 9, 9];
+        let origin = attr(0x40, 1, &[0]);
+        // (MRT subtype, withdrawn routes, attributes, NLRI)
+        type Case = (u16, Vec<u8>, Vec<u8>, Vec<u8>);
+        let cases: Vec<Case> = vec![
+            (4, vec![8, 10, 16, 10, 1], origin.clone(), vec![24, 192, 0, 2]),
+            (
+                4,
+                vec![],
+                [origin.clone(), attr(0x80, 14, &reach(&[32, 0x20, 1, 0xd, 0xb8]))].concat(),
+                vec![],
+            ),
+            (
+                4,
+                vec![],
+                [origin.clone(), attr(0x80, 15, &[0, 2, 1, 48, 0x20, 1, 0xd, 0xb8, 0, 1])].concat(),
+                vec![8, 10],
+            ),
+            (
+                4,
+                vec![],
+                [origin.clone(), attr(0x80, 14, &evpn), attr(0x80, 15, &[0, 25, 70, 1])].concat(),
+                vec![8, 10],
+            ),
+            (9, vec![0, 0, 0, 1, 8, 10], origin.clone(), vec![0, 0, 0, 2, 24, 192, 0, 2]),
+            (
+                4,
+                vec![],
+                origin.clone(),
+                vec![0, 0, 0, 1, 24, 172, 17, 0, 0, 0, 0, 1, 24, 172, 17, 1],
+            ),
+            (4, vec![8, 10], attr(0x40, 1, &[0, 0]), vec![24, 192, 0, 2, 8, 11]),
+            (4, vec![24, 10, 0], origin.clone(), vec![24, 192, 0, 2]),
+            (4, vec![], origin.clone(), vec![24, 192, 0, 2, 33, 1, 2, 3, 4, 5]),
+            (
+                4,
+                vec![],
+                [origin.clone(), attr(0x80, 14, &reach(&[64, 0x20, 1]))].concat(),
+                vec![8, 10],
+            ),
+            (
+                4,
+                vec![],
+                [origin.clone(), attr(0x80, 15, &[0, 1, 1, 40, 1])].concat(),
+                vec![24, 10, 0],
+            ),
+        ];
+        let mut data = Vec::new();
+        for (subtype, w, a, n) in &cases {
+            let mut body = vec![0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0, 0, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2];
+            body.extend(bgp(2, &crate::testkit::update(w, a, n)));
+            data.extend(mrt(1000, 16, *subtype, &body));
+        }
+        // Legacy BGP UPDATE: peer AS and address, local AS and address, the bare body.
+        let mut legacy = vec![0, 1, 10, 0, 0, 1, 0, 2, 10, 0, 0, 2];
+        legacy.extend(crate::testkit::update(&[8, 10], &origin, &[24, 192, 0, 2, 24, 1]));
+        data.extend(mrt(1000, 5, 1, &legacy));
+        let (mut records, mut damaged, mut other) = (0, Vec::new(), Vec::new());
+        for raw in Records::from_bytes(&data) {
+            let raw = raw.unwrap();
+            let rec = Record::decode(&raw).unwrap();
+            let t = tally_update(&raw, &rec).unwrap();
+            assert!(
+                same(&t, &walked(&raw, &rec)),
+                "record {}: {t:?} against {:?}",
+                raw.index,
+                walked(&raw, &rec)
+            );
+            records += 1;
+            if t.error.is_some() {
+                damaged.push(raw.index);
+            }
+            if t.other_families > 0 {
+                other.push((raw.index, t.other_families));
+            }
+        }
+        // Treat-as-withdraw, three cut prefix blocks, two cut MP blocks.
+        assert_eq!((records, damaged, other), (12, vec![6, 7, 8, 9, 10, 11], vec![(3, 2)]));
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    files(&p, out);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        let mut all = Vec::new();
+        files(&dir, &mut all);
+        if all.is_empty() {
+            eprintln!("skipped the corpus part: no corpus at {}", dir.display());
+            return;
+        }
+        let mut updates = 0;
+        for f in all {
+            let Ok(src) = crate::Source::open(&f) else { continue };
+            for batch in src.batches(crate::source::DEFAULT_BATCH_SIZE) {
+                for raw in batch.records().flatten() {
+                    let Ok(rec) = Record::decode(&raw) else { continue };
+                    if let Some(t) = tally_update(&raw, &rec) {
+                        assert!(same(&t, &walked(&raw, &rec)), "{} record {}", f.display(), raw.index);
+                        updates += 1;
+                    }
+                }
+            }
+        }
+        assert!(updates > 100_000, "{updates} UPDATEs in the corpus");
     }
 
     /// RFC 6793 §4.2.3 through a route: AS_PATH `1 23456 23456` and AS4_PATH

@@ -216,7 +216,13 @@ pub struct Nlri<'a> {
     offset: u64,
     afi: u16,
     add_path: bool,
+    /// The number of prefixes, when [`Nlri::detect`] found the block well
+    /// formed; [`UNKNOWN`] otherwise.
+    count: u32,
 }
+
+/// [`Nlri::count`] not known.
+const UNKNOWN: u32 = u32::MAX;
 
 impl<'a> Nlri<'a> {
     /// NLRI of `afi` in `data` (absolute offset `offset`). `add_path` says
@@ -227,6 +233,7 @@ impl<'a> Nlri<'a> {
             offset,
             afi,
             add_path,
+            count: UNKNOWN,
         }
     }
 
@@ -237,11 +244,14 @@ impl<'a> Nlri<'a> {
     /// in the shared corpus about 49,000 ordinary NLRI blocks also parse as
     /// ADD-PATH; this rule picks exactly the 12 mislabelled BIRD blocks.)
     pub fn detect(data: &'a [u8], offset: u64, afi: u16, add_path: bool) -> Nlri<'a> {
-        let plain = Nlri::new(data, offset, afi, add_path);
-        if add_path || data.is_empty() || plain.check() {
+        let mut plain = Nlri::new(data, offset, afi, add_path);
+        if add_path {
             return plain;
         }
-        let ap = Nlri::new(data, offset, afi, true);
+        if plain.check() {
+            return plain;
+        }
+        let mut ap = Nlri::new(data, offset, afi, true);
         if ap.check() {
             ap
         } else {
@@ -250,10 +260,28 @@ impl<'a> Nlri<'a> {
     }
 
     /// Whether the block is well formed (every prefix, with its path
-    /// identifier if any, within the block and of a valid length).
+    /// identifier if any, within the block and of a valid length); if so
+    /// its prefixes are counted.
     #[inline]
-    fn check(&self) -> bool {
-        self.iter().tally().1.is_none()
+    fn check(&mut self) -> bool {
+        let (n, e) = self.iter().tally();
+        if e.is_none() {
+            self.count = u32::try_from(n).unwrap_or(UNKNOWN);
+        }
+        e.is_none()
+    }
+
+    /// How many prefixes [`Nlri::iter`] yields, and the error it stops at:
+    /// what [`Prefixes::tally`] says, without a walk when
+    /// [`Nlri::detect`] already made it (each announced prefix of the PCH
+    /// 2015 updates file was walked twice by `stats`: 236M instructions,
+    /// 222M with the count kept, callgrind).
+    #[inline]
+    pub fn tally(&self) -> (u64, Option<Error>) {
+        if self.count != UNKNOWN {
+            return (u64::from(self.count), None);
+        }
+        self.iter().tally()
     }
 
     /// The AFI of the prefixes.
