@@ -85,6 +85,29 @@ pub struct RawAttr<'a> {
     pub offset: u64,
 }
 
+impl<'a> RawAttr<'a> {
+    /// The attribute at the start of `b` (absolute offset `at`) and its
+    /// size with its header; `None` where it does not fit.
+    #[inline(always)]
+    fn split(b: &'a [u8], at: u64) -> Option<(RawAttr<'a>, usize)> {
+        let (flags, code, head, len) = match *b {
+            [f, c, l, ..] if f & FLAG_EXTENDED == 0 => (f, c, 3, usize::from(l)),
+            [f, c, h, l, ..] => (f, c, 4, usize::from(u16::from_be_bytes([h, l]))),
+            _ => return None,
+        };
+        let value = b.get(head..head + len)?;
+        Some((
+            RawAttr {
+                flags,
+                code,
+                value,
+                offset: at + head as u64,
+            },
+            head + len,
+        ))
+    }
+}
+
 /// Iterator over the raw attributes of a block; yields an error once and
 /// stops if the block's framing is broken.
 #[derive(Clone, Debug)]
@@ -112,22 +135,10 @@ impl<'a> RawAttrs<'a> {
     /// [`Attrs::parse`] took 50.4M there, this way 27.0M.
     #[inline]
     fn read(&mut self) -> Result<RawAttr<'a>> {
-        let b = self.r.peek_rest();
-        let (flags, code, head, len) = match *b {
-            [f, c, l, ..] if f & FLAG_EXTENDED == 0 => (f, c, 3, usize::from(l)),
-            [f, c, h, l, ..] => (f, c, 4, usize::from(u16::from_be_bytes([h, l]))),
-            _ => return self.read_fields(),
-        };
-        match b.get(head..head + len) {
-            Some(value) => {
-                let offset = self.r.offset() + head as u64;
-                self.r.take(head + len, "path attribute")?;
-                Ok(RawAttr {
-                    flags,
-                    code,
-                    value,
-                    offset,
-                })
+        match RawAttr::split(self.r.peek_rest(), self.r.offset()) {
+            Some((a, n)) => {
+                self.r.take(n, "path attribute")?;
+                Ok(a)
             }
             None => self.read_fields(),
         }
@@ -505,8 +516,24 @@ impl<'a> Attrs<'a> {
         a.raw = data;
         a.offset = offset;
         a.context = ctx;
-        for attr in RawAttrs::new(data, offset) {
-            let attr = attr?;
+        // The walk of `RawAttrs`, without its `Option<Result<_>>` per
+        // attribute (11M of the 38M of this function on the PCH 2015
+        // updates file; `stats` there 222M -> 204M instructions, callgrind).
+        let (mut rest, mut at) = (data, offset);
+        while !rest.is_empty() {
+            let attr = match RawAttr::split(rest, at) {
+                Some((attr, n)) => {
+                    rest = rest.get(n..).unwrap_or_default();
+                    at += n as u64;
+                    attr
+                }
+                None => {
+                    let mut r = RawAttrs::new(rest, at);
+                    let attr = r.read_fields()?;
+                    (rest, at) = (r.r.peek_rest(), r.r.offset());
+                    attr
+                }
+            };
             let v = attr.value;
             let ok = match attr.code {
                 code::ORIGIN => v.first().filter(|_| v.len() == 1).map(|&o| a.origin = Some(o)).is_some(),
