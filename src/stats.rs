@@ -154,14 +154,19 @@ struct Part {
     update_peers: HashSet<Peer, Fast>,
 }
 
-fn message_name(m: &Message<'_>) -> &'static str {
+/// The names [`FileStats::messages`] counts messages under, by
+/// [`message_kind`].
+const MESSAGE_NAMES: [&str; 6] = ["OPEN", "UPDATE", "NOTIFICATION", "KEEPALIVE", "ROUTE-REFRESH", "UNKNOWN"];
+
+/// The index of a message's name in [`MESSAGE_NAMES`].
+fn message_kind(m: &Message<'_>) -> usize {
     match m {
-        Message::Open(_) => "OPEN",
-        Message::Update(_) => "UPDATE",
-        Message::Notification { .. } => "NOTIFICATION",
-        Message::Keepalive => "KEEPALIVE",
-        Message::RouteRefresh { .. } => "ROUTE-REFRESH",
-        Message::Unknown { .. } => "UNKNOWN",
+        Message::Open(_) => 0,
+        Message::Update(_) => 1,
+        Message::Notification { .. } => 2,
+        Message::Keepalive => 3,
+        Message::RouteRefresh { .. } => 4,
+        Message::Unknown { .. } => 5,
     }
 }
 
@@ -170,6 +175,10 @@ fn scan(batch: &Batch, strict: bool) -> (Part, Result<()>) {
     part.stats.decompressed_bytes = batch.data.len() as u64;
     let mut report = Report::default();
     let mut damage = RecordDamage::new(strict);
+    // Messages by kind, put in the map at the end: a map lookup per
+    // message by name cost 10M of the 149M instructions of `stats
+    // --threads 1` on the RIS 2016 updates file ×4 (callgrind).
+    let mut messages = [0u64; MESSAGE_NAMES.len()];
     let r = for_each_record(batch, &mut report, strict, |raw, rec, peers| {
         let s = &mut part.stats;
         let ts = raw.header.timestamp;
@@ -205,7 +214,7 @@ fn scan(batch: &Batch, strict: bool) -> (Part, Result<()>) {
         match body {
             Some(Bgp4mpBody::StateChange { .. }) => s.state_changes += 1,
             Some(Bgp4mpBody::Message { message, .. }) => {
-                *s.messages.entry(message_name(message)).or_insert(0) += 1;
+                messages[message_kind(message)] += 1;
                 if let Message::Update(u) = message {
                     update_warnings = u64::from(u.attrs.warnings);
                 }
@@ -252,6 +261,11 @@ fn scan(batch: &Batch, strict: bool) -> (Part, Result<()>) {
     });
     let r = damage.finish(r, &mut report);
     part.stats.report = report;
+    for (name, n) in MESSAGE_NAMES.into_iter().zip(messages) {
+        if n > 0 {
+            part.stats.messages.insert(name, n);
+        }
+    }
     // Sorting here, on the worker, leaves the final pass little to do.
     part.prefixes.sort_unstable();
     part.prefixes.dedup();
