@@ -102,7 +102,7 @@ impl<'a> Message<'a> {
 
     /// Read a message's header from `r` and consume the message: its type
     /// and a reader over its body.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn header(r: &mut Reader<'a>) -> Result<(u8, Reader<'a>)> {
         let at = r.offset();
         let h: &RawBgpHeader = r.wire("BGP header")?;

@@ -253,7 +253,7 @@ fn short_message(subtype: u16, body: &[u8]) -> bool {
 /// path, which names the field an error is in, runs only where that fails.
 /// The field-by-field reads cost 150 instructions a record, 10.5M on the
 /// RIS 2016 updates file ×4 (callgrind); 5.0M this way.
-#[inline]
+#[inline(always)]
 fn read_peering(r: &mut Reader<'_>, as4: bool) -> Result<Peering> {
     let b = r.peek_rest();
     let fast = if as4 {
