@@ -208,7 +208,7 @@ impl<'a> UpdateParts<'a> {
     pub(crate) fn update(&self) -> Update<'a> {
         Update {
             withdrawn: self.withdrawn,
-            attrs: Attrs::EMPTY,
+            attrs: Attrs::blank(self.attrs, self.attrs_offset, self.ctx),
             nlri: self.nlri,
             add_path: self.add_path,
         }
