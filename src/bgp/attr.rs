@@ -197,6 +197,7 @@ pub struct MpReach<'a> {
 
 impl<'a> MpReach<'a> {
     /// Decode a full-form value.
+    #[inline]
     pub fn parse_full(value: &'a [u8], offset: u64) -> Result<MpReach<'a>> {
         let mut r = Reader::new(value, offset);
         let afi = r.u16("MP_REACH AFI")?;
@@ -581,13 +582,13 @@ impl<'a> Attrs<'a> {
                 code::AS_PATH => {
                     // A 2-byte path labelled as 4-byte (or the reverse) is
                     // taken in the size that parses.
-                    let p = AsPath::parse(v, attr.offset, ctx.asn_len).or_else(|e| {
-                        let other = if ctx.asn_len == 4 { 2 } else { 4 };
-                        AsPath::parse(v, attr.offset, other).map_err(|_| e)
-                    });
-                    p.map(|p| a.as_path = Some(p)).is_ok()
+                    let other = if ctx.asn_len == 4 { 2 } else { 4 };
+                    let len = [ctx.asn_len, other].into_iter().find(|&l| AsPath::fits(v, l));
+                    len.map(|l| a.as_path = Some(AsPath::fitted(v, attr.offset, l))).is_some()
                 }
-                code::AS4_PATH => AsPath::parse(v, attr.offset, 4).map(|p| a.as4_path = Some(p)).is_ok(),
+                code::AS4_PATH => AsPath::fits(v, 4)
+                    .then(|| a.as4_path = Some(AsPath::fitted(v, attr.offset, 4)))
+                    .is_some(),
                 code::NEXT_HOP => ip4(v).map(|n| a.next_hop = Some(n)).is_some(),
                 code::MED => be32(v).map(|n| a.med = Some(n)).is_some(),
                 code::LOCAL_PREF => be32(v).map(|n| a.local_pref = Some(n)).is_some(),
