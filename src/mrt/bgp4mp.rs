@@ -326,29 +326,29 @@ fn read_peering_fields(r: &mut Reader<'_>, as4: bool) -> Result<Peering> {
 }
 
 impl<'a> Bgp4mp<'a> {
-    /// Decode a BGP4MP(_ET) body of `subtype` as a [`Record`], errors in
-    /// record `index`: what [`Record::decode`] returns.
+    /// Decode a BGP4MP(_ET) body of `subtype` into `out` as a [`Record`],
+    /// errors in record `index`: what [`Record::decode_into`] does for it.
     ///
     /// # Performance
-    /// An UPDATE is built once, where the caller's result lies, and its
-    /// attributes are decoded there: through [`Bgp4mp::parse`] the 544-byte
-    /// record was moved five times on its way out (memcpy 31M of the 259M
-    /// instructions of `stats --threads 1` on the PCH 2015 updates file,
-    /// callgrind); built here, 236M, two copies left (the empty attributes
-    /// put in place, the result returned).
-    pub(crate) fn decode_record(subtype: u16, body: &'a [u8], offset: u64, index: u64) -> Result<Record<'a>> {
+    /// An UPDATE is built once, in `out`, and its attributes are decoded
+    /// there: through [`Bgp4mp::parse`] the 544-byte record was moved five
+    /// times on its way out (memcpy 31M of the 259M instructions of `stats
+    /// --threads 1` on the PCH 2015 updates file, callgrind); built in a
+    /// result returned, 236M, two copies left; built in `out`, none.
+    #[inline(always)]
+    pub(crate) fn decode_into(subtype: u16, body: &'a [u8], offset: u64, index: u64, out: &mut Result<Record<'a>>) {
         if !matches!(subtype, 1 | 4 | 6..=11) || short_message(subtype, body) {
-            return match Bgp4mp::parse(subtype, body, offset) {
+            *out = match Bgp4mp::parse(subtype, body, offset) {
                 Ok(m) => Ok(Record::Bgp4mp(m)),
                 Err(e) => Err(e.in_record(index)),
             };
+            return;
         }
-        let fail = |e: Error| Err(e.in_record(index));
         let mut r = Reader::new(body, offset);
         let as4 = Self::is_as4(subtype);
         let peering = match read_peering(&mut r, as4) {
             Ok(p) => p,
-            Err(e) => return fail(e),
+            Err(e) => return *out = Err(e.in_record(index)),
         };
         let ctx = MessageContext {
             asn_len: if as4 { 4 } else { 2 },
@@ -357,28 +357,24 @@ impl<'a> Bgp4mp<'a> {
         let raw = r.peek_rest();
         let (msg_type, mut m) = match Message::header(&mut r) {
             Ok(h) => h,
-            Err(e) => return fail(e),
+            Err(e) => return *out = Err(e.in_record(index)),
         };
         if msg_type != UPDATE {
-            return match Message::parse_body(msg_type, &mut m, ctx) {
+            *out = match Message::parse_body(msg_type, &mut m, ctx) {
                 Ok(message) => Ok(Record::Bgp4mp(Bgp4mp {
                     subtype,
                     peering,
                     body: Bgp4mpBody::Message { raw, message },
                 })),
-                Err(e) => fail(e),
+                Err(e) => Err(e.in_record(index)),
             };
+            return;
         }
-        match UpdateParts::split(&mut m, ctx) {
-            Ok(parts) => Self::update_record(subtype, peering, raw, parts, index),
-            Err(e) => fail(e),
-        }
-    }
-
-    /// The record of an UPDATE, its attributes decoded in place.
-    #[inline(always)]
-    fn update_record(subtype: u16, peering: Peering, raw: &'a [u8], parts: UpdateParts<'a>, index: u64) -> Result<Record<'a>> {
-        let mut res = Ok(Record::Bgp4mp(Bgp4mp {
+        let parts = match UpdateParts::split(&mut m, ctx) {
+            Ok(p) => p,
+            Err(e) => return *out = Err(e.in_record(index)),
+        };
+        *out = Ok(Record::Bgp4mp(Bgp4mp {
             subtype,
             peering,
             body: Bgp4mpBody::Message {
@@ -392,13 +388,12 @@ impl<'a> Bgp4mp<'a> {
                 ..
             },
             ..
-        })) = &mut res
+        })) = out
         {
             if let Err(e) = parts.read_attrs(u) {
-                res = Err(e.in_record(index));
+                *out = Err(e.in_record(index));
             }
         }
-        res
     }
 
     /// Decode a BGP4MP(_ET) body of `subtype`.
