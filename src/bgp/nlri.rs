@@ -110,14 +110,15 @@ impl Prefix {
     }
 
     /// Write the prefix as `addr/len` into `out`, without allocating.
+    #[inline]
     pub fn write_to(&self, out: &mut Vec<u8>) {
         if self.v6 {
             crate::fmt::write_ipv6(out, self.addr);
+            out.push(b'/');
+            crate::fmt::write_u32(out, u32::from(self.len));
         } else {
-            crate::fmt::write_ipv4(out, self.addr as u32);
+            crate::fmt::write_ipv4_prefix(out, self.addr as u32, self.len);
         }
-        out.push(b'/');
-        crate::fmt::write_u32(out, u32::from(self.len));
     }
 }
 
