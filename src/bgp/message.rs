@@ -94,19 +94,28 @@ pub struct MessageContext {
 impl<'a> Message<'a> {
     /// Decode one message (header included) from `r`, consuming exactly its
     /// length. Messages longer than 4096 bytes (RFC 8654) are accepted.
+    #[inline(always)]
     pub fn read(r: &mut Reader<'a>, ctx: MessageContext) -> Result<Message<'a>> {
+        let (msg_type, mut body) = Message::header(r)?;
+        Message::parse_body(msg_type, &mut body, ctx)
+    }
+
+    /// Read a message's header from `r` and consume the message: its type
+    /// and a reader over its body.
+    #[inline(always)]
+    pub(crate) fn header(r: &mut Reader<'a>) -> Result<(u8, Reader<'a>)> {
         let at = r.offset();
         let h: &RawBgpHeader = r.wire("BGP header")?;
         let len = usize::from(h.length.get());
         if len < BGP_HEADER_LEN {
             return Err(Error::bad_length("BGP message length", len as u32, BGP_HEADER_LEN as u32, at + 16));
         }
-        let mut body = r.sub(len - BGP_HEADER_LEN, "BGP message")?;
-        Message::parse_body(h.msg_type, &mut body, ctx)
+        Ok((h.msg_type, r.sub(len - BGP_HEADER_LEN, "BGP message")?))
     }
 
     /// Decode a message body of type `msg_type` (the legacy BGP MRT type
     /// stores bodies without the BGP header).
+    #[inline(always)]
     pub fn parse_body(msg_type: u8, body: &mut Reader<'a>, ctx: MessageContext) -> Result<Message<'a>> {
         Ok(match msg_type {
             OPEN => Message::Open(Open::parse(body)?),
@@ -145,31 +154,73 @@ pub struct Update<'a> {
 
 impl<'a> Update<'a> {
     /// Decode an UPDATE body.
+    #[inline(always)]
     pub fn parse(r: &mut Reader<'a>, ctx: MessageContext) -> Result<Update<'a>> {
+        let parts = UpdateParts::split(r, ctx)?;
+        let mut u = parts.update();
+        parts.read_attrs(&mut u)?;
+        Ok(u)
+    }
+}
+
+/// An UPDATE body cut into its fields, its attributes not yet decoded: what
+/// a caller building the UPDATE inside a larger value needs to decode the
+/// attributes in place ([`UpdateParts::read_attrs`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct UpdateParts<'a> {
+    withdrawn: Nlri<'a>,
+    nlri: Nlri<'a>,
+    add_path: bool,
+    attrs: &'a [u8],
+    attrs_offset: u64,
+    ctx: AttrContext,
+}
+
+impl<'a> UpdateParts<'a> {
+    /// Cut an UPDATE body, consuming it.
+    #[inline(always)]
+    pub(crate) fn split(r: &mut Reader<'a>, ctx: MessageContext) -> Result<UpdateParts<'a>> {
         let wl = r.u16("withdrawn routes length")?;
         let wo = r.offset();
         let w = r.take(usize::from(wl), "withdrawn routes")?;
         let al = r.u16("path attribute length")?;
-        let ao = r.offset();
-        let a = r.take(usize::from(al), "path attributes")?;
+        let attrs_offset = r.offset();
+        let attrs = r.take(usize::from(al), "path attributes")?;
         let no = r.offset();
         let n = r.rest();
-        let attrs = Attrs::parse(
-            a,
-            ao,
-            AttrContext {
+        let withdrawn = Nlri::detect(w, wo, AFI_IPV4, ctx.add_path);
+        let nlri = Nlri::detect(n, no, AFI_IPV4, ctx.add_path);
+        Ok(UpdateParts {
+            withdrawn,
+            nlri,
+            add_path: ctx.add_path || withdrawn.is_add_path() || nlri.is_add_path(),
+            attrs,
+            attrs_offset,
+            ctx: AttrContext {
                 asn_len: ctx.asn_len,
                 rib_afi: None,
             },
-        )?;
-        let withdrawn = Nlri::detect(w, wo, AFI_IPV4, ctx.add_path);
-        let nlri = Nlri::detect(n, no, AFI_IPV4, ctx.add_path);
-        Ok(Update {
-            withdrawn,
-            attrs,
-            nlri,
-            add_path: ctx.add_path || withdrawn.is_add_path() || nlri.is_add_path(),
         })
+    }
+
+    /// The UPDATE, its attributes [`Attrs::EMPTY`].
+    #[inline(always)]
+    pub(crate) fn update(&self) -> Update<'a> {
+        Update {
+            withdrawn: self.withdrawn,
+            attrs: Attrs::blank(self.attrs, self.attrs_offset, self.ctx),
+            nlri: self.nlri,
+            add_path: self.add_path,
+        }
+    }
+
+    /// Decode the attributes into `u`, an [`UpdateParts::update`].
+    ///
+    /// # Errors
+    /// Those of [`Attrs::parse`].
+    #[inline(always)]
+    pub(crate) fn read_attrs(&self, u: &mut Update<'a>) -> Result<()> {
+        u.attrs.read(self.attrs, self.attrs_offset, self.ctx)
     }
 }
 

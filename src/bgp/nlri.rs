@@ -110,14 +110,15 @@ impl Prefix {
     }
 
     /// Write the prefix as `addr/len` into `out`, without allocating.
+    #[inline]
     pub fn write_to(&self, out: &mut Vec<u8>) {
         if self.v6 {
             crate::fmt::write_ipv6(out, self.addr);
+            out.push(b'/');
+            crate::fmt::write_u32(out, u32::from(self.len));
         } else {
-            crate::fmt::write_ipv4(out, self.addr as u32);
+            crate::fmt::write_ipv4_prefix(out, self.addr as u32, self.len);
         }
-        out.push(b'/');
-        crate::fmt::write_u32(out, u32::from(self.len));
     }
 }
 
@@ -225,7 +226,13 @@ pub struct Nlri<'a> {
     offset: u64,
     afi: u16,
     add_path: bool,
+    /// The number of prefixes, when [`Nlri::detect`] found the block well
+    /// formed; [`UNKNOWN`] otherwise.
+    count: u32,
 }
+
+/// [`Nlri::count`] not known.
+const UNKNOWN: u32 = u32::MAX;
 
 impl<'a> Nlri<'a> {
     /// NLRI of `afi` in `data` (absolute offset `offset`). `add_path` says
@@ -236,6 +243,7 @@ impl<'a> Nlri<'a> {
             offset,
             afi,
             add_path,
+            count: UNKNOWN,
         }
     }
 
@@ -246,24 +254,46 @@ impl<'a> Nlri<'a> {
     /// in the shared corpus about 49,000 ordinary NLRI blocks also parse as
     /// ADD-PATH; this rule picks exactly the 12 mislabelled BIRD blocks.)
     pub fn detect(data: &'a [u8], offset: u64, afi: u16, add_path: bool) -> Nlri<'a> {
-        let plain = Nlri::new(data, offset, afi, add_path);
-        if add_path || data.is_empty() || plain.check().is_ok() {
+        let mut plain = Nlri::new(data, offset, afi, add_path);
+        if add_path {
             return plain;
         }
-        let ap = Nlri::new(data, offset, afi, true);
-        if ap.check().is_ok() {
+        if plain.check() {
+            return plain;
+        }
+        let mut ap = Nlri::new(data, offset, afi, true);
+        if ap.check() {
             ap
         } else {
             plain
         }
     }
 
-    /// Walk the block once: `Ok` if it is well formed.
-    fn check(&self) -> Result<()> {
-        for p in self.iter() {
-            p?;
+    /// Whether the block is well formed (every prefix, with its path
+    /// identifier if any, within the block and of a valid length); if so
+    /// its prefixes are counted.
+    #[inline]
+    fn check(&mut self) -> bool {
+        match self.iter().count_well_formed() {
+            Some(n) => {
+                self.count = u32::try_from(n).unwrap_or(UNKNOWN);
+                true
+            }
+            None => false,
         }
-        Ok(())
+    }
+
+    /// How many prefixes [`Nlri::iter`] yields, `None` if it stops at an
+    /// error ([`Prefixes::tally`] tells which): no walk when
+    /// [`Nlri::detect`] already made it (each announced prefix of the PCH
+    /// 2015 updates file was walked twice by `stats`: 236M instructions,
+    /// 222M with the count kept, callgrind).
+    #[inline]
+    pub fn count_well_formed(&self) -> Option<u64> {
+        if self.count != UNKNOWN {
+            return Some(u64::from(self.count));
+        }
+        self.iter().count_well_formed()
     }
 
     /// The AFI of the prefixes.
@@ -312,6 +342,64 @@ pub struct Prefixes<'a> {
     afi: u16,
     add_path: bool,
     failed: bool,
+}
+
+impl Prefixes<'_> {
+    /// Consume the rest of the block without decoding it: how many
+    /// prefixes the iterator would still yield, and the error it would stop
+    /// at.
+    ///
+    /// # Performance
+    /// A well-formed block is walked by its length octets alone, about 8
+    /// instructions a prefix against some 80 for decoding each through
+    /// [`Iterator::next`]; a damaged one is walked again by `next`, which
+    /// finds the error. [`Nlri::detect`] validates every UPDATE's NLRI
+    /// this way: on the RIS 2016 updates file ×4 (165k prefixes) its cost
+    /// went from 28.9M instructions to 10.0M (callgrind).
+    pub fn tally(&mut self) -> (u64, Option<Error>) {
+        if let Some(n) = self.count_well_formed() {
+            self.r.rest();
+            return (n, None);
+        }
+        self.tally_damaged()
+    }
+
+    /// How many prefixes are left, `None` if the iterator would stop at an
+    /// error (or already did): the fast part of [`Prefixes::tally`].
+    #[inline]
+    fn count_well_formed(&self) -> Option<u64> {
+        if self.failed {
+            return None;
+        }
+        let data = self.r.peek_rest();
+        let max = if self.afi == AFI_IPV6 { 128 } else { 32 };
+        let id = if self.add_path { 4 } else { 0 };
+        let (mut i, mut n) = (0usize, 0u64);
+        while i < data.len() {
+            match data.get(i + id) {
+                Some(&bits) if bits <= max => {
+                    i += id + 1 + usize::from(bits).div_ceil(8);
+                    n += 1;
+                }
+                _ => return None,
+            }
+        }
+        (i == data.len()).then_some(n)
+    }
+
+    /// The slow part of [`Prefixes::tally`]: `next` finds the error,
+    /// counting what comes before.
+    #[cold]
+    fn tally_damaged(&mut self) -> (u64, Option<Error>) {
+        let mut n = 0;
+        for p in self.by_ref() {
+            match p {
+                Ok(_) => n += 1,
+                Err(e) => return (n, Some(e)),
+            }
+        }
+        (n, None)
+    }
 }
 
 impl Iterator for Prefixes<'_> {
