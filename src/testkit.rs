@@ -146,6 +146,30 @@ pub fn update(withdrawn: &[u8], attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Every byte string of up to `max_len` bytes drawn from `alphabet`,
+/// shortest first: the inputs of exhaustive agreement tests between a
+/// fast reader and the field-by-field one.
+///
+/// # Example
+/// ```
+/// let all: Vec<Vec<u8>> = mrtsnap::testkit::byte_strings(&[0, 9], 2).collect();
+/// assert_eq!(all, [vec![], vec![0], vec![9], vec![0, 0], vec![9, 0], vec![0, 9], vec![9, 9]]);
+/// ```
+pub fn byte_strings(alphabet: &[u8], max_len: u32) -> impl Iterator<Item = Vec<u8>> + '_ {
+    (0..=max_len).flat_map(move |len| {
+        (0..alphabet.len().pow(len)).map(move |i| {
+            let mut k = i;
+            (0..len)
+                .map(|_| {
+                    let b = alphabet.get(k % alphabet.len()).copied().unwrap_or(0);
+                    k /= alphabet.len();
+                    b
+                })
+                .collect()
+        })
+    })
+}
+
 /// The body of a BGP4MP MESSAGE_AS4 record over IPv4 carrying an UPDATE:
 /// `(AS, address)` of the peer and of the local side, interface 0.
 pub fn bgp4mp_as4(peer: (u32, [u8; 4]), local: (u32, [u8; 4]), update_body: &[u8]) -> Vec<u8> {

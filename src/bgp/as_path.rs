@@ -672,21 +672,12 @@ mod tests {
     /// of up to six bytes drawn from segment types, counts and ASN bytes.
     #[test]
     fn fits_agrees_with_check() {
-        let alphabet = [0u8, 1, 2, 3, 4, 5, 0xff];
         let mut agree = [0usize; 2];
-        for len in 0..=6u32 {
-            for i in 0..alphabet.len().pow(len) {
-                let mut v = Vec::new();
-                let mut k = i;
-                for _ in 0..len {
-                    v.push(alphabet[k % alphabet.len()]);
-                    k /= alphabet.len();
-                }
-                for asn_len in [2, 4] {
-                    let fits = AsPath::fits(&v, asn_len);
-                    assert_eq!(fits, check(&v, 0, asn_len).is_ok(), "{v:?} of {asn_len}-byte ASNs");
-                    agree[usize::from(fits)] += 1;
-                }
+        for v in crate::testkit::byte_strings(&[0, 1, 2, 3, 4, 5, 0xff], 6) {
+            for asn_len in [2, 4] {
+                let fits = AsPath::fits(&v, asn_len);
+                assert_eq!(fits, check(&v, 0, asn_len).is_ok(), "{v:?} of {asn_len}-byte ASNs");
+                agree[usize::from(fits)] += 1;
             }
         }
         // Both answers are met, many times.

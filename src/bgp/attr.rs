@@ -518,7 +518,7 @@ impl<'a> Attrs<'a> {
     /// Written field by field, not as `..Attrs::EMPTY`: that copied the
     /// 392-byte constant with a `memcpy` call per UPDATE.
     #[inline(always)]
-    pub(crate) fn blank(raw: &'a [u8], offset: u64, context: AttrContext) -> Attrs<'a> {
+    pub(crate) const fn blank(raw: &'a [u8], offset: u64, context: AttrContext) -> Attrs<'a> {
         Attrs {
             raw,
             offset,
@@ -553,35 +553,7 @@ impl<'a> Attrs<'a> {
 
 impl Attrs<'_> {
     /// No attributes (what a withdrawal carries).
-    pub const EMPTY: Attrs<'static> = Attrs {
-        raw: &[],
-        offset: 0,
-        origin: None,
-        as_path: None,
-        as4_path: None,
-        next_hop: None,
-        med: None,
-        local_pref: None,
-        atomic_aggregate: false,
-        aggregator: None,
-        aggregator_raw: None,
-        as4_aggregator: None,
-        communities: None,
-        large_communities: None,
-        ext_communities: None,
-        ipv6_ext_communities: None,
-        originator_id: None,
-        cluster_list: None,
-        mp_reach: None,
-        mp_unreach: None,
-        only_to_customer: None,
-        aigp: None,
-        attr_set: None,
-        other: 0,
-        warnings: 0,
-        withdraw: None,
-        context: AttrContext { asn_len: 0, rib_afi: None },
-    };
+    pub const EMPTY: Attrs<'static> = Attrs::blank(&[], 0, AttrContext { asn_len: 0, rib_afi: None });
 }
 
 impl<'a> Attrs<'a> {
@@ -863,23 +835,14 @@ mod tests {
     /// from a few lengths and counts.
     #[test]
     fn mp_reach_full_agrees_with_fields() {
-        let alphabet = [0u8, 1, 2, 3, 0xff];
         let mut agree = [0usize; 2];
-        for len in 0..=7u32 {
-            for i in 0..alphabet.len().pow(len) {
-                let mut v = Vec::new();
-                let mut k = i;
-                for _ in 0..len {
-                    v.push(alphabet[k % alphabet.len()]);
-                    k /= alphabet.len();
-                }
-                let fast = MpReach::full(&v, 100).map(|m| (m.afi, m.safi, m.next_hop, m.nlri, m.nlri_offset));
-                let slow = MpReach::full_fields(&v, 100)
-                    .ok()
-                    .map(|m| (m.afi, m.safi, m.next_hop, m.nlri, m.nlri_offset));
-                assert_eq!(fast, slow, "{v:?}");
-                agree[usize::from(fast.is_some())] += 1;
-            }
+        for v in crate::testkit::byte_strings(&[0, 1, 2, 3, 0xff], 7) {
+            let fast = MpReach::full(&v, 100).map(|m| (m.afi, m.safi, m.next_hop, m.nlri, m.nlri_offset));
+            let slow = MpReach::full_fields(&v, 100)
+                .ok()
+                .map(|m| (m.afi, m.safi, m.next_hop, m.nlri, m.nlri_offset));
+            assert_eq!(fast, slow, "{v:?}");
+            agree[usize::from(fast.is_some())] += 1;
         }
         assert!(agree[0] > 10_000 && agree[1] > 1_000, "{agree:?}");
     }
