@@ -252,8 +252,13 @@ pub(crate) struct RowColumns {
 
 /// Whether every value of `a` is in `b` (both sorted ascending).
 fn is_subset(a: &[u32], b: &[u32]) -> bool {
+    is_subset_iter(a.iter().copied(), b)
+}
+
+/// [`is_subset`] of the values `a` yields (ascending).
+fn is_subset_iter(mut a: impl Iterator<Item = u32>, b: &[u32]) -> bool {
     let mut b = b.iter();
-    a.iter().all(|x| b.any(|y| y == x))
+    a.all(|x| b.any(|&y| y == x))
 }
 
 impl RowsBuilder {
@@ -374,6 +379,24 @@ impl RowsBuilder {
         let same = self.origins.get(lo..hi)?;
         let at = lo + same.partition_point(|&o| cmp_origin(o, origin, sets) == Ordering::Less);
         (at < hi && self.origins.get(at) == Some(&origin)).then_some(at)
+    }
+
+    /// Whether the row held where the last search ended is (`prefix`,
+    /// `origin`) and already lists every peer of `list` (ascending): a row
+    /// met again that adds nothing, the common case of a repeated table.
+    /// The next search starts after it.
+    #[inline]
+    fn repeats_at_hint(&mut self, prefix: Prefix, origin: u64, list: impl Iterator<Item = u32>) -> bool {
+        let at = self.hint;
+        let held = matches!(
+            (self.prefixes.get(at), self.origins.get(at)),
+            (Some(&p), Some(&o)) if p == prefix && o == origin
+        );
+        if held && self.lists_sorted && self.pending.prefixes.is_empty() && is_subset_iter(list, self.lists.get(at)) {
+            self.hint = at + 1;
+            return true;
+        }
+        false
     }
 
     /// The first row held whose prefix is not below `prefix`.
@@ -1023,6 +1046,19 @@ impl Accumulator {
             let o = if o >> KIND_SHIFT == 2 { self.set_map[o as u32 as usize] } else { o };
             let map = &self.map;
             let list = c.lists.get(i).iter().map(|&v| map[v as usize]);
+            // A row met again that adds nothing (a table repeated) is
+            // dropped here, its list read in place.
+            //
+            // # Performance
+            // Through `push` it was copied and compared with the last row
+            // first: `push_below` took 580M of the 9,303M instructions of
+            // `snapshot --threads 1` on the jinx RIB ×10, all of it in this
+            // in-order merge, the part that two cores cannot share; read in
+            // place, `Accumulator::push` takes 693M instead of 928M (8,608M
+            // in all, same bytes).
+            if monotone && !last && self.rows.repeats_at_hint(p, o, list.clone()) {
+                continue;
+            }
             if !monotone {
                 self.scratch.clear();
                 self.scratch.extend(list);
