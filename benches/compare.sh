@@ -272,24 +272,22 @@ if wants real && { has_task pairs || has_task dump || has_task stats; }; then
     else
         say "RIS 2002 bview not found under $CORPUS: skipped"
     fi
-    if [ -f "$BD/updates.20160811.1600.gz" ]; then
-        say "making ris-updates×40"
-        make_file "$WORK/ris-updates.mrt" gzip -dc "$BD/updates.20160811.1600.gz"
-        make_file "$WORK/ris-updates40.mrt" repeat 40 "$WORK/ris-updates.mrt"
+    # updates_input NAME FILE.gz COPIES WHAT: the gzip file of the corpus
+    # decompressed and concatenated COPIES times, as input NAME.
+    updates_input() {
+        local name=$1 gz=$2 n=$3 what=$4 base="$WORK/${1%×*}.mrt"
+        if [ ! -f "$gz" ]; then
+            say "$what not found under $CORPUS: skipped"
+            return
+        fi
+        say "making $name"
+        make_file "$base" gzip -dc "$gz"
+        make_file "$WORK/${1%×*}$n.mrt" repeat "$n" "$base"
         # shellcheck disable=SC2046
-        add_input "ris-updates×40" updates "$WORK/ris-updates40.mrt" $(times 40 "$WORK/ris-updates.mrt")
-    else
-        say "RIS 2016 updates not found under $CORPUS: skipped"
-    fi
-    if [ -f "$BD/updates.et-header.2015.gz" ]; then
-        say "making pch-updates×10"
-        make_file "$WORK/pch-updates.mrt" gzip -dc "$BD/updates.et-header.2015.gz"
-        make_file "$WORK/pch-updates10.mrt" repeat 10 "$WORK/pch-updates.mrt"
-        # shellcheck disable=SC2046
-        add_input "pch-updates×10" updates "$WORK/pch-updates10.mrt" $(times 10 "$WORK/pch-updates.mrt")
-    else
-        say "PCH 2015 updates not found under $CORPUS: skipped"
-    fi
+        add_input "$name" updates "$WORK/${1%×*}$n.mrt" $(times "$n" "$base")
+    }
+    updates_input "ris-updates×40" "$BD/updates.20160811.1600.gz" 40 "RIS 2016 updates"
+    updates_input "pch-updates×10" "$BD/updates.et-header.2015.gz" 10 "PCH 2015 updates"
 fi
 if wants generated && { has_task pairs || has_task dump; }; then
     # The jinx preset at full size (32 MB, calibrated against the real jinx

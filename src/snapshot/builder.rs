@@ -309,6 +309,19 @@ impl RowsBuilder {
         self.lists.push_iter(list);
     }
 
+    /// The next row of a run strictly increasing by (prefix, origin):
+    /// appended uncompared once one of the run was the last held (`last`),
+    /// else through [`RowsBuilder::push`]. Returns whether it is the last.
+    #[inline]
+    fn push_run(&mut self, last: bool, prefix: Prefix, origin: u64, list: impl IntoIterator<Item = u32>) -> bool {
+        if last {
+            self.push_after(prefix, origin, list);
+            true
+        } else {
+            self.push(prefix, origin, list)
+        }
+    }
+
     /// [`RowsBuilder::push`] of a list held as a slice (copied whole).
     ///
     /// # Performance
@@ -344,11 +357,7 @@ impl RowsBuilder {
         if self.lists_sorted {
             // In a run of rows below the last one, the next row held is
             // usually the one sought; else search.
-            let next = self.hint;
-            let at = match (self.prefixes.get(next), self.origins.get(next)) {
-                (Some(&p), Some(&o)) if p == prefix && o == origin => Some(next),
-                _ => self.find(prefix, origin),
-            };
+            let at = self.at_hint(prefix, origin).or_else(|| self.find(prefix, origin));
             if let Some(at) = at {
                 self.hint = at + 1;
                 if is_subset(&self.scratch, self.lists.get(at)) {
@@ -387,16 +396,20 @@ impl RowsBuilder {
     /// The next search starts after it.
     #[inline]
     fn repeats_at_hint(&mut self, prefix: Prefix, origin: u64, list: impl Iterator<Item = u32>) -> bool {
-        let at = self.hint;
-        let held = matches!(
-            (self.prefixes.get(at), self.origins.get(at)),
-            (Some(&p), Some(&o)) if p == prefix && o == origin
-        );
-        if held && self.lists_sorted && self.pending.prefixes.is_empty() && is_subset_iter(list, self.lists.get(at)) {
-            self.hint = at + 1;
-            return true;
+        match self.at_hint(prefix, origin) {
+            Some(at) if self.lists_sorted && is_subset_iter(list, self.lists.get(at)) => {
+                self.hint = at + 1;
+                true
+            }
+            _ => false,
         }
-        false
+    }
+
+    /// The row where the last search ended, when it is (`prefix`, `origin`).
+    #[inline]
+    fn at_hint(&self, prefix: Prefix, origin: u64) -> Option<usize> {
+        let at = self.hint;
+        (self.prefixes.get(at) == Some(&prefix) && self.origins.get(at) == Some(&origin)).then_some(at)
     }
 
     /// The first row held whose prefix is not below `prefix`.
@@ -1056,23 +1069,16 @@ impl Accumulator {
             // in-order merge, the part that two cores cannot share; read in
             // place, `Accumulator::push` takes 693M instead of 928M (8,608M
             // in all, same bytes).
-            if monotone && !last && self.rows.repeats_at_hint(p, o, list.clone()) {
-                continue;
-            }
-            if !monotone {
+            if monotone {
+                if !last && self.rows.repeats_at_hint(p, o, list.clone()) {
+                    continue;
+                }
+                last = self.rows.push_run(last, p, o, list);
+            } else {
                 self.scratch.clear();
                 self.scratch.extend(list);
                 sort_distinct(&mut self.scratch);
-                let list = self.scratch.iter().copied();
-                if last {
-                    self.rows.push_after(p, o, list);
-                } else {
-                    last = self.rows.push(p, o, list);
-                }
-            } else if last {
-                self.rows.push_after(p, o, list);
-            } else {
-                last = self.rows.push(p, o, list);
+                last = self.rows.push_run(last, p, o, self.scratch.iter().copied());
             }
         }
         spares.give(Spare {

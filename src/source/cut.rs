@@ -26,6 +26,17 @@ pub(super) struct After {
     pub(super) clean: bool,
 }
 
+impl After {
+    /// Take the framer's position and state after its last record; whether
+    /// the batch reaches `target` bytes there.
+    fn passed(&mut self, f: &Framer<'_>, target: usize) -> bool {
+        self.cut = f.position();
+        self.state = f.state();
+        self.index = f.next_index();
+        self.cut >= target
+    }
+}
+
 /// Sequential batch-cutting state shared by the map and stream paths.
 pub(super) struct Cutter {
     /// Bytes of whole records a batch holds at least (unless the input
@@ -65,13 +76,8 @@ impl Cutter {
             clean: !self.state.after_break,
         };
         loop {
-            if f.skip_plain(self.target) > 0 {
-                after.cut = f.position();
-                after.state = f.state();
-                after.index = f.next_index();
-                if after.cut >= self.target {
-                    break;
-                }
+            if f.skip_plain(self.target) > 0 && after.passed(&f, self.target) {
+                break;
             }
             match f.step() {
                 Step::Record(r) => {
@@ -85,10 +91,7 @@ impl Cutter {
                 Step::Damage(_) => after.clean = false,
                 Step::NeedMore | Step::End => break,
             }
-            after.cut = f.position();
-            after.state = f.state();
-            after.index = f.next_index();
-            if after.cut >= self.target {
+            if after.passed(&f, self.target) {
                 break;
             }
         }
@@ -101,11 +104,11 @@ impl Cutter {
     /// past it.
     pub(super) fn make(&mut self, window: Bytes, len: usize, at_end: bool, after: After) -> Batch {
         let After {
+            cut,
             state,
             index,
             peers,
             clean,
-            ..
         } = after;
         let b = Batch {
             offset: self.offset,
@@ -118,7 +121,9 @@ impl Cutter {
             window,
             window_ends_input: at_end,
             window_ends_at_break: false,
-            clean: clean && len > 0,
+            // Clean as cut: a batch cut elsewhere (one byte of damage, a
+            // whole buffer at the end) is framed with every check.
+            clean: clean && len > 0 && len == cut,
         };
         self.offset += b.data.len() as u64;
         self.index = index;
@@ -147,10 +152,9 @@ impl MemoryCutter {
         }
         let after = self.cutter.cut(rest, true, false);
         let cut = after.cut.max(1).min(rest.len());
-        let clean = after.clean && cut == after.cut;
         let window = self.data.slice(self.pos..);
         self.pos += cut;
-        let mut b = self.cutter.make(window, cut, true, After { clean, ..after });
+        let mut b = self.cutter.make(window, cut, true, after);
         b.last = self.pos >= self.data.len();
         Some(b)
     }

@@ -108,7 +108,7 @@ impl Batches {
                     }
                     continue;
                 }
-                let mut after = cutter.cut(&buf, ends, brk);
+                let after = cutter.cut(&buf, ends, brk);
                 let mut cut = after.cut;
                 if cut == 0 {
                     if ends {
@@ -125,7 +125,6 @@ impl Batches {
                 let window = pool.share(std::mem::take(&mut buf));
                 buf = pool.take(batch_size + 2 * CUT_SLACK);
                 buf.extend_from_slice(&window[cut..]);
-                after.clean &= cut == after.cut;
                 let mut b = cutter.make(window, cut, ends, after);
                 b.window_ends_at_break = brk;
                 if ends && buf.is_empty() {
