@@ -85,6 +85,16 @@ fn snapshot_pairs_match_routes_on_generated_ribs() {
     o.confed_fraction = 0.1;
     o.empty_path_fraction = 0.05;
     cases.push(("small odd paths", o));
+    // About one entry per record (the snapshot reads a record's only entry
+    // in place), with the exact walk's cases, add-path and not.
+    for add_path in [false, true] {
+        let mut o = RibOptions::jinx_like().scale(0.01);
+        o.add_path = add_path;
+        o.as_set_fraction = 0.1;
+        o.confed_fraction = 0.1;
+        o.empty_path_fraction = 0.05;
+        cases.push((if add_path { "jinx-like add-path" } else { "jinx-like" }, o));
+    }
     for (name, opts) in cases {
         let mut data = Vec::new();
         write_rib(&opts, &mut data).expect("generate");

@@ -296,6 +296,13 @@ pub fn attr_origins(buf: &[u8], starts: &[u32], ends: &[u32], asns: &mut [u32], 
     scalar::attr_origins(buf, starts, ends, asns, ok);
 }
 
+/// [`attr_origins`] for one attribute block: its origin under the fast
+/// rule, or `None` when it needs the exact path.
+#[inline]
+pub fn attr_origin(attrs: &[u8]) -> Option<u32> {
+    scalar::attr_origin_one(attrs, 0, u32::try_from(attrs.len()).ok()?)
+}
+
 /// Calls on fewer elements than this run the scalar twin inline, on every
 /// backend: a vector kernel is an out-of-line call behind a dispatch, and
 /// a real RIB with about one entry per prefix (the route-views.jinx RIB:

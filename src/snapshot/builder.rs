@@ -834,14 +834,44 @@ impl Worker {
         self.rib_records += 1;
         self.start(prefix);
         let has_table = peers.is_some();
+        let (data, base) = rib.raw_entries();
+        let head: usize = if rib.add_path { 12 } else { 8 };
+        // One entry that fills the record (nearly every record of a RIB
+        // with about one route per prefix, like route-views.jinx's): read
+        // in place, its origin by the kernel's rule for one block.
+        //
+        // # Performance
+        // Through the entry table (`EntryTable`: five columns cleared,
+        // filled and zipped per record) the jinx RIB took 963M instructions
+        // in all; in place, 820M (same bytes; one pinned core on jinx x10:
+        // 0.49 s -> 0.44 s, with the write in place of `Record::decode_into`
+        // 0.55 s before both).
+        if rib.entry_count == 1 {
+            if let Some((h, attrs)) = data.split_at_checked(head) {
+                if let (Some(index), Some(len)) = (h.first_chunk::<2>(), h.last_chunk::<2>()) {
+                    if usize::from(u16::from_be_bytes(*len)) == attrs.len() {
+                        self.rib_entries += 1;
+                        let Some(peer) = self.rib_peer(has_table, u16::from_be_bytes(*index), base, raw.index) else {
+                            return;
+                        };
+                        match simd::attr_origin(attrs) {
+                            Some(asn) => self.pair(KEY_ASN | u64::from(asn), peer),
+                            None => match self.origin_key(attrs, base + head as u64, 4) {
+                                Ok(o) => self.pair(o, peer),
+                                Err(err) => self.fail(err.in_record(raw.index)),
+                            },
+                        }
+                        return;
+                    }
+                }
+            }
+        }
         // One pass locates every entry; the kernel then finds the origins of
         // all of them (see `EntryTable`). A record whose entries do not fit
         // its bytes takes the entry iterator, which reports the damage.
-        let (data, base) = rib.raw_entries();
         let mut table = std::mem::take(&mut self.entries);
         if table.locate(data, rib.entry_count, rib.add_path) {
             table.origins(data);
-            let head = if rib.add_path { 12 } else { 8 };
             let rows = table
                 .peers
                 .iter()
@@ -852,7 +882,7 @@ impl Worker {
             for ((((&index, &start), &end), &asn), &ok) in rows {
                 self.rib_entries += 1;
                 let at = base + u64::from(start);
-                let Some(peer) = self.rib_peer(has_table, index, at.saturating_sub(head), raw.index) else {
+                let Some(peer) = self.rib_peer(has_table, index, at.saturating_sub(head as u64), raw.index) else {
                     continue;
                 };
                 if ok != 0 {
