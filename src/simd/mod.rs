@@ -296,11 +296,17 @@ pub fn attr_origins(buf: &[u8], starts: &[u32], ends: &[u32], asns: &mut [u32], 
     scalar::attr_origins(buf, starts, ends, asns, ok);
 }
 
-/// [`attr_origins`] for one attribute block: its origin under the fast
-/// rule, or `None` when it needs the exact path.
+/// [`attr_origins`] for one attribute block whose AS_PATH is made of
+/// `asn_len`-byte ASNs (2 or 4): its origin under the fast rule, or `None`
+/// when it needs the exact path.
 #[inline]
-pub fn attr_origin(attrs: &[u8]) -> Option<u32> {
-    scalar::attr_origin_one(attrs, 0, u32::try_from(attrs.len()).ok()?)
+pub fn attr_origin(attrs: &[u8], asn_len: u8) -> Option<u32> {
+    let end = u32::try_from(attrs.len()).ok()?;
+    if asn_len == 2 {
+        scalar::attr_origin_one::<2>(attrs, 0, end)
+    } else {
+        scalar::attr_origin_one::<4>(attrs, 0, end)
+    }
 }
 
 /// Calls on fewer elements than this run the scalar twin inline, on every

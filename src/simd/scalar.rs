@@ -1,9 +1,10 @@
 //! The scalar twins: portable, always compiled, the reference every other
 //! backend must match. No `unsafe` here.
 
-/// The origin of one entry under the fast rule (see [`super::attr_origins`]).
+/// The origin of one entry under the fast rule (see [`super::attr_origins`]),
+/// its AS_PATH made of `W`-byte ASNs.
 #[inline]
-pub(super) fn attr_origin_one(buf: &[u8], start: u32, end: u32) -> Option<u32> {
+pub(super) fn attr_origin_one<const W: usize>(buf: &[u8], start: u32, end: u32) -> Option<u32> {
     let mut rest = buf.get(start as usize..end as usize)?;
     let mut as_path: Option<&[u8]> = None;
     let mut count = 0u32;
@@ -32,8 +33,8 @@ pub(super) fn attr_origin_one(buf: &[u8], start: u32, end: u32) -> Option<u32> {
         return None;
     }
     match as_path? {
-        [2, n, asns @ ..] if !asns.is_empty() && asns.len() == 4 * usize::from(*n) => {
-            asns.last_chunk::<4>().map(|b| u32::from_be_bytes(*b))
+        [2, n, asns @ ..] if !asns.is_empty() && asns.len() == W * usize::from(*n) => {
+            asns.last_chunk::<W>().map(|b| b.iter().fold(0u32, |a, &x| a << 8 | u32::from(x)))
         }
         _ => None,
     }
@@ -41,7 +42,7 @@ pub(super) fn attr_origin_one(buf: &[u8], start: u32, end: u32) -> Option<u32> {
 
 pub(super) fn attr_origins(buf: &[u8], starts: &[u32], ends: &[u32], asns: &mut [u32], ok: &mut [u8]) {
     for (((&s, &e), a), k) in starts.iter().zip(ends).zip(asns.iter_mut()).zip(ok.iter_mut()) {
-        let o = attr_origin_one(buf, s, e);
+        let o = attr_origin_one::<4>(buf, s, e);
         *a = o.unwrap_or(0);
         *k = u8::from(o.is_some());
     }

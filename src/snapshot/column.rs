@@ -82,6 +82,21 @@ impl<T: Copy> ListColumn<T> {
         &mut self.values
     }
 
+    /// Sort every list in place (for lists whose values were renumbered
+    /// one to one: they stay distinct, only their order changes).
+    pub(crate) fn sort_each(&mut self)
+    where
+        T: Ord,
+    {
+        for w in self.offsets.windows(2) {
+            if let Some(l) = self.values.get_mut(w[0] as usize..w[1] as usize) {
+                if !l.is_sorted() {
+                    l.sort_unstable();
+                }
+            }
+        }
+    }
+
     /// Append values to the last list (to a new list when there is none).
     pub(crate) fn extend_last(&mut self, list: impl IntoIterator<Item = T>) {
         if self.len() == 0 {

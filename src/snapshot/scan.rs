@@ -293,6 +293,39 @@ mod tests {
         assert_eq!((asns[0], asns[1], asns[9]), (3, 7, u32::MAX));
     }
 
+    /// The one-block rule for either ASN size decides only what
+    /// `find_origin` gives the same answer for.
+    #[test]
+    fn one_block_rule_agrees_with_find_origin() {
+        let blocks: Vec<(Vec<u8>, u8, Option<u32>)> = vec![
+            (
+                [attr(1, &[0]), attr(2, &seg(AS_SEQUENCE, &[1, 2, 65535], 2))].concat(),
+                2,
+                Some(65535),
+            ),
+            (attr(2, &seg(AS_SEQUENCE, &[1, 2, 3], 4)), 4, Some(3)),
+            // A 4-byte path read as 2-byte ASNs has twice the bytes it
+            // declares: left to the exact walk (which tries the other size).
+            (attr(2, &seg(AS_SEQUENCE, &[1, 70000], 4)), 2, None),
+            (attr(2, &seg(AS_SEQUENCE, &[100, 200], 2)), 4, None),
+            (attr(2, &[seg(AS_SEQUENCE, &[1], 2), seg(AS_SET, &[9, 7], 2)].concat()), 2, None),
+            (
+                [attr(2, &seg(AS_SEQUENCE, &[1], 2)), attr(17, &seg(AS_SEQUENCE, &[7], 4))].concat(),
+                2,
+                None,
+            ),
+            (attr(2, &seg(AS_SEQUENCE, &[], 2)), 2, None),
+            ([attr(2, &seg(AS_SEQUENCE, &[5], 2)), vec![0x40]].concat(), 2, None),
+        ];
+        for (i, (b, asn_len, want)) in blocks.iter().enumerate() {
+            let got = simd::attr_origin(b, *asn_len);
+            assert_eq!(got, *want, "block {i}");
+            if let Some(a) = got {
+                assert_eq!(fast(b, *asn_len), Some(Origin::Asn(a)), "block {i}");
+            }
+        }
+    }
+
     #[test]
     fn agrees_with_attrs_parse() {
         let origin_attr = attr(1, &[0]);
