@@ -620,6 +620,13 @@ impl AsPathBuf {
     }
 }
 
+impl AsPath<'_> {
+    /// Append the path as [`AsPathBuf::write_to`] does, from the wire.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        write_path(out, self.segments().map(|s| (s.kind(), s.asns())));
+    }
+}
+
 /// Append segments `(kind, ASNs)` as `bgpdump` prints a path (see
 /// [`AsPathBuf::write_to`]); the one path writer of the text formats.
 pub(crate) fn write_path<A: Iterator<Item = u32>>(out: &mut Vec<u8>, segments: impl Iterator<Item = (u8, A)>) {

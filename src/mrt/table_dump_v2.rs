@@ -141,14 +141,18 @@ pub struct RibEntry<'a> {
 impl<'a> RibEntry<'a> {
     /// Decode the attributes (AS_PATH is 4-byte in TABLE_DUMP_V2).
     pub fn parse_attrs(&self, afi: u16) -> Result<Attrs<'a>> {
-        Attrs::parse(
-            self.attrs,
-            self.attrs_offset,
-            AttrContext {
-                asn_len: 4,
-                rib_afi: Some(afi),
-            },
-        )
+        let mut a = Attrs::EMPTY;
+        self.parse_attrs_into(afi, &mut a)?;
+        Ok(a)
+    }
+
+    /// [`RibEntry::parse_attrs`] into `out` (see [`Attrs::parse_into`]).
+    pub fn parse_attrs_into(&self, afi: u16, out: &mut Attrs<'a>) -> Result<()> {
+        let ctx = AttrContext {
+            asn_len: 4,
+            rib_afi: Some(afi),
+        };
+        out.parse_into(self.attrs, self.attrs_offset, ctx)
     }
 }
 
