@@ -738,3 +738,42 @@ fn cli_snapshot_and_lookup() {
     let out = run(&["snapshot", "--full-feed", "bogus", "-o", "-", &d("rib.mrt")]);
     assert!(!out.status.success());
 }
+
+/// The pairs text is formatted in blocks of rows on the pool: over several
+/// rounds of blocks it is the same on one thread and on three, and line `i`
+/// is row `i` (`Snapshot::pairs`, rendered one by one).
+#[test]
+fn pairs_text_over_many_blocks_is_in_row_order() {
+    let peers = vec![peer(64500, true), peer(64501, true), peer(64502, false)];
+    let rows = (0..150_000u32).map(|i| {
+        let prefix: Prefix = format!("{}.{}.{}.0/24", 1 + i / 65536, (i / 256) % 256, i % 256)
+            .parse()
+            .expect("prefix");
+        let origin = match i % 97 {
+            0 => Origin::None,
+            1 => Origin::set([7, i]),
+            _ => Origin::Asn(i % 4000 + 1),
+        };
+        (prefix, origin, (0..=i % 3).collect::<Vec<u32>>())
+    });
+    let snap = Snapshot::from_rows(peers, rows).expect("rows");
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+        pool.install(|| pairs(&snap))
+    };
+    let one = on(1);
+    assert_eq!(one, on(3));
+    let want: String = snap
+        .pairs()
+        .map(|(p, o, n)| {
+            let o = match o {
+                Origin::None => "-".to_string(),
+                Origin::Asn(a) => a.to_string(),
+                Origin::Set(s) => format!("{{{}}}", s.iter().map(u32::to_string).collect::<Vec<_>>().join(",")),
+            };
+            format!("{p}\t{o}\t{n}\n")
+        })
+        .collect();
+    assert_eq!(one.lines().count(), 150_000);
+    assert_eq!(one, want);
+}

