@@ -1232,36 +1232,69 @@ impl Accumulator {
     }
 }
 
+/// Rows a job of the finishing passes ([`prefix_counts`],
+/// [`derive_counts`]) takes.
+const FINISH_ROWS: usize = 1 << 15;
+
 /// Distinct IPv4 and IPv6 prefixes per peer.
+///
+/// # Performance
+/// Runs after the merge, when nothing else is left to share the cores
+/// with: ranges of rows (cut where the prefix changes, so that no prefix
+/// is counted twice) are counted on the pool and the counts summed.
 fn prefix_counts(prefixes: &[Prefix], lists: &ListColumn<u32>, peers: usize) -> (Vec<u64>, Vec<u64>) {
-    let (mut v4, mut v6) = (vec![0u64; peers], vec![0u64; peers]);
-    let mut stamp = vec![usize::MAX; peers];
-    let mut group = 0usize;
-    let mut prev: Option<Prefix> = None;
-    for (i, p) in prefixes.iter().enumerate() {
-        if prev != Some(*p) {
-            group = i;
-            prev = Some(*p);
+    use rayon::prelude::*;
+    let mut cuts = vec![0];
+    let mut at = FINISH_ROWS;
+    while at < prefixes.len() {
+        while at < prefixes.len() && prefixes.get(at - 1) == prefixes.get(at) {
+            at += 1;
         }
-        let counts = if p.is_v6() { &mut v6 } else { &mut v4 };
-        for &id in lists.get(i) {
-            let id = id as usize;
-            if let (Some(s), Some(c)) = (stamp.get_mut(id), counts.get_mut(id)) {
-                if *s != group {
-                    *s = group;
-                    *c += 1;
+        cuts.push(at);
+        at += FINISH_ROWS;
+    }
+    cuts.push(prefixes.len());
+    cuts.dedup();
+    let count = |range: &[usize]| {
+        let (mut v4, mut v6) = (vec![0u64; peers], vec![0u64; peers]);
+        let mut stamp = vec![usize::MAX; peers];
+        let mut group = 0usize;
+        let mut prev: Option<Prefix> = None;
+        for i in range[0]..range[1] {
+            let Some(p) = prefixes.get(i) else { break };
+            if prev != Some(*p) {
+                group = i;
+                prev = Some(*p);
+            }
+            let counts = if p.is_v6() { &mut v6 } else { &mut v4 };
+            for &id in lists.get(i) {
+                let id = id as usize;
+                if let (Some(s), Some(c)) = (stamp.get_mut(id), counts.get_mut(id)) {
+                    if *s != group {
+                        *s = group;
+                        *c += 1;
+                    }
                 }
             }
         }
-    }
-    (v4, v6)
+        (v4, v6)
+    };
+    let sum = |mut a: (Vec<u64>, Vec<u64>), b: (Vec<u64>, Vec<u64>)| {
+        for (x, y) in a.0.iter_mut().zip(&b.0).chain(a.1.iter_mut().zip(&b.1)) {
+            *x += y;
+        }
+        a
+    };
+    cuts.par_windows(2)
+        .map(count)
+        .reduce(|| (vec![0u64; peers], vec![0u64; peers]), sum)
 }
 
 /// Fill `peer_asns` and `full_feed_peers` from the rows and the peer table
 /// (every list sorted and distinct, as the builders leave them).
 ///
 /// # Performance
-/// Runs once over all rows on the calling thread after the parallel part
+/// Runs once over all rows after the merge, ranges of rows on the pool
 /// (4% of the snapshot profile when it sorted each row's peer ASNs). Peers
 /// get a dense ASN group id first; when no two peers share an AS (the usual
 /// peer table) a row's distinct ASN count is its length, otherwise a stamp
@@ -1293,30 +1326,41 @@ pub(crate) fn derive_counts(s: &mut Snapshot, backend: Backend) {
             *w6 |= u64::from(p.full_feed_ipv6) << (i % 64);
         }
     }
-    let mut stamp = vec![usize::MAX; next as usize];
-    let (mut pa, mut ff) = (Vec::with_capacity(s.prefixes.len()), Vec::with_capacity(s.prefixes.len()));
-    for (i, p) in s.prefixes.iter().enumerate() {
-        let ids = s.peer_ids.get(i);
-        let full = simd::count_in_bitmap_with(backend, ids, if p.is_v6() { &full6 } else { &full4 });
-        let asns = if distinct {
-            ids.len()
-        } else {
-            let mut c = 0usize;
-            for &id in ids {
-                match group_of.get(id as usize).and_then(|&g| stamp.get_mut(g as usize)) {
-                    Some(st) if *st == i => {}
-                    Some(st) => {
-                        *st = i;
-                        c += 1;
+    let rows = s.prefixes.len();
+    let (mut pa, mut ff) = (vec![0u32; rows], vec![0u32; rows]);
+    let (prefixes, lists) = (&s.prefixes, &s.peer_ids);
+    // Rows are independent: ranges of them on the pool, each with its own
+    // stamps.
+    use rayon::prelude::*;
+    pa.par_chunks_mut(FINISH_ROWS)
+        .zip(ff.par_chunks_mut(FINISH_ROWS))
+        .enumerate()
+        .for_each(|(chunk, (pa, ff))| {
+            let mut stamp = vec![usize::MAX; next as usize];
+            let first = chunk * FINISH_ROWS;
+            for (j, (pa, ff)) in pa.iter_mut().zip(ff.iter_mut()).enumerate() {
+                let i = first + j;
+                let ids = lists.get(i);
+                let v6 = prefixes.get(i).is_some_and(Prefix::is_v6);
+                *ff = simd::count_in_bitmap_with(backend, ids, if v6 { &full6 } else { &full4 }) as u32;
+                *pa = if distinct {
+                    ids.len() as u32
+                } else {
+                    let mut c = 0u32;
+                    for &id in ids {
+                        match group_of.get(id as usize).and_then(|&g| stamp.get_mut(g as usize)) {
+                            Some(st) if *st == i => {}
+                            Some(st) => {
+                                *st = i;
+                                c += 1;
+                            }
+                            None => c += 1,
+                        }
                     }
-                    None => c += 1,
-                }
+                    c
+                };
             }
-            c
-        };
-        pa.push(asns as u32);
-        ff.push(full as u32);
-    }
+        });
     s.peer_asns = pa;
     s.full_feed_peers = ff;
 }
@@ -1546,6 +1590,36 @@ mod tests {
     /// Sorted input, a table repeated, a table fed peer by peer, rows
     /// straddling, and a shuffle: the rows of a plain map every time; held
     /// rows bounded by the output (a repeated table: exactly the output).
+    /// Counted by ranges of rows on the pool, a prefix whose rows straddle
+    /// a range's end is still counted once per peer.
+    #[test]
+    fn prefix_counts_across_ranges() {
+        let mut lists = ListColumn::default();
+        let mut prefixes = Vec::new();
+        // Three rows (origins) per prefix, peer 0 in each, peer 1 in the
+        // last; every fourth prefix IPv6.
+        let n = 3 * FINISH_ROWS + 7;
+        for i in 0..n {
+            let p = if i % 4 == 3 {
+                Prefix::v6((i as u128) << 96, 32)
+            } else {
+                Prefix::v4((i as u32) << 8, 24)
+            }
+            .expect("prefix");
+            for k in 0..3 {
+                prefixes.push(p);
+                lists.push_slice(if k == 2 { &[0, 1] } else { &[0] });
+            }
+        }
+        let (v6, v4) = (n / 4, n - n / 4);
+        assert_eq!(prefix_counts(&prefixes, &lists, 2), (vec![v4 as u64; 2], vec![v6 as u64; 2]));
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().expect("pool");
+        assert_eq!(
+            pool.install(|| prefix_counts(&prefixes, &lists, 2)),
+            (vec![v4 as u64; 2], vec![v6 as u64; 2])
+        );
+    }
+
     #[test]
     fn sort_distinct_is_sort_and_dedup() {
         let mut rng = Rng(7);
