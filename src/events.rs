@@ -4,7 +4,7 @@
 //! on the calling thread (decompression runs on a thread of its own) and
 //! yield owned items: they can be collected, kept, sent to other threads,
 //! and the loop stopped at any point ([`Iterator::take`], `break`). Behind
-//! them a batch of records (4 MiB by default) is decoded at a time, so
+//! them a batch of records (1 MiB by default) is decoded at a time, so
 //! memory stays bounded by one batch's items whatever the input's size.
 //!
 //! * [`OwnedRoute`]: one route, as [`Route`] is one, but holding its

@@ -198,7 +198,7 @@ impl Default for RowsBuilder {
 ///
 /// # Performance
 /// A worker's rows (about 2.5 MB per 4 MiB batch of the route-views.jinx
-/// RIB) are above glibc's mapping threshold (`memory.rs` of the binary), so
+/// RIB, the batch size then) are above glibc's mapping threshold (`memory.rs` of the binary), so
 /// fresh vectors were fresh pages every batch: mapped, zeroed by the kernel
 /// and unmapped again. perf, `snapshot --threads 1` pinned on the jinx RIB
 /// concatenated 10 times: 90k page faults and 0.24 s of system time
