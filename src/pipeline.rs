@@ -59,9 +59,9 @@ where
         // BGP4MP records in place (callgrind).
         Record::decode_into(&raw, &mut place);
         match &place {
-            Ok(Record::PeerIndexTable(t)) => {
+            Ok(rec @ Record::PeerIndexTable(t)) => {
                 let t = Arc::new(t.clone());
-                f(&raw, &Record::PeerIndexTable(PeerTable::clone(&t)), Some(&t));
+                f(&raw, rec, Some(&t));
                 peers = Some(t);
             }
             Ok(rec) => {

@@ -10,7 +10,7 @@ use crate::bgp::message::{Message, MessageContext, UpdateParts, UPDATE};
 use crate::bgp::nlri::{read_addr, AFI_IPV4, AFI_IPV6};
 use crate::cursor::Reader;
 use crate::error::{Error, Result};
-use crate::mrt::Record;
+use crate::mrt::{set, Record};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// The peering a BGP4MP record was captured on.
@@ -338,11 +338,7 @@ impl<'a> Bgp4mp<'a> {
     #[inline(always)]
     pub(crate) fn decode_into(subtype: u16, body: &'a [u8], offset: u64, index: u64, out: &mut Result<Record<'a>>) {
         if !matches!(subtype, 1 | 4 | 6..=11) || short_message(subtype, body) {
-            *out = match Bgp4mp::parse(subtype, body, offset) {
-                Ok(m) => Ok(Record::Bgp4mp(m)),
-                Err(e) => Err(e.in_record(index)),
-            };
-            return;
+            return set(out, Bgp4mp::parse(subtype, body, offset), index, Record::Bgp4mp);
         }
         let mut r = Reader::new(body, offset);
         let as4 = Self::is_as4(subtype);
@@ -360,15 +356,14 @@ impl<'a> Bgp4mp<'a> {
             Err(e) => return *out = Err(e.in_record(index)),
         };
         if msg_type != UPDATE {
-            *out = match Message::parse_body(msg_type, &mut m, ctx) {
-                Ok(message) => Ok(Record::Bgp4mp(Bgp4mp {
+            let wrap = |message| {
+                Record::Bgp4mp(Bgp4mp {
                     subtype,
                     peering,
                     body: Bgp4mpBody::Message { raw, message },
-                })),
-                Err(e) => Err(e.in_record(index)),
+                })
             };
-            return;
+            return set(out, Message::parse_body(msg_type, &mut m, ctx), index, wrap);
         }
         let parts = match UpdateParts::split(&mut m, ctx) {
             Ok(p) => p,

@@ -40,41 +40,9 @@ pub enum Record<'a> {
 impl<'a> Record<'a> {
     /// Decode a framed record. Errors carry the record index.
     pub fn decode(raw: &RawRecord<'a>) -> Result<Record<'a>> {
-        let h = &raw.header;
-        if let (16 | 17, 0..=11) = (h.mrt_type, h.subtype) {
-            let mut out = Ok(Record::Skipped);
-            Bgp4mp::decode_into(h.subtype, raw.body, raw.body_offset, raw.index, &mut out);
-            return out;
-        }
-        let (body, off) = (raw.body, raw.body_offset);
-        // Each record is built in the return value; a `map` / `map_err`
-        // chain moved the whole enum (544 bytes, the size of a decoded BGP
-        // message) once more per record: 38M of the 1,325M instructions of
-        // `snapshot --threads 1` on the route-views.jinx RIB (callgrind).
-        let e = match (h.mrt_type, h.subtype) {
-            (13, 1) => match PeerTable::parse(body, off) {
-                Ok(t) => return Ok(Record::PeerIndexTable(t)),
-                Err(e) => e,
-            },
-            (13, 7) => match GeoPeerTable::parse(body, off) {
-                Ok(t) => return Ok(Record::GeoPeerTable(t)),
-                Err(e) => e,
-            },
-            (13, 2..=6 | 8..=12) => match Rib::parse(h.subtype, body, off) {
-                Ok(r) => return Ok(Record::Rib(r)),
-                Err(e) => e,
-            },
-            (12, 1 | 2) => match TableDump::parse(h.subtype, body, raw.body_ext, off) {
-                Ok(t) => return Ok(Record::TableDump(t)),
-                Err(e) => e,
-            },
-            (5, 1 | 3 | 5 | 6 | 7) => match LegacyBgp::parse(h.subtype, body, off) {
-                Ok(m) => return Ok(Record::LegacyBgp(m)),
-                Err(e) => e,
-            },
-            _ => return Ok(Record::Skipped),
-        };
-        Err(e.in_record(raw.index))
+        let mut out = Ok(Record::Skipped);
+        Record::decode_into(raw, &mut out);
+        out
     }
 
     /// Decode a framed record into `out`, whatever it held: what
@@ -109,34 +77,86 @@ impl<'a> Record<'a> {
     /// ```
     #[inline]
     pub fn decode_into(raw: &RawRecord<'a>, out: &mut Result<Record<'a>>) {
-        let h = &raw.header;
+        let (h, body, off, index) = (&raw.header, raw.body, raw.body_offset, raw.index);
         match (h.mrt_type, h.subtype) {
-            (16 | 17, 0..=11) => Bgp4mp::decode_into(h.subtype, raw.body, raw.body_offset, raw.index, out),
-            // Written in place as well: through `Record::decode` the RIB
-            // record, most of a RIB dump, was copied whole into `out`
-            // (8.5M of the 1,039M instructions of a snapshot of the
-            // route-views.jinx RIB).
-            //
-            // Over a record of the same kind only the view is written:
-            // `*out = Ok(Record::Rib(r))` built the whole enum (544 bytes)
-            // and copied it, a memcpy per record (37.8M of the 1,014M
-            // instructions on the jinx RIB, and 9.9% of the time of two
-            // threads on jinx x10, perf).
-            (13, 2..=6 | 8..=12) => match Rib::parse(h.subtype, raw.body, raw.body_offset) {
-                Ok(r) => match out {
-                    Ok(Record::Rib(slot)) => *slot = r,
-                    _ => *out = Ok(Record::Rib(r)),
-                },
-                Err(e) => *out = Err(e.in_record(raw.index)),
-            },
-            (12, 1 | 2) => match TableDump::parse(h.subtype, raw.body, raw.body_ext, raw.body_offset) {
-                Ok(t) => match out {
-                    Ok(Record::TableDump(slot)) => *slot = t,
-                    _ => *out = Ok(Record::TableDump(t)),
-                },
-                Err(e) => *out = Err(e.in_record(raw.index)),
-            },
-            _ => *out = Record::decode(raw),
+            (16 | 17, 0..=11) => Bgp4mp::decode_into(h.subtype, body, off, index, out),
+            (13, 2..=6 | 8..=12) => put(out, Rib::parse(h.subtype, body, off), index, Record::rib_mut, Record::Rib),
+            (12, 1 | 2) => {
+                let td = TableDump::parse(h.subtype, body, raw.body_ext, off);
+                put(out, td, index, Record::table_dump_mut, Record::TableDump);
+            }
+            _ => Record::decode_rare_into(raw, out),
         }
+    }
+
+    /// [`Record::decode_into`] of the kinds that come once or a few times
+    /// per file (tables, legacy BGP, skipped types): out of line, so that
+    /// the walk over the records of a dump keeps its decoders inline.
+    #[inline(never)]
+    fn decode_rare_into(raw: &RawRecord<'a>, out: &mut Result<Record<'a>>) {
+        let (h, body, off, index) = (&raw.header, raw.body, raw.body_offset, raw.index);
+        match (h.mrt_type, h.subtype) {
+            (13, 1) => set(out, PeerTable::parse(body, off), index, Record::PeerIndexTable),
+            (13, 7) => set(out, GeoPeerTable::parse(body, off), index, Record::GeoPeerTable),
+            (5, 1 | 3 | 5 | 6 | 7) => set(out, LegacyBgp::parse(h.subtype, body, off), index, Record::LegacyBgp),
+            _ => *out = Ok(Record::Skipped),
+        }
+    }
+
+    /// The RIB view of a RIB record.
+    fn rib_mut(&mut self) -> Option<&mut Rib<'a>> {
+        match self {
+            Record::Rib(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The TABLE_DUMP view of a TABLE_DUMP record.
+    fn table_dump_mut(&mut self) -> Option<&mut TableDump<'a>> {
+        match self {
+            Record::TableDump(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Store a decoded view in `out` as the record `wrap` makes of it, or its
+/// error in record `index`.
+///
+/// # Performance
+/// Built in `out`: returned by value through a `map` / `map_err` chain, the
+/// whole enum (544 bytes, the size of a decoded BGP message) moved once
+/// more per record: 38M of the 1,325M instructions of `snapshot --threads
+/// 1` on the route-views.jinx RIB (callgrind).
+#[inline(always)]
+pub(super) fn set<'a, T>(out: &mut Result<Record<'a>>, r: Result<T>, index: u64, wrap: impl FnOnce(T) -> Record<'a>) {
+    *out = match r {
+        Ok(v) => Ok(wrap(v)),
+        Err(e) => Err(e.in_record(index)),
+    };
+}
+
+/// [`set`], writing only the view when `out` holds a record of the same
+/// kind (`slot` finds its view).
+///
+/// # Performance
+/// A RIB dump is a run of RIB records decoded over one another: through
+/// [`set`] each built the whole enum and copied it, a memcpy per record
+/// (37.8M of the 1,014M instructions of the snapshot of the jinx RIB, and
+/// 9.9% of the time of two threads on jinx ×10, perf).
+#[inline(always)]
+fn put<'a, T>(
+    out: &mut Result<Record<'a>>,
+    r: Result<T>,
+    index: u64,
+    slot: impl for<'r> FnOnce(&'r mut Record<'a>) -> Option<&'r mut T>,
+    wrap: impl FnOnce(T) -> Record<'a>,
+) {
+    match r {
+        Ok(v) => match out.as_mut().ok().and_then(slot) {
+            Some(s) => *s = v,
+            None => *out = Ok(wrap(v)),
+        },
+        Err(e) => *out = Err(e.in_record(index)),
     }
 }

@@ -295,6 +295,34 @@ impl<'a> Rib<'a> {
         (self.entries, self.entries_offset)
     }
 
+    /// The record's only entry, when it has one and it fills the record
+    /// exactly (what [`Rib::entries`] would yield alone, without an error).
+    ///
+    /// # Performance
+    /// Nearly every record of a RIB with about one route per prefix (the
+    /// route-views.jinx RIB) is such a record; read from the slice, not
+    /// through the entry iterator or the snapshot's entry table.
+    #[inline]
+    pub fn only_entry(&self) -> Option<RibEntry<'a>> {
+        if self.entry_count != 1 {
+            return None;
+        }
+        let head = if self.add_path { 12 } else { 8 };
+        let (h, attrs) = self.entries.split_at_checked(head)?;
+        let (&[p0, p1, o0, o1, o2, o3], &[l0, l1]) = (h.first_chunk::<6>()?, h.last_chunk::<2>()?);
+        let path_id = match h.get(6..10) {
+            Some(&[a, b, c, d]) if self.add_path => Some(u32::from_be_bytes([a, b, c, d])),
+            _ => None,
+        };
+        (usize::from(u16::from_be_bytes([l0, l1])) == attrs.len()).then_some(RibEntry {
+            peer_index: u16::from_be_bytes([p0, p1]),
+            originated: u32::from_be_bytes([o0, o1, o2, o3]),
+            path_id,
+            attrs,
+            attrs_offset: self.entries_offset + head as u64,
+        })
+    }
+
     /// Iterate over the entries. Stops after the first error.
     pub fn entries(&self) -> RibEntries<'a> {
         RibEntries {

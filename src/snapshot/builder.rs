@@ -862,8 +862,6 @@ impl Worker {
         self.rib_records += 1;
         self.start(prefix);
         let has_table = peers.is_some();
-        let (data, base) = rib.raw_entries();
-        let head: usize = if rib.add_path { 12 } else { 8 };
         // One entry that fills the record (nearly every record of a RIB
         // with about one route per prefix, like route-views.jinx's): read
         // in place.
@@ -874,27 +872,20 @@ impl Worker {
         // in all; in place, 820M (same bytes; one pinned core on jinx x10:
         // 0.49 s -> 0.44 s, with the write in place of `Record::decode_into`
         // 0.55 s before both).
-        if rib.entry_count == 1 {
-            if let Some((h, attrs)) = data.split_at_checked(head) {
-                if let (Some(index), Some(len)) = (h.first_chunk::<2>(), h.last_chunk::<2>()) {
-                    if usize::from(u16::from_be_bytes(*len)) == attrs.len() {
-                        self.rib_entries += 1;
-                        let Some(peer) = self.rib_peer(has_table, u16::from_be_bytes(*index), base, raw.index) else {
-                            return;
-                        };
-                        let key = match simd::attr_origin(attrs, 4) {
-                            Some(asn) => Ok(KEY_ASN | u64::from(asn)),
-                            None => self.origin_key_exact(attrs, base + head as u64, 4),
-                        };
-                        match key {
-                            Ok(o) => self.pair(o, peer),
-                            Err(err) => self.fail(err.in_record(raw.index)),
-                        }
-                        return;
-                    }
-                }
+        if let Some(e) = rib.only_entry() {
+            self.rib_entries += 1;
+            let at = e.attrs_offset - if e.path_id.is_some() { 12 } else { 8 };
+            let Some(peer) = self.rib_peer(has_table, e.peer_index, at, raw.index) else {
+                return;
+            };
+            match self.origin_key(e.attrs, e.attrs_offset, 4) {
+                Ok(o) => self.pair(o, peer),
+                Err(err) => self.fail(err.in_record(raw.index)),
             }
+            return;
         }
+        let (data, base) = rib.raw_entries();
+        let head: u64 = if rib.add_path { 12 } else { 8 };
         // One pass locates every entry; the kernel then finds the origins of
         // all of them (see `EntryTable`). A record whose entries do not fit
         // its bytes takes the entry iterator, which reports the damage.
@@ -911,7 +902,7 @@ impl Worker {
             for ((((&index, &start), &end), &asn), &ok) in rows {
                 self.rib_entries += 1;
                 let at = base + u64::from(start);
-                let Some(peer) = self.rib_peer(has_table, index, at.saturating_sub(head as u64), raw.index) else {
+                let Some(peer) = self.rib_peer(has_table, index, at.saturating_sub(head), raw.index) else {
                     continue;
                 };
                 if ok != 0 {
