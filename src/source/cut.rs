@@ -61,6 +61,17 @@ impl Cutter {
         }
     }
 
+    /// Where things stand before the next buffer is cut: nothing cut yet.
+    pub(super) fn nothing_cut(&self) -> After {
+        After {
+            cut: 0,
+            state: self.state,
+            index: self.index,
+            peers: self.peers.clone(),
+            clean: !self.state.after_break,
+        }
+    }
+
     /// Find where to cut `buf` (at most about `target` bytes of whole
     /// records). Returns the cut position and the state after it, and
     /// updates the peer table seen. With `at_end`, the whole buffer is taken
@@ -68,13 +79,7 @@ impl Cutter {
     /// stream that a damaged region ends).
     pub(super) fn cut(&mut self, buf: &[u8], at_end: bool, at_break: bool) -> After {
         let mut f = Framer::new(buf, self.offset, self.index, self.state, at_end).ending_at_break(at_break);
-        let mut after = After {
-            cut: 0,
-            state: self.state,
-            index: self.index,
-            peers: self.peers.clone(),
-            clean: !self.state.after_break,
-        };
+        let mut after = self.nothing_cut();
         loop {
             if f.skip_plain(self.target) > 0 && after.passed(&f, self.target) {
                 break;

@@ -2,7 +2,7 @@
 //! decoded bytes into batches and hands them over a bounded channel, its
 //! batch buffers reused through a small pool.
 
-use super::cut::{After, Cutter};
+use super::cut::Cutter;
 use super::open::PageRelease;
 use super::{Batch, Batches, BatchesInner};
 use crate::decompress::{Decode, DecodeError};
@@ -85,14 +85,8 @@ impl Batches {
                 let ends = eof || brk;
                 if buf.is_empty() {
                     if let Some(e) = error.take() {
-                        let after = After {
-                            cut: 0,
-                            state: cutter.state,
-                            index: cutter.index,
-                            peers: cutter.peers.clone(),
-                            clean: false,
-                        };
-                        let mut b = cutter.make(Bytes::new(), 0, true, after);
+                        // Empty, so not read as clean (`Cutter::make`).
+                        let mut b = cutter.make(Bytes::new(), 0, true, cutter.nothing_cut());
                         b.error = Some(e);
                         b.last = eof;
                         if tx.send(b).is_err() {
