@@ -39,15 +39,23 @@ where
         Ok(())
     };
     let mut place: Result<Record<'b>> = Ok(Record::Skipped);
+    // Records are counted by runs of one (type, subtype), added to the
+    // report's map when the run ends and before any error is counted.
+    //
+    // # Performance
+    // A map entry per record was 2% of the snapshot of the route-views.jinx
+    // RIB (778M instructions, callgrind): every record of a RIB is a run.
+    let mut run = RecordRun::default();
     for raw in batch.records() {
         let raw = match raw {
             Ok(r) => r,
             Err(e) => {
+                run.flush(report);
                 fail(report, e, None)?;
                 continue;
             }
         };
-        report.record(raw.header.mrt_type, raw.header.subtype);
+        run.count(report, raw.header.mrt_type, raw.header.subtype);
         if !raw.slack.is_empty() {
             report.warn("record-slack-bytes", raw.slack.len() as u64);
         }
@@ -66,6 +74,7 @@ where
             }
             Ok(rec) => {
                 if matches!(rec, Record::Rib(_)) && peers.is_none() {
+                    run.flush(report);
                     fail(
                         report,
                         Error::new(ErrorKind::MissingPeerIndexTable, raw.offset).in_record(raw.index),
@@ -77,13 +86,42 @@ where
                 }
                 f(&raw, rec, peers.as_deref());
             }
-            Err(e) => fail(report, e.clone(), Some(&raw))?,
+            Err(e) => {
+                run.flush(report);
+                fail(report, e.clone(), Some(&raw))?;
+            }
         }
     }
+    run.flush(report);
     if let Some(e) = &batch.error {
         fail(report, e.clone(), None)?;
     }
     Ok(())
+}
+
+/// A run of records of one (type, subtype) not yet added to a report.
+#[derive(Default)]
+struct RecordRun {
+    key: (u16, u16),
+    n: u64,
+}
+
+impl RecordRun {
+    #[inline]
+    fn count(&mut self, report: &mut Report, mrt_type: u16, subtype: u16) {
+        if self.key != (mrt_type, subtype) {
+            self.flush(report);
+            self.key = (mrt_type, subtype);
+        }
+        self.n += 1;
+    }
+
+    fn flush(&mut self, report: &mut Report) {
+        if self.n > 0 {
+            report.count_records(self.key.0, self.key.1, self.n);
+            self.n = 0;
+        }
+    }
 }
 
 /// Damage found inside records that decoded (a broken entry, a prefix
@@ -344,5 +382,42 @@ fn claim(slot: &Slot<'_>) -> bool {
             true
         }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::mrt;
+    use crate::Source;
+
+    /// Records are counted by (type, subtype) exactly, across runs, errors
+    /// inside and between them and batch edges; with `strict`, every record
+    /// up to the first error is counted.
+    #[test]
+    fn counts_records_by_kind_in_runs() {
+        // OSPF and IS-IS records are skipped without error; an empty BGP4MP record
+        // (two bytes) is framed, counted, and does not decode.
+        let kinds = [(11, 0), (11, 0), (16, 4), (11, 0), (32, 0), (32, 0), (16, 4), (16, 4), (11, 0)];
+        let data: Vec<u8> = kinds.iter().flat_map(|&(t, s)| mrt(1000, t, s, &[0, 1])).collect();
+        let mut want = std::collections::BTreeMap::new();
+        for &k in &kinds {
+            *want.entry(k).or_insert(0u64) += 1;
+        }
+        for size in [1 << 10, 1 << 20] {
+            let mut report = Report::default();
+            for batch in Source::from_bytes("x", data.clone()).batches(size) {
+                for_each_record(&batch, &mut report, false, |_, _, _| {}).unwrap();
+            }
+            assert_eq!(report.records, want, "size {size}: {:?}", report.first_errors);
+            assert_eq!(report.total_errors(), 3);
+        }
+        let mut report = Report::default();
+        let mut seen = 0;
+        let mut batches = Source::from_bytes("x", data).batches(1 << 20);
+        let batch = batches.next().unwrap();
+        assert!(for_each_record(&batch, &mut report, true, |_, _, _| seen += 1).is_err());
+        assert_eq!(seen, 2);
+        assert_eq!(report.records, [((11, 0), 2), ((16, 4), 1)].into_iter().collect());
     }
 }

@@ -28,7 +28,13 @@ impl Report {
     /// Count one framed record.
     #[inline]
     pub fn record(&mut self, mrt_type: u16, subtype: u16) {
-        *self.records.entry((mrt_type, subtype)).or_insert(0) += 1;
+        self.count_records(mrt_type, subtype, 1);
+    }
+
+    /// Count `n` framed records of one type and subtype.
+    #[inline]
+    pub fn count_records(&mut self, mrt_type: u16, subtype: u16, n: u64) {
+        *self.records.entry((mrt_type, subtype)).or_insert(0) += n;
     }
 
     /// Count an error, keeping it if it is among the first of its kind.
