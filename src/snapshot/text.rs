@@ -1,9 +1,10 @@
 //! Text outputs: `pairs`, CAIDA pfx2as and jsonl.
 
 use super::json;
+use super::KIND_SHIFT;
 use super::{Row, RowOrigin, Snapshot};
 use crate::bgp::Prefix;
-use crate::fmt::write_u32;
+use crate::fmt::{write_u32, Line};
 use std::fmt;
 use std::io::{self, Write};
 
@@ -101,17 +102,38 @@ impl Snapshot {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn write_pairs<W: Write>(&self, w: W) -> io::Result<()> {
-        self.write_rows(w, |buf, r| {
-            r.prefix.write_to(buf);
+        self.write_rows(w, |buf, i| {
+            let (Some(p), Some(&o)) = (self.prefixes.get(i), self.origins.get(i)) else {
+                return;
+            };
+            let peers = self.peer_ids.get(i).len() as u32;
+            // An IPv4 row whose origin is one ASN or none (nearly every row
+            // of a real table) is built as one line; the rest piece by piece.
+            if !p.is_v6() && o >> KIND_SHIFT != 2 {
+                let mut l = Line::new();
+                l.ipv4_prefix(p.bits() as u32, p.len());
+                l.byte(b'\t');
+                if o >> KIND_SHIFT == 1 {
+                    l.u32(o as u32);
+                } else {
+                    l.byte(b'-');
+                }
+                l.byte(b'\t');
+                l.u32(peers);
+                l.byte(b'\n');
+                l.finish(buf);
+                return;
+            }
+            p.write_to(buf);
             buf.push(b'\t');
-            write_origin_braced(buf, r.origin);
+            write_origin_braced(buf, self.origin_of(o));
             buf.push(b'\t');
-            write_u32(buf, r.peers());
+            write_u32(buf, peers);
             buf.push(b'\n');
         })
     }
 
-    /// Write each row as `line` formats it: blocks of rows formatted on the
+    /// Write each row as `line` formats row `i` into a block: blocks of rows formatted on the
     /// rayon pool, a round of blocks at a time, written in row order (the
     /// same bytes for any number of threads; memory a round of blocks).
     ///
@@ -124,7 +146,7 @@ impl Snapshot {
     fn write_rows<W, F>(&self, mut w: W, line: F) -> io::Result<()>
     where
         W: Write,
-        F: Fn(&mut Vec<u8>, Row<'_>) + Sync,
+        F: Fn(&mut Vec<u8>, usize) + Sync,
     {
         use rayon::prelude::*;
         let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); 2 * rayon::current_num_threads()];
@@ -135,9 +157,7 @@ impl Snapshot {
             bufs.par_iter_mut().enumerate().for_each(|(k, buf)| {
                 buf.clear();
                 for i in (first + k * ROWS_PER_BLOCK).min(self.len())..end(k) {
-                    if let Some(r) = self.row(i) {
-                        line(buf, r);
-                    }
+                    line(buf, i);
                 }
             });
             for b in &bufs {
