@@ -50,9 +50,21 @@ impl<T: Copy> ListColumn<T> {
     }
 
     /// Append one list.
+    ///
+    /// # Performance
+    /// A list of one (a RIB with about one route per prefix) is pushed
+    /// as a value: copied as a slice it was a `memcpy` call per row, 98M
+    /// of the 5,347M instructions of the snapshot of jinx x10 (callgrind,
+    /// one thread).
     #[inline]
-    pub(crate) fn push_slice(&mut self, list: &[T]) {
-        self.values.extend_from_slice(list);
+    pub(crate) fn push_slice(&mut self, list: &[T])
+    where
+        T: Copy,
+    {
+        match list {
+            [v] => self.values.push(*v),
+            _ => self.values.extend_from_slice(list),
+        }
         self.offsets.push(self.values.len() as u64);
     }
 
