@@ -117,3 +117,88 @@ fn snapshot_pairs_match_routes_on_corpus_ribs() {
     }
     assert!(n >= 10, "only {n} corpus RIBs");
 }
+
+/// The record at the front of `data`: its header and body.
+fn split_record(data: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let len = u32::from_be_bytes(data.get(8..12)?.try_into().ok()?) as usize;
+    let end = 12 + len;
+    Some((data.get(..12)?, data.get(12..end)?, data.get(end..)?))
+}
+
+/// A TABLE_DUMP_V2 RIB record (no ADD-PATH) cut to its first entry, when
+/// it has more than one, given to a peer of the `peers` in the table that
+/// the record does not name (so that the cut record adds a route).
+fn first_entry_only(header: &[u8], body: &[u8], peers: u16) -> Option<Vec<u8>> {
+    let bits = usize::from(*body.get(4)?);
+    let at = 5 + bits.div_ceil(8);
+    let count = u16::from_be_bytes(body.get(at..at + 2)?.try_into().ok()?);
+    if count < 2 {
+        return None;
+    }
+    let mut named = Vec::new();
+    let mut e = at + 2;
+    for _ in 0..count {
+        named.push(u16::from_be_bytes(body.get(e..e + 2)?.try_into().ok()?));
+        e += 8 + usize::from(u16::from_be_bytes(body.get(e + 6..e + 8)?.try_into().ok()?));
+    }
+    let other = (0..peers).find(|i| !named.contains(i))?;
+    let attr_len = usize::from(u16::from_be_bytes(body.get(at + 8..at + 10)?.try_into().ok()?));
+    let mut cut = body.get(..at + 10 + attr_len)?.to_vec();
+    cut[at..at + 2].copy_from_slice(&1u16.to_be_bytes());
+    cut[at + 2..at + 4].copy_from_slice(&other.to_be_bytes());
+    let mut out = header.to_vec();
+    out[8..12].copy_from_slice(&(cut.len() as u32).to_be_bytes());
+    out.extend(cut);
+    Some(out)
+}
+
+/// The number of peers of a PEER_INDEX_TABLE body.
+fn table_peers(body: &[u8]) -> Option<u16> {
+    let name = usize::from(u16::from_be_bytes(body.get(4..6)?.try_into().ok()?));
+    Some(u16::from_be_bytes(body.get(6 + name..8 + name)?.try_into().ok()?))
+}
+
+/// A prefix in several records in a row (records repeated; a record of
+/// many entries next to one of its first entry alone, in both orders):
+/// the snapshot joins them as the general walk does, whether a record's
+/// only entry or the routes collected per prefix come first.
+#[test]
+fn snapshot_pairs_match_routes_with_a_prefix_in_consecutive_records() {
+    for (name, opts) in [("small", RibOptions::small()), ("jinx-like", RibOptions::jinx_like().scale(0.01))] {
+        let mut data = Vec::new();
+        write_rib(&opts, &mut data).expect("generate");
+        let mut out = Vec::new();
+        let (mut rest, mut k, mut cut, mut peers) = (&data[..], 0usize, 0usize, 0u16);
+        while let Some((header, body, tail)) = split_record(rest) {
+            let record = &rest[..12 + body.len()];
+            if header[4..8] == [0, 13, 0, 1] {
+                peers = table_peers(body).expect("peer table");
+            }
+            let rib = header[4..8] == [0, 13, 0, 2] || header[4..8] == [0, 13, 0, 4];
+            match (rib, first_entry_only(header, body, peers)) {
+                (true, Some(one)) if k % 2 == 0 => {
+                    out.extend_from_slice(record);
+                    out.extend(one);
+                    cut += 1;
+                }
+                (true, Some(one)) => {
+                    out.extend(one);
+                    out.extend_from_slice(record);
+                    cut += 1;
+                }
+                (true, None) => {
+                    out.extend_from_slice(record);
+                    out.extend_from_slice(record);
+                }
+                (false, _) => out.extend_from_slice(record),
+            }
+            k += 1;
+            rest = tail;
+        }
+        assert!(rest.is_empty(), "{name}: generated records frame exactly");
+        if name == "small" {
+            assert!(cut > 100, "{name}: only {cut} records of many entries");
+        }
+        check(name, &Source::from_bytes(name, out));
+    }
+}
