@@ -52,19 +52,32 @@ conversion of eight digits at once (slower than the two-digits-per-step
 scalar writer in `crate::fmt` on ASN-sized numbers); 512-bit forms of the
 kernels above (the calls are 20 to 30 elements long).
 
-On real tables (issue 15) the kernels earn little end to end: calls on a
-route-views.jinx-like RIB have one element per prefix (below [`SHORT`]
-elements the scalar twin runs inline; before that cut-off `--simd auto`
-was 5% slower than `--simd scalar` there), and on RouteViews full feeds
-(about 25 routes per prefix) the peers are out of table order in 96-99% of
-multi-route prefixes, so `strictly_increasing_u32` mostly answers "no" and
-a bitmap sorts them. One pinned core, `snapshot --format pairs`, hyperfine
-means of 10 alternated runs: the jinx RIB ×10 (326 MB) 520 ms auto against
-515 ms scalar, the route-views2 2014 and route-views6 2015 firstMB tables
-×10 (274 MB) 173.5 against 175.6 ms: within the noise either way. Their
-hot spots are sequential: the attribute walk to the origin (26% of the
-full-feed profile; the gather form measured slower, above), the entry
-walk and framing, each a chain of length-prefixed fields.
+On real tables (issue 15) the kernels earn little end to end. On a
+route-views.jinx-like RIB each call has one element per prefix, and below
+[`SHORT`] elements the scalar twin runs inline (before that cut-off
+`--simd auto` was 5% slower than `--simd scalar` there): the jinx RIB
+takes 666,952,895 instructions with `--simd auto` and 666,953,317 with
+`--simd scalar` (callgrind, one thread). On the RouteViews full feeds
+(about 25 routes per prefix; the route-views2 2014 and route-views6 2015
+firstMB tables ×3), 508.5M against 515.1M instructions (−1.3%):
+[`all_equal_u64`] and [`strictly_increasing_u32`] take 3.5M off
+`Worker::flush` (the peers are out of table order in 96-99% of
+multi-route prefixes, so the second mostly answers "no" and a bitmap sorts
+them), [`count_in_bitmap`] 3.1M off `derive_counts`. In time neither
+shows: one pinned core, medians of alternated runs, full-feed ×10 153.4 ms
+auto against 153.6 ms scalar (21 runs), jinx ×10 331.8 against 331.5 ms
+(11 runs). The hot spots of real tables are sequential: the attribute walk
+to the origin (a third of the full-feed profile; the gather form measured
+slower, above), the entry walk and framing, each a chain of
+length-prefixed fields, and the first touch of the mapped file.
+
+Issue 15 asks that a kernel gaining nothing end to end be removed; these
+are kept, as the SIMD core the project's guide asks for (runtime dispatch,
+a scalar twin built and tested against each): they cost nothing end to end
+(the same instructions on jinx, fewer on full feeds) and win 2-3× per call
+in `benches/kernels.rs`, on calls as long as a full feed's (24 elements),
+which rows seen by more peers (merged snapshots of several collectors)
+make longer.
 
 Not kernels, by their share of the profile: the visibility timeline's
 per-bin counting (full-feed peer ASNs as popcounts of one or two 64-bit
