@@ -234,7 +234,7 @@ impl Line {
     pub(crate) fn finish(self, out: &mut Vec<u8>) {
         let start = out.len();
         out.extend_from_slice(&self.buf);
-        out.truncate(start + self.n.min(self.buf.len()));
+        out.truncate(start + self.n);
     }
 }
 

@@ -40,17 +40,18 @@ pub struct TableDumpEntry<'a> {
     pub attrs_offset: u64,
 }
 
+/// How a TABLE_DUMP entry's attributes are read: 2-byte AS_PATH.
+const CONTEXT: AttrContext = AttrContext { asn_len: 2, rib_afi: None };
+
 impl<'a> TableDumpEntry<'a> {
     /// Decode the attributes (2-byte AS_PATH).
     pub fn parse_attrs(&self) -> Result<Attrs<'a>> {
-        let mut a = Attrs::EMPTY;
-        self.parse_attrs_into(&mut a)?;
-        Ok(a)
+        Attrs::parse(self.attrs, self.attrs_offset, CONTEXT)
     }
 
     /// [`TableDumpEntry::parse_attrs`] into `out` (see [`Attrs::parse_into`]).
     pub fn parse_attrs_into(&self, out: &mut Attrs<'a>) -> Result<()> {
-        out.parse_into(self.attrs, self.attrs_offset, AttrContext { asn_len: 2, rib_afi: None })
+        out.parse_into(self.attrs, self.attrs_offset, CONTEXT)
     }
 }
 

@@ -141,18 +141,21 @@ pub struct RibEntry<'a> {
 impl<'a> RibEntry<'a> {
     /// Decode the attributes (AS_PATH is 4-byte in TABLE_DUMP_V2).
     pub fn parse_attrs(&self, afi: u16) -> Result<Attrs<'a>> {
-        let mut a = Attrs::EMPTY;
-        self.parse_attrs_into(afi, &mut a)?;
-        Ok(a)
+        Attrs::parse(self.attrs, self.attrs_offset, rib_context(afi))
     }
 
     /// [`RibEntry::parse_attrs`] into `out` (see [`Attrs::parse_into`]).
     pub fn parse_attrs_into(&self, afi: u16, out: &mut Attrs<'a>) -> Result<()> {
-        let ctx = AttrContext {
-            asn_len: 4,
-            rib_afi: Some(afi),
-        };
-        out.parse_into(self.attrs, self.attrs_offset, ctx)
+        out.parse_into(self.attrs, self.attrs_offset, rib_context(afi))
+    }
+}
+
+/// How a RIB entry's attributes of family `afi` are read: 4-byte AS_PATH,
+/// MP_REACH_NLRI in its RIB form.
+fn rib_context(afi: u16) -> AttrContext {
+    AttrContext {
+        asn_len: 4,
+        rib_afi: Some(afi),
     }
 }
 
@@ -193,6 +196,13 @@ fn entries_fit(data: &[u8], count: u16, add_path: bool) -> bool {
         pos += head + usize::from(u16::from_be_bytes(*len));
     }
     pos == data.len()
+}
+
+/// Whether entries of a subtype without ADD-PATH carry path identifiers:
+/// some writers put them in such records, so the layout that accounts for
+/// every byte is taken.
+fn unlabelled_add_path(entries: &[u8], count: u16) -> bool {
+    !entries_fit(entries, count, false) && entries_fit(entries, count, true)
 }
 
 impl<'a> Rib<'a> {
@@ -241,9 +251,7 @@ impl<'a> Rib<'a> {
         let entry_count = r.u16("RIB entry count")?;
         let entries_offset = r.offset();
         let entries = r.rest();
-        // Some writers put path identifiers in records whose subtype does not
-        // say so; take the layout that accounts for every byte.
-        let add_path = add_path || (!entries_fit(entries, entry_count, false) && entries_fit(entries, entry_count, true));
+        let add_path = add_path || unlabelled_add_path(entries, entry_count);
         Ok(Rib {
             sequence,
             afi,
@@ -283,7 +291,7 @@ impl<'a> Rib<'a> {
             prefix: Prefix::v4(ipv4_bits(p), bits),
             nlri: &[],
             entry_count,
-            add_path: !entries_fit(entries, entry_count, false) && entries_fit(entries, entry_count, true),
+            add_path: unlabelled_add_path(entries, entry_count),
             entries,
             entries_offset: offset + (5 + n + 2) as u64,
         })

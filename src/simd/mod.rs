@@ -69,7 +69,7 @@ auto against 153.6 ms scalar (21 runs), jinx ×10 331.8 against 331.5 ms
 (11 runs). The hot spots of real tables are sequential: the attribute walk
 to the origin (a third of the full-feed profile; the gather form measured
 slower, above), the entry walk and framing, each a chain of
-length-prefixed fields, and the first touch of the mapped file.
+length-prefixed fields.
 
 Issue 15 asks that a kernel gaining nothing end to end be removed; these
 are kept, as the SIMD core the project's guide asks for (runtime dispatch,

@@ -57,10 +57,7 @@ impl<T: Copy> ListColumn<T> {
     /// of the 5,347M instructions of the snapshot of jinx x10 (callgrind,
     /// one thread).
     #[inline]
-    pub(crate) fn push_slice(&mut self, list: &[T])
-    where
-        T: Copy,
-    {
+    pub(crate) fn push_slice(&mut self, list: &[T]) {
         match list {
             [v] => self.values.push(*v),
             _ => self.values.extend_from_slice(list),
